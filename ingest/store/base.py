@@ -1,0 +1,78 @@
+"""The store interface shared by ingest (writes) and monitor (reads), and its columnar point batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class PointBatch:
+    """Points of one measurement and one tag set, column-wise.
+
+    `time_ms` is int64 milliseconds since the Unix epoch (UTC). Each field column has the same length;
+    its dtype gives the field type: integer kinds → integer, floating → float, bool → boolean,
+    str/object → string.
+    """
+
+    measurement: str
+    tags: Mapping[str, str]
+    time_ms: np.ndarray
+    fields: Mapping[str, np.ndarray]
+
+    def __post_init__(self) -> None:
+        n = len(self.time_ms)
+        for name, column in self.fields.items():
+            if len(column) != n:
+                raise ValueError(f"field {name!r} has {len(column)} values for {n} timestamps")
+
+    def __len__(self) -> int:
+        return len(self.time_ms)
+
+
+@dataclass
+class Frame:
+    """Rows read back from the store: timestamps and one column per requested field.
+
+    Numeric columns are float64 with NaN where a row has no value; string columns are object arrays with None.
+    """
+
+    time_ms: np.ndarray
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time_ms)
+
+
+class Store(Protocol):
+    """What every backend offers: InfluxDB over the v1-compatible API, or an embedded SQLite file."""
+
+    url: str
+
+    def write(self, batches: Iterable[PointBatch]) -> int:
+        """Write batches; the same series and timestamp overwrite (exactly-once). Returns points written."""
+
+    def read(
+        self,
+        measurement: str,
+        athlete: str,
+        fields: Sequence[str],
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Frame:
+        """Rows of one athlete's measurement in [start_ms, end_ms), sorted by time, optionally filtered by tags."""
+
+    def count(
+        self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
+    ) -> int:
+        """Number of points (rows) of a measurement, optionally for one athlete and time range."""
+
+    def list_athletes(self) -> list[str]:
+        """Every athlete ID with data in the store, sorted."""
+
+    def close(self) -> None:
+        """Release connections; pending writes are already flushed by `write`."""
