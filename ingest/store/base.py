@@ -74,5 +74,8 @@ class Store(Protocol):
     def list_athletes(self) -> list[str]:
         """Every athlete ID with data in the store, sorted."""
 
+    def delete_athlete(self, athlete: str) -> None:
+        """Remove every point of one athlete, in all measurements."""
+
     def close(self) -> None:
         """Release connections; pending writes are already flushed by `write`."""

@@ -1,0 +1,75 @@
+"""Batches decoded samples per series and writes them to the store off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Mapping
+
+import numpy as np
+
+from ingest.store.base import PointBatch, Store
+
+
+class PointBuffer:
+    """Collects column chunks per (measurement, tag set) and flushes them in batches.
+
+    `add` is synchronous so BLE notification callbacks can call it; `flush` runs the blocking store write in a
+    worker thread. Flushes are serialised so batches reach the store in arrival order.
+    """
+
+    def __init__(self, store: Store, max_points: int = 5000) -> None:
+        self.store = store
+        self.max_points = max_points
+        self.points_written = 0
+        self._pending: dict[tuple, list[tuple[np.ndarray, dict[str, np.ndarray]]]] = defaultdict(list)
+        self._pending_points = 0
+        self._lock = asyncio.Lock()
+
+    @property
+    def pending_points(self) -> int:
+        return self._pending_points
+
+    def add(self, measurement: str, tags: Mapping[str, str], time_ms: np.ndarray, fields: Mapping[str, np.ndarray]):
+        """Queue rows of one series."""
+        if len(time_ms) == 0:
+            return
+        key = (measurement, tuple(sorted(tags.items())), tuple(sorted(fields)))
+        self._pending[key].append((np.asarray(time_ms, np.int64), {k: np.asarray(v) for k, v in fields.items()}))
+        self._pending_points += len(time_ms)
+
+    def due(self) -> bool:
+        return self._pending_points >= self.max_points
+
+    def _take_batches(self) -> list[PointBatch]:
+        batches = []
+        for (measurement, tags, names), chunks in self._pending.items():
+            batches.append(
+                PointBatch(
+                    measurement,
+                    dict(tags),
+                    np.concatenate([c[0] for c in chunks]),
+                    {n: np.concatenate([c[1][n] for c in chunks]) for n in names},
+                )
+            )
+        self._pending.clear()
+        self._pending_points = 0
+        return batches
+
+    async def flush(self) -> int:
+        """Write everything queued so far; returns the points written by this call."""
+        async with self._lock:
+            batches = self._take_batches()
+            if not batches:
+                return 0
+            written = await asyncio.to_thread(self.store.write, batches)
+            self.points_written += written
+            return written
+
+    async def flush_periodically(self, interval_s: float, stop: asyncio.Event) -> None:
+        """Flush every `interval_s` or as soon as `max_points` are queued, until `stop` is set."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)
+            await self.flush()

@@ -1,0 +1,210 @@
+"""Embedded store: one SQLite file in WAL mode behind the same interface as InfluxDB.
+
+Points are kept long-form (series, time, field, value) so every measurement of `docs/data-model.md` fits one
+schema. The same series and timestamp overwrite, as in InfluxDB, which makes replays exactly-once.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ingest.store.base import Frame, PointBatch
+from ingest.store.errors import StoreConfigError, StoreUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    measurement TEXT NOT NULL,
+    athlete TEXT,
+    tagset TEXT NOT NULL,
+    UNIQUE (measurement, tagset)
+);
+CREATE INDEX IF NOT EXISTS series_by_athlete ON series (measurement, athlete);
+CREATE TABLE IF NOT EXISTS points (
+    series_id INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    value,
+    PRIMARY KEY (series_id, time_ms, field)
+) WITHOUT ROWID;
+"""
+
+
+def _python_values(column: np.ndarray) -> list:
+    column = np.asarray(column)
+    if column.dtype.kind == "f" and not np.isfinite(column).all():
+        raise StoreConfigError("a float field holds NaN or inf, which no store accepts")
+    if column.dtype.kind == "b":
+        return column.astype(np.int64).tolist()
+    return column.tolist()
+
+
+class SQLiteStore:
+    """The embedded store; safe to share between threads (one connection behind a lock)."""
+
+    def __init__(self, path: str | Path, *, url: str | None = None, timeout_s: float = 30.0) -> None:
+        self.path = Path(path).expanduser()
+        self.url = url or f"sqlite:///{self.path}"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=timeout_s, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+        self._series_ids: dict[tuple[str, str], int] = {}
+
+    def _series_id(self, measurement: str, tags: Mapping[str, str]) -> int:
+        clean = {k: str(v) for k, v in sorted(tags.items()) if v is not None and v != ""}
+        tagset = json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
+        key = (measurement, tagset)
+        if key not in self._series_ids:
+            self._db.execute(
+                "INSERT OR IGNORE INTO series (measurement, athlete, tagset) VALUES (?, ?, ?)",
+                (measurement, clean.get("athlete"), tagset),
+            )
+            row = self._db.execute(
+                "SELECT id FROM series WHERE measurement = ? AND tagset = ?", (measurement, tagset)
+            ).fetchone()
+            self._series_ids[key] = row[0]
+        return self._series_ids[key]
+
+    def write(self, batches: Iterable[PointBatch]) -> int:
+        """Write all batches in one transaction: either everything lands or nothing does."""
+        written = 0
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                for batch in batches:
+                    if not len(batch):
+                        continue
+                    series_id = self._series_id(batch.measurement, batch.tags)
+                    times = np.asarray(batch.time_ms, dtype=np.int64).tolist()
+                    for name, column in batch.fields.items():
+                        rows = zip([series_id] * len(times), times, [name] * len(times), _python_values(column))
+                        self._db.executemany(
+                            "INSERT OR REPLACE INTO points (series_id, time_ms, field, value) VALUES (?, ?, ?, ?)",
+                            rows,
+                        )
+                    written += len(batch)
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                self._db.execute("ROLLBACK")
+                self._series_ids.clear()
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreUnavailable(f"SQLite store {self.path}: {exc}") from exc
+                raise
+        return written
+
+    def _matching_series(self, measurement: str, athlete: str | None, tags: Mapping[str, str] | None) -> list[int]:
+        if athlete is None:
+            rows = self._db.execute("SELECT id, tagset FROM series WHERE measurement = ?", (measurement,))
+        else:
+            rows = self._db.execute(
+                "SELECT id, tagset FROM series WHERE measurement = ? AND athlete = ?", (measurement, athlete)
+            )
+        wanted = {k: str(v) for k, v in (tags or {}).items()}
+        return [sid for sid, tagset in rows if all(json.loads(tagset).get(k) == v for k, v in wanted.items())]
+
+    @staticmethod
+    def _time_filter(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
+        clauses, params = [], []
+        if start_ms is not None:
+            clauses.append("time_ms >= ?")
+            params.append(int(start_ms))
+        if end_ms is not None:
+            clauses.append("time_ms < ?")
+            params.append(int(end_ms))
+        return "".join(f" AND {c}" for c in clauses), params
+
+    def read(
+        self,
+        measurement: str,
+        athlete: str,
+        fields: Sequence[str],
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Frame:
+        """Rows of one athlete's measurement in [start_ms, end_ms), sorted by time."""
+        with self._lock:
+            series = self._matching_series(measurement, athlete, tags)
+            if not series or not fields:
+                return Frame(np.empty(0, np.int64), {f: np.empty(0) for f in fields})
+            time_sql, time_params = self._time_filter(start_ms, end_ms)
+            sql = (
+                f"SELECT time_ms, series_id, field, value FROM points WHERE series_id IN "
+                f"({','.join('?' * len(series))}) AND field IN ({','.join('?' * len(fields))}){time_sql} "
+                "ORDER BY time_ms, series_id"
+            )
+            rows = self._db.execute(sql, [*series, *fields, *time_params]).fetchall()
+        return _pivot(rows, fields)
+
+    def count(
+        self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
+    ) -> int:
+        """Number of rows (distinct series and timestamp) of a measurement."""
+        with self._lock:
+            series = self._matching_series(measurement, athlete, None)
+            if not series:
+                return 0
+            time_sql, time_params = self._time_filter(start_ms, end_ms)
+            sql = (
+                "SELECT COUNT(*) FROM (SELECT DISTINCT series_id, time_ms FROM points WHERE series_id IN "
+                f"({','.join('?' * len(series))}){time_sql})"
+            )
+            return int(self._db.execute(sql, [*series, *time_params]).fetchone()[0])
+
+    def list_athletes(self) -> list[str]:
+        """Every athlete ID with data, sorted."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT athlete FROM series WHERE athlete IS NOT NULL ORDER BY 1")
+            return [r[0] for r in rows]
+
+    def delete_athlete(self, athlete: str) -> None:
+        """Remove every point of one athlete (all measurements)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE athlete = ?)", (athlete,)
+            )
+            self._db.execute("DELETE FROM series WHERE athlete = ?", (athlete,))
+            self._db.execute("COMMIT")
+            self._series_ids.clear()
+
+    def close(self) -> None:
+        """Close the database file."""
+        with self._lock:
+            self._db.close()
+
+
+def _pivot(rows: list[tuple], fields: Sequence[str]) -> Frame:
+    """Long rows (time, series, field, value) → one row per (series, time) with a column per field."""
+    if not rows:
+        return Frame(np.empty(0, np.int64), {f: np.empty(0) for f in fields})
+    times = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+    series = np.fromiter((r[1] for r in rows), np.int64, len(rows))
+    keys = np.stack([times, series], axis=1)
+    new_row = np.ones(len(rows), bool)
+    new_row[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    row_index = np.cumsum(new_row) - 1
+    n = int(row_index[-1]) + 1
+    field_pos = {f: i for i, f in enumerate(fields)}
+    values: list[list] = [[None] * n for _ in fields]
+    for idx, (_, _, name, value) in zip(row_index.tolist(), rows):
+        values[field_pos[name]][idx] = value
+    columns = {}
+    for name, column in zip(fields, values):
+        if any(isinstance(v, str) for v in column):
+            columns[name] = np.array(column, dtype=object)
+        else:
+            columns[name] = np.array([np.nan if v is None else v for v in column], dtype=np.float64)
+    return Frame(times[new_row], columns)

@@ -1,0 +1,72 @@
+"""Timestamps for streamed samples: host clocks and beat times rebuilt from RR sums."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Clock = Callable[[], int]
+"""Returns the current time in integer milliseconds since the Unix epoch."""
+
+
+def wall_clock_ms() -> int:
+    """The host's wall clock, for live sensors."""
+    return time.time_ns() // 1_000_000
+
+
+class NotificationClock:
+    """Virtual time for replayed or simulated straps: each call is one notification period later.
+
+    A heart-rate strap notifies about once a second; a virtual strap sends faster than real time, so the
+    gateway reads this clock instead of the wall clock to place the samples on the simulated timeline.
+    """
+
+    def __init__(self, start_ms: int, period_ms: int = 1000) -> None:
+        self._next_ms = int(start_ms)
+        self.period_ms = int(period_ms)
+
+    def __call__(self) -> int:
+        now = self._next_ms
+        self._next_ms += self.period_ms
+        return now
+
+
+class BeatTimeline:
+    """Places RR intervals on the host timeline.
+
+    The first notification's last beat is put at its arrival time and earlier beats are back-dated by their RR
+    sums; later beats follow by RR sums, so the spacing of beats is exact. When the sum drifts from the arrival
+    clock by more than `max_drift_ms` (lost notifications, a link gap), the timeline re-anchors to arrival.
+    Times are strictly increasing integer milliseconds.
+    """
+
+    def __init__(self, max_drift_ms: float = 3000.0) -> None:
+        self.max_drift_ms = max_drift_ms
+        self._last_beat_ms: float | None = None
+        self._last_emitted_ms = -(2**62)
+        self.reanchors = 0
+
+    def place(self, rr_ms: Sequence[float], arrival_ms: int) -> np.ndarray:
+        """Beat times (int64 ms) for the RR intervals of one notification that arrived at `arrival_ms`."""
+        rr = np.asarray(rr_ms, dtype=np.float64)
+        if rr.size == 0:
+            return np.empty(0, np.int64)
+        offsets = np.cumsum(rr)
+        if self._last_beat_ms is None or abs(self._last_beat_ms + offsets[-1] - arrival_ms) > self.max_drift_ms:
+            if self._last_beat_ms is not None:
+                self.reanchors += 1
+            beats = arrival_ms - (offsets[-1] - offsets)
+        else:
+            beats = self._last_beat_ms + offsets
+        self._last_beat_ms = float(beats[-1])
+        times = np.rint(beats).astype(np.int64)
+        return self._strictly_after_last(times)
+
+    def _strictly_after_last(self, times: np.ndarray) -> np.ndarray:
+        floor = self._last_emitted_ms + 1 + np.arange(times.size, dtype=np.int64)
+        times = np.maximum.accumulate(np.maximum(times - np.arange(times.size), floor - np.arange(times.size)))
+        times = times + np.arange(times.size)
+        self._last_emitted_ms = int(times[-1])
+        return times

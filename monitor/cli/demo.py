@@ -1,0 +1,242 @@
+"""`recovery-monitor demo`: a simulated squad streams over virtual Bluetooth LE, then readiness is analysed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from bleak import BleakClient, BleakScanner
+from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
+from ingest.bumble_backend.air import VirtualAir
+from ingest.virtual.hr_strap import VirtualHeartRateStrap
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.buffer import PointBuffer
+from ingest.heart_rate_stream import HeartRateRecorder
+from ingest.store import open_store
+from ingest.store.base import PointBatch, Store
+from ingest.timeline import NotificationClock
+from ingest.virtual.physiology import (
+    AthleteProfile,
+    daily_ln_rmssd,
+    interval_workload,
+    make_squad,
+    morning_rr_ms,
+    session_hr,
+)
+from monitor.analyze import DAY_MS, analyze_athlete, day_start_ms
+from monitor.cli.main import CliError
+
+STREAMED_MORNINGS = 7
+MORNING_S = 180.0
+SESSION_S = 20 * 60
+WAKE_OFFSET_MS = 6 * 3_600_000
+NOTIFY_WAIT_S = 10.0
+MALFORMED_PAYLOAD = b"\x11\x48\x00"  # RR flag set, one dangling byte: must be rejected, the stream goes on
+
+
+@dataclass
+class Recording:
+    """One strap recording to stream: per-second HR values and the RR intervals of each second."""
+
+    start_ms: int
+    bpm: np.ndarray
+    rr_by_second: list[np.ndarray]
+    malformed_at: int | None = None
+
+
+@dataclass
+class AthleteRun:
+    profile: AthleteProfile
+    history: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    recordings: list[Recording] = field(default_factory=list)
+    ble_samples_sent: int = 0
+    malformed: int = 0
+
+
+def per_second(rr_ms: np.ndarray, hr_bpm: np.ndarray | None = None) -> Recording:
+    """Group beats into the 1 s notifications a strap would send; HR is the strap's running average."""
+    beat_s = np.cumsum(rr_ms) / 1000.0
+    n_seconds = int(np.ceil(beat_s[-1]))
+    second = np.minimum(np.floor(beat_s).astype(int), n_seconds - 1)
+    bounds = np.searchsorted(second, np.arange(n_seconds + 1))
+    rr_by_second = [rr_ms[bounds[i] : bounds[i + 1]] for i in range(n_seconds)]
+    if hr_bpm is None:
+        hr_bpm = np.full(n_seconds, 60_000.0 / float(np.median(rr_ms)))
+    bpm = np.rint(np.resize(hr_bpm, n_seconds)).astype(int)
+    return Recording(0, bpm, rr_by_second)
+
+
+def plan_athlete(profile: AthleteProfile, days: int, today: dt.date, now_ms: int, rng) -> AthleteRun:
+    """History mornings (written directly), then recent mornings and one live session to stream."""
+    run = AthleteRun(profile)
+    targets = daily_ln_rmssd(profile, days, rng)
+    first_day = today - dt.timedelta(days=days - 1)
+    for index in range(days):
+        morning_ms = day_start_ms(first_day + dt.timedelta(days=index)) + WAKE_OFFSET_MS
+        rr = morning_rr_ms(profile, index, targets[index], rng, duration_s=MORNING_S)
+        if index < days - STREAMED_MORNINGS:
+            run.history.append((morning_ms, rr))
+        else:
+            recording = per_second(rr)
+            recording.start_ms = morning_ms
+            run.recordings.append(recording)
+    workload = interval_workload(SESSION_S, rng)
+    hr_bpm, rr = session_hr(profile, workload, rng)
+    session = per_second(rr, hr_bpm)
+    session.start_ms = now_ms - len(session.bpm) * 1000
+    session.malformed_at = len(session.bpm) // 2
+    run.recordings.append(session)
+    return run
+
+
+def history_batches(run: AthleteRun) -> list[PointBatch]:
+    tags = {"athlete": run.profile.athlete, "device": "history", "source": "history"}
+    batches = []
+    for start_ms, rr in run.history:
+        times = start_ms + np.rint(np.cumsum(rr)).astype(np.int64)
+        batches.append(PointBatch("rr", tags, times, {"rr_ms": rr}))
+    return batches
+
+
+async def stream_recording(air, strap, device, recording: Recording, buffer: PointBuffer, run: AthleteRun) -> None:
+    """Connect with bleak, subscribe, let the strap send the recording, wait for the last notification."""
+    athlete = run.profile.athlete
+    recorder = HeartRateRecorder(athlete, strap.name, buffer, NotificationClock(recording.start_ms))
+    async with BleakClient(device, timeout=10.0, **air.client_kwargs()) as client:
+        await client.start_notify(HEART_RATE_MEASUREMENT_UUID, recorder.on_notification)
+        await strap.wait_subscribed(timeout=5.0)
+        before_hr, before_rr, before_n = strap.hr_delivered, strap.rr_delivered, strap.notifications_delivered
+        for second, (bpm, rr) in enumerate(zip(recording.bpm, recording.rr_by_second)):
+            if recording.malformed_at == second:
+                await strap.send_raw(MALFORMED_PAYLOAD)
+            await strap.send(int(bpm), rr.tolist())
+        deadline = time.monotonic() + NOTIFY_WAIT_S
+        while recorder.stats.notifications < strap.notifications_delivered - before_n:
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.01)
+        await client.stop_notify(HEART_RATE_MEASUREMENT_UUID)
+    run.ble_samples_sent += (strap.hr_delivered - before_hr) + (strap.rr_delivered - before_rr)
+    run.malformed += recorder.stats.malformed
+    await buffer.flush()
+
+
+async def run_athlete(air, run: AthleteRun, index: int, buffer: PointBuffer, progress, task) -> None:
+    athlete = run.profile.athlete
+    strap = VirtualHeartRateStrap(
+        air, name=f"HRM-{athlete}", address=f"F0:00:00:00:{index // 256:02X}:{index % 256:02X}"
+    )
+    await strap.start()
+    try:
+        device = await BleakScanner.find_device_by_name(strap.name, timeout=10.0, **air.scanner_kwargs())
+        if device is None:
+            raise CliError(f"virtual strap {strap.name} was not found by the scanner")
+        for recording in run.recordings:
+            await stream_recording(air, strap, device, recording, buffer, run)
+            progress.advance(task)
+    finally:
+        await strap.stop()
+
+
+async def stream_squad(store: Store, runs: list[AthleteRun], console: Console) -> float:
+    """All athletes stream concurrently over one virtual air; returns the seconds spent."""
+    started = time.perf_counter()
+    buffer = PointBuffer(store)
+    air = VirtualAir()
+    await air.start()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(
+                "streaming recordings over virtual BLE", total=sum(len(r.recordings) for r in runs)
+            )
+            await asyncio.gather(*(run_athlete(air, run, i, buffer, progress, task) for i, run in enumerate(runs)))
+        await buffer.flush()
+    finally:
+        await air.close()
+    return time.perf_counter() - started
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    if args.athletes < 1 or args.days < 14 + STREAMED_MORNINGS:
+        raise CliError(
+            f"--athletes must be ≥ 1 and --days ≥ {14 + STREAMED_MORNINGS} (got {args.athletes}, {args.days})"
+        )
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    rng = np.random.default_rng(args.seed)
+    today = dt.datetime.now(dt.UTC).date()
+    now_ms = int(time.time() * 1000)
+    squad = make_squad(args.athletes, args.days, rng)
+    runs = [plan_athlete(p, args.days, today, now_ms, rng) for p in squad]
+    store = open_store(args.store)
+    try:
+        for run in runs:
+            store.delete_athlete(run.profile.athlete)
+            store.write(history_batches(run))
+        stream_s = asyncio.run(stream_squad(store, runs, console))
+        athletes = []
+        for run in runs:
+            window_start = min(r.start_ms for r in run.recordings) - DAY_MS // 24
+            stored = store.count("hr", run.profile.athlete, window_start) + store.count(
+                "rr", run.profile.athlete, window_start
+            )
+            analysis = analyze_athlete(store, run.profile.athlete, today)
+            athletes.append(
+                {
+                    "athlete": run.profile.athlete,
+                    "simulated_condition": run.profile.condition,
+                    "ble_samples_sent": run.ble_samples_sent,
+                    "samples_stored": stored,
+                    "malformed_rejected": run.malformed,
+                    "readiness": analysis.readiness.to_json(),
+                    "flags": [f.to_json() for f in analysis.readiness.flags],
+                }
+            )
+    finally:
+        store.close()
+    report = {
+        "store": store.url,
+        "as_of": today.isoformat(),
+        "athletes_n": args.athletes,
+        "days": args.days,
+        "seed": args.seed,
+        "stream_s": round(stream_s, 2),
+        "elapsed_s": round(time.perf_counter() - started, 2),
+        "athletes": athletes,
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print_table(report, Console())
+    return 0
+
+
+def print_table(report: dict, console: Console) -> None:
+    table = Table(title=f"Readiness on {report['as_of']} ({report['store']})")
+    for column in ("athlete", "simulated", "BLE sent", "stored", "ln rMSSD 7d", "normal range", "flags"):
+        table.add_column(column)
+    for a in report["athletes"]:
+        r = a["readiness"]
+        lnr = "—" if r["ln_rmssd_7d"] is None else f"{r['ln_rmssd_7d']:.2f}"
+        rng = "—" if r["lower_bound"] is None else f"≥ {r['lower_bound']:.2f}"
+        flags = "\n".join(f"[red]{f['signal']}[/] ({f['severity']}) since {f['since']}" for f in a["flags"]) or "none"
+        table.add_row(
+            a["athlete"],
+            a["simulated_condition"],
+            str(a["ble_samples_sent"]),
+            str(a["samples_stored"]),
+            lnr,
+            rng,
+            flags,
+        )
+    console.print(table)
+    console.print(f"{report['athletes_n']} athletes, {report['days']} days, finished in {report['elapsed_s']} s")
