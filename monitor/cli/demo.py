@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from bleak import BleakClient, BleakScanner
-from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
-from ingest.bumble_backend.air import VirtualAir
-from ingest.virtual.hr_strap import VirtualHeartRateStrap
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
 from ingest.buffer import PointBuffer
+from ingest.bumble_backend.air import VirtualAir
 from ingest.heart_rate_stream import HeartRateRecorder
 from ingest.store import open_store
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import NotificationClock
+from ingest.virtual.hr_strap import VirtualHeartRateStrap
 from ingest.virtual.physiology import (
     AthleteProfile,
     daily_ln_rmssd,
@@ -32,14 +32,14 @@ from ingest.virtual.physiology import (
     session_hr,
 )
 from monitor.analyze import DAY_MS, analyze_athlete, day_start_ms
-from monitor.cli.main import CliError
+from monitor.cli.common import CliError, add_store_option
 
 STREAMED_MORNINGS = 7
 MORNING_S = 180.0
 SESSION_S = 20 * 60
 WAKE_OFFSET_MS = 6 * 3_600_000
 NOTIFY_WAIT_S = 10.0
-MALFORMED_PAYLOAD = b"\x11\x48\x00"  # RR flag set, one dangling byte: must be rejected, the stream goes on
+MALFORMED_PAYLOAD = b"\x10\x48\x00"  # RR flag set, one dangling RR byte: must be rejected, the stream goes on
 
 
 @dataclass
@@ -98,7 +98,7 @@ def plan_athlete(profile: AthleteProfile, days: int, today: dt.date, now_ms: int
 
 
 def history_batches(run: AthleteRun) -> list[PointBatch]:
-    tags = {"athlete": run.profile.athlete, "device": "history", "source": "history"}
+    tags = {"athlete": run.profile.athlete_id, "device": "history", "source": "history"}
     batches = []
     for start_ms, rr in run.history:
         times = start_ms + np.rint(np.cumsum(rr)).astype(np.int64)
@@ -108,7 +108,7 @@ def history_batches(run: AthleteRun) -> list[PointBatch]:
 
 async def stream_recording(air, strap, device, recording: Recording, buffer: PointBuffer, run: AthleteRun) -> None:
     """Connect with bleak, subscribe, let the strap send the recording, wait for the last notification."""
-    athlete = run.profile.athlete
+    athlete = run.profile.athlete_id
     recorder = HeartRateRecorder(athlete, strap.name, buffer, NotificationClock(recording.start_ms))
     async with BleakClient(device, timeout=10.0, **air.client_kwargs()) as client:
         await client.start_notify(HEART_RATE_MEASUREMENT_UUID, recorder.on_notification)
@@ -130,7 +130,7 @@ async def stream_recording(air, strap, device, recording: Recording, buffer: Poi
 
 
 async def run_athlete(air, run: AthleteRun, index: int, buffer: PointBuffer, progress, task) -> None:
-    athlete = run.profile.athlete
+    athlete = run.profile.athlete_id
     strap = VirtualHeartRateStrap(
         air, name=f"HRM-{athlete}", address=f"F0:00:00:00:{index // 256:02X}:{index % 256:02X}"
     )
@@ -165,7 +165,23 @@ async def stream_squad(store: Store, runs: list[AthleteRun], console: Console) -
     return time.perf_counter() - started
 
 
-def demo_command(args: argparse.Namespace) -> int:
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="simulate a squad whose heart-rate straps stream over virtual Bluetooth LE, then flag readiness",
+        description="Simulates D days of history for N athletes; their recent morning readings and one live session "
+        "stream through virtual heart-rate straps (a Bumble BLE stack in-process) into the store, and the "
+        "readiness analysis flags suppressed HRV.",
+    )
+    demo.add_argument("--athletes", type=int, default=6, metavar="N", help="squad size (default 6)")
+    demo.add_argument("--days", type=int, default=42, metavar="D", help="days of history (default 42)")
+    demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    add_store_option(demo)
+    demo.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    demo.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
     if args.athletes < 1 or args.days < 14 + STREAMED_MORNINGS:
         raise CliError(
             f"--athletes must be ≥ 1 and --days ≥ {14 + STREAMED_MORNINGS} (got {args.athletes}, {args.days})"
@@ -180,19 +196,19 @@ def demo_command(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     try:
         for run in runs:
-            store.delete_athlete(run.profile.athlete)
+            store.delete_athlete(run.profile.athlete_id)
             store.write(history_batches(run))
         stream_s = asyncio.run(stream_squad(store, runs, console))
         athletes = []
         for run in runs:
             window_start = min(r.start_ms for r in run.recordings) - DAY_MS // 24
-            stored = store.count("hr", run.profile.athlete, window_start) + store.count(
-                "rr", run.profile.athlete, window_start
+            stored = store.count("hr", run.profile.athlete_id, window_start) + store.count(
+                "rr", run.profile.athlete_id, window_start
             )
-            analysis = analyze_athlete(store, run.profile.athlete, today)
+            analysis = analyze_athlete(store, run.profile.athlete_id, today)
             athletes.append(
                 {
-                    "athlete": run.profile.athlete,
+                    "athlete": run.profile.athlete_id,
                     "simulated_condition": run.profile.condition,
                     "ble_samples_sent": run.ble_samples_sent,
                     "samples_stored": stored,
