@@ -1,0 +1,146 @@
+"""Time-domain HRV of a morning reading after basic RR artifact filtering.
+
+Pipeline: ``artifact_mask`` (or any other detector with the same signature, e.g. a later Lipponen–Tarvainen
+implementation) marks suspect intervals; the metrics then use only valid beats. rMSSD uses only successive
+differences whose two intervals are both valid (as GoldenCheetah's HrvMetrics does) instead of joining the
+neighbours of a removed beat, which would create a spurious difference.
+
+Conventions (match Kubios HRV): SDNN with ``ddof=1``; mean HR = 60000 / mean RR.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+RR_MIN_MS = 300.0  # 200 bpm
+RR_MAX_MS = 2000.0  # 30 bpm
+MEDIAN_HALF_WINDOW = 5  # neighbours on each side for the local median
+MEDIAN_TOLERANCE = 0.20  # max relative deviation from the local median
+
+ArtifactDetector = Callable[[np.ndarray], np.ndarray]
+
+
+def local_median_ms(
+    rr_ms: np.ndarray, valid: np.ndarray | None = None, half_window: int = MEDIAN_HALF_WINDOW
+) -> np.ndarray:
+    """Median of the up to ``2·half_window`` neighbouring valid intervals of each interval (itself excluded).
+
+    NaN where no valid neighbour exists.
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    x = rr.copy() if valid is None else np.where(valid, rr, np.nan)
+    padded = np.pad(x, half_window, constant_values=np.nan)
+    windows = sliding_window_view(padded, 2 * half_window + 1).copy()
+    windows[:, half_window] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN neighbourhoods give NaN
+        return np.nanmedian(windows, axis=1)
+
+
+def artifact_mask(
+    rr_ms: np.ndarray,
+    *,
+    min_ms: float = RR_MIN_MS,
+    max_ms: float = RR_MAX_MS,
+    tolerance: float = MEDIAN_TOLERANCE,
+    half_window: int = MEDIAN_HALF_WINDOW,
+) -> np.ndarray:
+    """Boolean mask, True = artifact.
+
+    An interval is an artifact if it is outside ``[min_ms, max_ms]`` or not finite, or if it deviates more than
+    ``tolerance`` (relative) from the median of its ``half_window`` neighbours on each side (out-of-range
+    neighbours excluded), or if it follows such a short interval and is more than ``tolerance / 2`` longer than
+    its local median (the compensatory pause of an ectopic beat, often only 15–20 % long). Catches ectopic
+    beats, missed beats (about twice the local interval) and extra beats (split intervals).
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    if rr.ndim != 1:
+        raise ValueError("rr_ms must be 1-D")
+    with np.errstate(invalid="ignore"):
+        out_of_range = ~((rr >= min_ms) & (rr <= max_ms))
+        med = local_median_ms(rr, ~out_of_range, half_window)
+        deviant = np.abs(rr - med) > tolerance * med
+        short = deviant & (rr < med)
+        pause = np.zeros_like(deviant)
+        pause[1:] = short[:-1] & (rr[1:] > (1.0 + tolerance / 2) * med[1:])
+    return out_of_range | deviant | pause
+
+
+def _valid(rr: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+    if valid is None:
+        return np.isfinite(rr)
+    valid = np.asarray(valid, dtype=bool)
+    if valid.shape != rr.shape:
+        raise ValueError("valid must have the same shape as rr_ms")
+    return valid & np.isfinite(rr)
+
+
+def rmssd_ms(rr_ms: np.ndarray, valid: np.ndarray | None = None) -> float:
+    """Root mean square of successive differences (ms), using only differences between two valid intervals.
+
+    ``valid`` (bool, True = keep) defaults to all finite intervals. NaN with fewer than 2 usable differences.
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    ok = _valid(rr, valid)
+    pair = ok[1:] & ok[:-1]
+    if np.count_nonzero(pair) < 2:
+        return float("nan")
+    d = np.diff(rr)[pair]
+    return float(np.sqrt(np.mean(d * d)))
+
+
+def sdnn_ms(rr_ms: np.ndarray, valid: np.ndarray | None = None) -> float:
+    """Standard deviation (ddof=1) of the valid intervals (ms); NaN with fewer than 2."""
+    rr = np.asarray(rr_ms, dtype=float)
+    x = rr[_valid(rr, valid)]
+    return float(np.std(x, ddof=1)) if x.size >= 2 else float("nan")
+
+
+@dataclass(frozen=True)
+class ReadingMetrics:
+    """Time-domain HRV of one reading; always report ``artifact_pct`` with the HRV values."""
+
+    n_beats: int  # intervals in the reading, artifacts included
+    n_artifacts: int
+    artifact_pct: float
+    mean_rr_ms: float
+    mean_hr_bpm: float  # 60000 / mean_rr_ms
+    sdnn_ms: float
+    rmssd_ms: float
+    ln_rmssd: float
+
+
+def reading_metrics(rr_ms: np.ndarray, detector: ArtifactDetector = artifact_mask) -> ReadingMetrics:
+    """Metrics of one reading after marking artifacts with ``detector`` (rr_ms -> bool mask, True = artifact)."""
+    rr = np.asarray(rr_ms, dtype=float)
+    bad = np.asarray(detector(rr), dtype=bool) | ~np.isfinite(rr)
+    good = ~bad
+    n, n_bad = rr.size, int(np.count_nonzero(bad))
+    mean_rr = float(np.mean(rr[good])) if np.any(good) else float("nan")
+    rmssd = rmssd_ms(rr, good)
+    return ReadingMetrics(
+        n_beats=n,
+        n_artifacts=n_bad,
+        artifact_pct=100.0 * n_bad / n if n else float("nan"),
+        mean_rr_ms=mean_rr,
+        mean_hr_bpm=60_000.0 / mean_rr if mean_rr > 0 else float("nan"),
+        sdnn_ms=sdnn_ms(rr, good),
+        rmssd_ms=rmssd,
+        ln_rmssd=float(np.log(rmssd)) if rmssd > 0 else float("nan"),
+    )
+
+
+def split_readings(time_ms: np.ndarray, gap_ms: float = 30 * 60 * 1000) -> list[slice]:
+    """Split a sorted stream of beat timestamps (ms) into readings wherever consecutive beats are > ``gap_ms`` apart."""
+    t = np.asarray(time_ms, dtype=float)
+    if t.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(t) > gap_ms) + 1
+    bounds = np.concatenate(([0], cuts, [t.size]))
+    return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
