@@ -1,0 +1,84 @@
+"""The contract between file decoders and the importer: an activity with a stable identity, its points, a summary.
+
+Every imported file also gets one `activity` point (tags `athlete`, `source`, `device`; field `activity_id`)
+stamped at the activity's identity time. Before writing, the importer looks that point up through
+`Store.read`, so re-importing a file, or the same activity under another file name, is reported as a duplicate
+and writes nothing, on every store backend.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import numpy as np
+
+from ingest.store.base import PointBatch, Store
+
+ACTIVITY_MEASUREMENT = "activity"
+SUMMARY_KEYS = (
+    "sport",
+    "start",
+    "duration_s",
+    "distance_m",
+    "avg_hr_bpm",
+    "rr_count",
+    "gct_balance_left_pct",
+    "gct_symmetry_index_pct",
+    "pedal_balance_left_pct",
+)
+"""Keys of `ImportedActivity.summary()`, in report order; a value is None when the file has no such data."""
+
+
+class FileDecodeError(ValueError):
+    """A file cannot be imported; the message is the one-line reason (the caller adds the file name)."""
+
+
+class ImportedActivity(Protocol):
+    """One decoded activity, fully validated, ready to be written in a single `Store.write` call."""
+
+    activity_id: str
+    """Stable identity of the activity (not of the file): the same recording under another name has the same ID."""
+    time_ms: int
+    """Timestamp of the `activity` point, derived from the identity (deterministic)."""
+    source: str
+    device: str
+    samples: int
+    """Number of source samples (FIT record messages, CSV rows, …), for throughput figures."""
+
+    def batches(self, athlete: str) -> list[PointBatch]:
+        """Every point of the activity except the `activity` record."""
+
+    def summary(self) -> dict[str, Any]:
+        """The `SUMMARY_KEYS` values plus `sessions` (number of sessions in the file)."""
+
+
+def activity_tags(activity: ImportedActivity, athlete: str) -> dict[str, str]:
+    return {"athlete": athlete, "source": activity.source, "device": activity.device}
+
+
+def activity_batch(activity: ImportedActivity, athlete: str) -> PointBatch:
+    """The `activity` point: identity plus the file-level summary (sport, sessions, duration, distance)."""
+    summary = activity.summary()
+    fields: dict[str, np.ndarray] = {
+        "activity_id": np.array([activity.activity_id], dtype=object),
+        "sessions": np.array([int(summary.get("sessions") or 0)], np.int64),
+    }
+    if summary.get("sport"):
+        fields["sport"] = np.array([summary["sport"]], dtype=object)
+    for name in ("duration_s", "distance_m"):
+        if summary.get(name) is not None:
+            fields[name] = np.array([float(summary[name])])
+    return PointBatch(ACTIVITY_MEASUREMENT, activity_tags(activity, athlete), np.array([activity.time_ms]), fields)
+
+
+def is_imported(store: Store, activity: ImportedActivity, athlete: str) -> bool:
+    """Whether the store already holds this activity's `activity` point (same ID at the same time)."""
+    frame = store.read(
+        ACTIVITY_MEASUREMENT,
+        athlete,
+        ["activity_id"],
+        activity.time_ms,
+        activity.time_ms + 1,
+        tags={"source": activity.source},
+    )
+    return activity.activity_id in set(frame.columns.get("activity_id", ()))

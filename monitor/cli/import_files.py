@@ -1,0 +1,136 @@
+"""`recovery-monitor import`: watch files (FIT today) into the store, exactly once per activity."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.importer import FAILED, ImportResult, find_files, import_file, supported_suffixes
+from ingest.store import open_store
+from ingest.store.errors import StoreError
+from monitor.cli.common import CliError, add_store_option
+
+EXIT_FAILED_FILES = 2
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "import",
+        help="import activity files (.fit) with HR, RR intervals, running dynamics and left/right balance",
+        description="Imports activity files into the store: a session summary per session plus the HR, RR, "
+        "motion, running-dynamics, power and per-foot stride streams. Directories are searched recursively. "
+        "Re-importing an activity (even renamed) is reported as a duplicate and changes nothing. Files that "
+        "cannot be decoded are reported with the reason and skipped; the exit code is then 2.",
+    )
+    parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help=f"files ({supported_suffixes()}) or folders")
+    parser.add_argument("--athlete", required=True, metavar="ID", help="pseudonymous athlete ID, e.g. A01")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file (JSON lines)")
+    add_store_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    athlete = args.athlete.strip()
+    if not athlete:
+        raise CliError("--athlete must not be empty")
+    planned = list(find_files(args.paths))
+    if not planned:
+        raise CliError(f"no importable files ({supported_suffixes()}) in {' '.join(args.paths)}")
+    results: list[ImportResult] = []
+    store = open_store(args.store)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    console = Console(stderr=True)
+    bar = Progress(*columns, console=console, transient=True, redirect_stdout=False, disable=not console.is_terminal)
+    try:
+        with bar as progress:
+            task = progress.add_task("importing", total=len(planned))
+            store_error: StoreError | None = None
+            for item in planned:
+                if isinstance(item, ImportResult):
+                    results.append(item)
+                elif store_error is not None:
+                    results.append(ImportResult(str(item), FAILED, "not imported: the store failed on an earlier file"))
+                else:
+                    progress.update(task, description=f"importing {item.name}")
+                    try:
+                        results.append(import_file(store, item, athlete))
+                    except StoreError as exc:
+                        store_error = exc
+                        results.append(ImportResult(str(item), FAILED, f"store error: {exc}"))
+                progress.advance(task)
+    finally:
+        store.close()
+    failed = [r for r in results if r.status == FAILED]
+    for result in failed:
+        print(f"recovery-monitor: import: {result.file}: {result.error}", file=sys.stderr)
+    if args.json:
+        for result in results:
+            print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print_table(results, Console())
+    return EXIT_FAILED_FILES if failed else 0
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+_COLUMNS = (
+    "file",
+    "status",
+    "sport",
+    "start (UTC)",
+    "duration",
+    "km",
+    "avg HR",
+    "RR",
+    "GCT L %",
+    "GCT SI %",
+    "pedal L %",
+)
+_STYLES = {"imported": "green", "duplicate": "yellow", "failed": "red"}
+
+
+def print_table(results: list[ImportResult], console: Console) -> None:
+    """One row per file; failed files show their status only (the reason is on stderr)."""
+    if not console.is_terminal:
+        console = Console(width=160)
+    table = Table(title="Import")
+    for name in _COLUMNS:
+        justify = "left" if name in ("file", "status", "sport") else "right"
+        table.add_column(
+            name, justify=justify, no_wrap=name != "file", overflow="fold", min_width=24 if name == "file" else None
+        )
+    for r in results:
+        s = r.summary
+        distance = s.get("distance_m")
+        table.add_row(
+            Path(r.file).name,
+            f"[{_STYLES.get(r.status, 'white')}]{r.status}[/]",
+            s.get("sport") or "—",
+            (s.get("start") or "—").replace("T", " ").removesuffix("Z"),
+            _duration(s.get("duration_s")),
+            _number(None if distance is None else distance / 1000, 2),
+            _number(s.get("avg_hr_bpm"), 0),
+            _number(s.get("rr_count"), 0),
+            _number(s.get("gct_balance_left_pct"), 2),
+            _number(s.get("gct_symmetry_index_pct"), 1),
+            _number(s.get("pedal_balance_left_pct"), 1),
+        )
+    console.print(table)
+    counts = Counter(r.status for r in results)
+    console.print(", ".join(f"{counts[k]} {k}" for k in ("imported", "duplicate", "failed")))
