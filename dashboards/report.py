@@ -1,0 +1,277 @@
+"""One athlete's report as a single self-contained HTML file: the athlete detail plots without Grafana.
+
+Inline SVG charts and inline CSS only: no scripts, no fonts, no network access (a Content-Security-Policy meta tag
+forbids loading anything). Fields that the analysis does not write yet show "no data yet".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from html import escape
+
+import numpy as np
+
+from dashboards.flag_source import DAY_MS, FlagPoint, episodes, read_flags
+from dashboards.svg import Band, HLine, Region, Series, chart
+from ingest.store.base import Frame, Store
+
+DAILY_FIELDS = (
+    "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
+    "acwr", "ctl", "atl", "tsb", "rhr_7d", "gct_symmetry_index_pct", "recommend_idn_visit",
+)  # fmt: skip
+READINESS_FIELDS = ("ln_rmssd", "mean_hr_bpm")
+SESSION_FIELDS = (
+    "duration_s", "distance_m", "avg_hr_bpm", "max_hr_bpm", "rpe", "srpe_load", "trimp",
+    "gct_symmetry_index_pct", "muscle_symmetry_index_pct", "pedal_symmetry_index_pct",
+)  # fmt: skip
+SEVERITY_COLOURS = {"act": "#d44a3a", "watch": "#ed8128"}
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:920px;color:#1f2328}
+body{padding:0 1rem}
+h1{font-size:1.5rem;margin:0 0 .25rem}h2{font-size:1.1rem;margin:2rem 0 .5rem;border-bottom:1px solid #d0d7de}
+.meta{color:#59636e}.cards{display:flex;gap:.75rem;flex-wrap:wrap;margin:1rem 0}
+.card{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .9rem;min-width:8rem}
+.card b{display:block;font-size:1.3rem}table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{border-bottom:1px solid #d0d7de;padding:.3rem .4rem;text-align:left;vertical-align:top}
+.sev{color:#fff;border-radius:4px;padding:0 .4rem}.chart{margin:.5rem 0 1rem;border:1px solid #eaeef2}
+.chart-title{font-weight:600;font-size:14px}.tick,.legend{font-size:11px;fill:#59636e}
+.frame{fill:none;stroke:#d0d7de}.grid{stroke:#eaeef2}.empty{font-size:14px;fill:#8c959f;text-anchor:middle}
+p.note{color:#59636e;font-size:12px}
+"""
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, read from the store."""
+
+    athlete: str
+    start_ms: int
+    end_ms: int
+    daily: Frame
+    readiness: Frame
+    sessions: Frame
+    flags: list[FlagPoint] = field(default_factory=list)
+
+
+def _day_ms(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def load_report_data(store: Store, athlete: str, today: dt.date, days: int) -> ReportData:
+    """Read the athlete's `daily`, `readiness`, `session` and `flag` points of the `days` ending `today`."""
+    start_ms = _day_ms(today - dt.timedelta(days=days - 1))
+    end_ms = _day_ms(today) + DAY_MS
+    return ReportData(
+        athlete=athlete,
+        start_ms=start_ms,
+        end_ms=end_ms,
+        daily=store.read("daily", athlete, DAILY_FIELDS, start_ms, end_ms),
+        readiness=store.read("readiness", athlete, READINESS_FIELDS, start_ms, end_ms),
+        sessions=store.read("session", athlete, SESSION_FIELDS, start_ms, end_ms),
+        flags=read_flags(store, athlete, start_ms, end_ms),
+    )
+
+
+def _col(frame: Frame, name: str) -> np.ndarray:
+    column = frame.columns.get(name)
+    if column is None or column.dtype == object:
+        return np.full(len(frame), np.nan)
+    return column.astype(float)
+
+
+def _daily_sums(frame: Frame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-day sums of a session field (days without a value are left out)."""
+    values = _col(frame, name)
+    ok = np.isfinite(values)
+    if not ok.any():
+        return np.empty(0), np.empty(0)
+    days = frame.time_ms[ok] // DAY_MS * DAY_MS
+    unique, index = np.unique(days, return_inverse=True)
+    return unique.astype(float), np.bincount(index, weights=values[ok])
+
+
+def _regions(data: ReportData) -> tuple[Region, ...]:
+    return tuple(
+        Region(
+            e.start_ms, e.last_ms + DAY_MS, SEVERITY_COLOURS.get(e.severity, "#8c959f"), f"{e.signal} ({e.severity})"
+        )
+        for e in episodes(data.flags)
+    )
+
+
+def charts(data: ReportData) -> list[str]:
+    """The athlete detail plots, in the dashboard's order."""
+    span = (data.start_ms, data.end_ms)
+    regions = _regions(data)
+    d, r, s = data.daily, data.readiness, data.sessions
+    trimp_x, trimp = _daily_sums(s, "trimp")
+    srpe_x, srpe = _daily_sums(s, "srpe_load")
+    load = chart(
+        "Daily load and ACWR",
+        [
+            Series("TRIMP", trimp_x, trimp, "bars"),
+            Series("sRPE load", srpe_x, srpe, "bars"),
+            Series("ACWR", d.time_ms, _col(d, "acwr"), "line", "#a352cc", "right"),
+        ],
+        *span,
+        bands=(
+            Band(0.8, 1.3, "#56a64b", "ACWR 0.8–1.3", "right"),
+            Band(1.5, 3.0, "#d44a3a", "ACWR above 1.5", "right"),
+        ),
+        regions=regions,
+    )
+    pmc = chart(
+        "Fitness, fatigue and form (CTL / ATL / TSB)",
+        [
+            Series("CTL", d.time_ms, _col(d, "ctl")),
+            Series("ATL", d.time_ms, _col(d, "atl")),
+            Series("TSB", d.time_ms, _col(d, "tsb")),
+        ],
+        *span,
+        regions=regions,
+    )
+    low, mean, sd = _col(d, "ln_rmssd_lower_bound"), _col(d, "ln_rmssd_baseline_mean"), _col(d, "ln_rmssd_baseline_sd")
+    high = mean + 0.5 * sd
+    band_ok = np.isfinite(low) & np.isfinite(high)
+    if band_ok.sum() >= 2:
+        normal = (Band(low, high, "#56a64b", "normal range (mean ± 0.5 SD)", x_ms=d.time_ms.astype(float)),)
+    elif band_ok.any():
+        last = np.flatnonzero(band_ok)[-1]
+        normal = (Band(float(low[last]), float(high[last]), "#56a64b", "normal range (mean ± 0.5 SD)"),)
+    else:
+        normal = ()
+    hrv = chart(
+        "ln rMSSD: mornings, 7-day mean and normal range",
+        [
+            Series("morning", r.time_ms, _col(r, "ln_rmssd"), "points", "#3274d9"),
+            Series("7-day mean", d.time_ms, _col(d, "ln_rmssd_7d"), "line", "#1f2328"),
+        ],
+        *span,
+        bands=normal,
+        regions=regions,
+    )
+    rhr = chart(
+        "Resting heart rate",
+        [
+            Series("morning HR", r.time_ms, _col(r, "mean_hr_bpm"), "points", "#e0752d"),
+            Series("resting HR 7-day", d.time_ms, _col(d, "rhr_7d"), "line", "#d44a3a"),
+        ],
+        *span,
+        unit="bpm",
+        regions=regions,
+    )
+    symmetry = chart(
+        "Symmetry index (positive: left larger)",
+        [
+            Series("ground contact", s.time_ms, _col(s, "gct_symmetry_index_pct"), "points"),
+            Series("muscle load", s.time_ms, _col(s, "muscle_symmetry_index_pct"), "points"),
+            Series("pedal power", s.time_ms, _col(s, "pedal_symmetry_index_pct"), "points"),
+            Series("ground contact (daily)", d.time_ms, _col(d, "gct_symmetry_index_pct"), "line"),
+        ],
+        *span,
+        unit="%",
+        lines=tuple(HLine(v, c, f"{v:+.0f} %") for v, c in ((10, "#ed8128"), (-10, "#ed8128")))
+        + tuple(HLine(v, c, f"{v:+.0f} %") for v, c in ((15, "#d44a3a"), (-15, "#d44a3a"))),
+        regions=regions,
+    )
+    return [load, pmc, hrv, rhr, symmetry]
+
+
+def _date(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d")
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _last(frame: Frame, name: str) -> object:
+    column = frame.columns.get(name)
+    if column is None or not len(column):
+        return None
+    for value in column[::-1]:
+        if value is not None and not (isinstance(value, float) and np.isnan(value)):
+            return value
+    return None
+
+
+def _cards(data: ReportData) -> str:
+    status = _last(data.daily, "status") or "—"
+    today_ms = data.end_ms - DAY_MS
+    current = [f for f in data.flags if f.time_ms >= today_ms - DAY_MS]
+    items = [
+        ("Readiness", str(status)),
+        ("ln rMSSD 7-day", _num(_last(data.daily, "ln_rmssd_7d"))),  # type: ignore[arg-type]
+        ("ACWR", _num(_last(data.daily, "acwr"))),  # type: ignore[arg-type]
+        ("Current flags", str(len(current)) if current else "none"),
+    ]
+    return (
+        '<div class="cards">'
+        + "".join(f'<div class="card">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items)
+        + "</div>"
+    )
+
+
+def _flags_table(data: ReportData) -> str:
+    if not data.flags:
+        return "<p>No flags in this period.</p>"
+    rows = []
+    for f in sorted(data.flags, key=lambda p: (-p.time_ms, p.signal)):
+        colour = SEVERITY_COLOURS.get(f.severity, "#8c959f")
+        rows.append(
+            f"<tr><td>{_date(f.time_ms)}</td><td><span class='sev' style='background:{colour}'>{escape(f.severity)}"
+            f"</span></td><td>{escape(f.family)}</td><td>{escape(f.signal)}</td><td>{_num(f.value)}</td>"
+            f"<td>{_num(f.threshold)}</td><td>{escape(f.since)}</td><td>{escape(f.reason)}</td></tr>"
+        )
+    head = "<tr><th>day</th><th>severity</th><th>family</th><th>signal</th><th>value</th><th>threshold</th>"
+    return f"<table>{head}<th>since</th><th>reason</th></tr>{''.join(rows)}</table>"
+
+
+def _sessions_table(data: ReportData) -> str:
+    s = data.sessions
+    if not len(s):
+        return "<p>No sessions in this period.</p>"
+    columns = [("minutes", _col(s, "duration_s") / 60, 0), ("avg HR", _col(s, "avg_hr_bpm"), 0)]
+    columns += [("max HR", _col(s, "max_hr_bpm"), 0), ("RPE", _col(s, "rpe"), 1)]
+    columns += [("sRPE load", _col(s, "srpe_load"), 0), ("TRIMP", _col(s, "trimp"), 0)]
+    columns += [("GCT SI %", _col(s, "gct_symmetry_index_pct"), 1)]
+    head = "<tr><th>start (UTC)</th>" + "".join(f"<th>{escape(name)}</th>" for name, _, _ in columns) + "</tr>"
+    rows = []
+    for i in np.argsort(-s.time_ms):
+        when = dt.datetime.fromtimestamp(int(s.time_ms[i]) / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
+        cells = "".join(f"<td>{_num(values[i], digits)}</td>" for _, values, digits in columns)
+        rows.append(f"<tr><td>{when}</td>{cells}</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
+    """The complete HTML document."""
+    generated = generated or dt.datetime.now(dt.UTC)
+    period = f"{_date(data.start_ms)} to {_date(data.end_ms - DAY_MS)}"
+    plots = "\n".join(charts(data))
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Recovery report {escape(data.athlete)} ({period})</title>
+<style>{CSS}</style>
+</head>
+<body>
+<h1>Recovery report: athlete {escape(data.athlete)}</h1>
+<p class="meta">{period} · generated {generated:%Y-%m-%d %H:%M} UTC by recovery-monitor</p>
+{_cards(data)}
+<h2>Load, recovery and asymmetry</h2>
+{plots}
+<p class="note">Shaded spans mark flag episodes (red: act, orange: watch). Bands: ACWR 0.8–1.3 (green) and above
+1.5 (red); the ln rMSSD normal range is the mean ± 0.5 SD of the 60 days before each week.</p>
+<h2>Flags</h2>
+{_flags_table(data)}
+<h2>Sessions</h2>
+{_sessions_table(data)}
+</body>
+</html>
+"""
