@@ -1,0 +1,453 @@
+"""InfluxDB store over the v1-compatible HTTP API (`/ping`, `/write`, `/query` with InfluxQL).
+
+The same calls work on InfluxDB 1.x, 2.x (≥ 2.5, virtual DBRP) and 3.x. Only on a 1.x server is the database
+created (`CREATE DATABASE` is idempotent); on 2.x/3.x buckets and databases are provisioned outside.
+
+Reading: `read` returns int64 millisecond times; integer, float and boolean fields become float64 columns
+(booleans as 0.0/1.0, integers beyond 2**53 lose precision) with NaN where a row has no value; string fields
+become object arrays with None. Use `query` for exact raw values.
+
+The token is sent as `Authorization: Token <token>` and never appears in messages, logs or `repr`. Credentials
+in the URL (`http://user:password@host:8086`) are sent as HTTP Basic auth (InfluxDB 1.x with auth enabled).
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+import numpy as np
+
+from ingest.store.base import Frame, PointBatch
+from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
+from ingest.store.influxql import quote_ident, quote_literal, time_range_clause
+from ingest.store.lineprotocol import MAX_LINES_PER_REQUEST, encode_block
+
+T = TypeVar("T")
+
+ATHLETE_TAG = "athlete"
+_CHUNK_SIZE = 10_000
+_GZIP_LEVEL = 1
+_MAX_MESSAGE = 300
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date); None if absent or invalid."""
+    try:
+        return max(0.0, float(value or ""))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value or "")
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def major_version(version: str | None) -> int | None:
+    """The major number of an `X-Influxdb-Version` header (`1.6.7~rc0`, `v2.7.1`, `3.0.1`), else None."""
+    match = re.match(r"\s*v?(\d+)", version or "")
+    return int(match.group(1)) if match else None
+
+
+def _one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _server_message(response: httpx.Response) -> str:
+    """The server's own explanation: `{"error": ...}` from the body, else the body text or reason phrase."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error") or body.get("message"), str):
+        return _one_line(body.get("error") or body["message"])
+    text = response.text.strip() if response.content else ""
+    return _one_line(text or response.headers.get("X-Influxdb-Error", "") or response.reason_phrase or "no details")
+
+
+def _describe_transport_error(exc: httpx.TransportError, timeout_s: float) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        kind = type(exc).__name__.removesuffix("Timeout").lower() or "request"
+        return f"{kind} timed out after {timeout_s:g} s"
+    text = _one_line(re.sub(r"\[Errno -?\d+\]\s*", "", str(exc)))
+    if "refused" in text.lower():
+        return "connection refused"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {text.lower() or 'no details'}"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _MalformedResponse(Exception):
+    """The query response body is not the JSON InfluxDB sends."""
+
+
+def _iter_json_objects(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
+    """JSON objects from a byte stream: newline-separated (chunked responses) or one document."""
+    buffer = bytearray()
+    start = scan = 0
+    for data in itertools.chain(chunks, [b"\n"]):  # the final newline flushes a document without one
+        buffer += data
+        while (newline := buffer.find(b"\n", scan)) >= 0:
+            scan = newline + 1
+            piece = bytes(buffer[start:newline])
+            if piece.strip():
+                try:
+                    document = json.loads(piece)
+                except ValueError:
+                    continue  # a document spread over several lines: keep reading
+                if not isinstance(document, dict):
+                    raise _MalformedResponse(f"expected a JSON object, got {type(document).__name__}")
+                yield document
+            start = scan
+        if start > 1 << 20:
+            del buffer[:start]
+            scan, start = scan - start, 0
+    if bytes(buffer[start:]).strip():
+        raise _MalformedResponse("truncated or invalid JSON")
+
+
+class _RawResults:
+    """Collects statement results across chunks, merging consecutive pieces of the same series."""
+
+    def __init__(self) -> None:
+        self.results: dict[int, dict[str, Any]] = {}
+
+    def add(self, result: dict[str, Any]) -> None:
+        merged = self.results.setdefault(result.get("statement_id", 0), {"statement_id": result.get("statement_id", 0)})
+        for key, value in result.items():
+            if key not in ("series", "partial", "statement_id"):
+                merged[key] = value
+        for series in result.get("series", []):
+            series = {key: value for key, value in series.items() if key != "partial"}
+            previous = merged.setdefault("series", [])
+            if previous and _series_key(previous[-1]) == _series_key(series):
+                previous[-1].setdefault("values", []).extend(series.get("values", []))
+            else:
+                previous.append(series)
+
+    def finish(self) -> list[dict[str, Any]]:
+        return [self.results[key] for key in sorted(self.results)]
+
+
+def _series_key(series: Mapping[str, Any]) -> tuple[Any, ...]:
+    return series.get("name"), json.dumps(series.get("tags"), sort_keys=True), tuple(series.get("columns", ()))
+
+
+class _FrameBuilder:
+    """Turns streamed `SELECT time, fields...` rows into numpy chunks, then one Frame."""
+
+    def __init__(self, fields: Sequence[str], string_fields: set[str]) -> None:
+        self.fields = list(fields)
+        self.string_fields = string_fields
+        self.times: list[np.ndarray] = []
+        self.columns: dict[str, list[np.ndarray]] = {name: [] for name in self.fields}
+
+    def add(self, result: dict[str, Any]) -> None:
+        for series in result.get("series", []):
+            values = series.get("values") or []
+            if not values:
+                continue
+            index = {name: i for i, name in enumerate(series["columns"])}
+            rows = np.array(values, dtype=object)
+            self.times.append(rows[:, index["time"]].astype(np.int64))
+            for name in self.fields:
+                column = rows[:, index[name]] if name in index else np.full(len(rows), None, dtype=object)
+                self.columns[name].append(self._convert(name, column))
+
+    def _convert(self, name: str, column: np.ndarray) -> np.ndarray:
+        if name not in self.string_fields:
+            try:
+                return column.astype(np.float64)
+            except (TypeError, ValueError):
+                pass  # a string value where a number was expected (a per-shard type conflict on 1.x)
+        return column
+
+    def finish(self) -> Frame:
+        times = np.concatenate([np.empty(0, dtype=np.int64), *self.times])
+        columns = {
+            name: np.concatenate([self._convert(name, np.empty(0, dtype=object)), *chunks])
+            for name, chunks in self.columns.items()
+        }
+        if len(times) > 1 and not bool(np.all(times[1:] >= times[:-1])):
+            order = np.argsort(times, kind="stable")
+            times = times[order]
+            columns = {name: column[order] for name, column in columns.items()}
+        return Frame(times, columns)
+
+
+class InfluxStore:
+    """The Store protocol over InfluxDB's v1-compatible HTTP API, with gzip batches and bounded retries."""
+
+    def __init__(
+        self,
+        base_url: str,
+        database: str,
+        *,
+        token: str | None = None,
+        retention_policy: str | None = None,
+        timeout_s: float = 10.0,
+        max_retries: int = 5,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        max_total_s: float = 120.0,
+        url: str | None = None,
+    ) -> None:
+        try:
+            parsed = httpx.URL(base_url)
+        except (httpx.InvalidURL, TypeError):
+            parsed = httpx.URL("invalid:")
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise StoreConfigError("InfluxDB URL must look like http://host:8086 (scheme http or https and a host)")
+        if not database:
+            raise StoreConfigError("InfluxDB database name must not be empty")
+        if token is not None and (parsed.username or parsed.password):
+            raise StoreConfigError("give InfluxDB credentials either in the URL or as a token, not both")
+        if timeout_s <= 0 or max_retries < 0 or backoff_base_s < 0 or backoff_cap_s < 0 or max_total_s < 0:
+            raise StoreConfigError("InfluxDB timeout must be positive and retry settings must not be negative")
+        safe = parsed.copy_with(username=None, password=None, query=None, fragment=None)
+        self._safe_base = str(safe).rstrip("/")
+        self._base_url = str(parsed.copy_with(query=None, fragment=None)).rstrip("/")
+        self.database = database
+        self.retention_policy = retention_policy or None
+        self.url = url or f"influxdb+{self._safe_base}/{database}"
+        self.timeout_s = float(timeout_s)
+        self.max_retries = int(max_retries)
+        self.backoff_base_s = float(backoff_base_s)
+        self.backoff_cap_s = float(backoff_cap_s)
+        self.max_total_s = float(max_total_s)
+        self.server_version: str | None = None
+        self.chunk_size = _CHUNK_SIZE
+        self._token = token or None
+        self._client: httpx.Client | None = None
+        self._connected = False
+        self._log = logging.getLogger(__name__)
+        self._sleep: Callable[[float], None] = time.sleep
+        self._clock: Callable[[], float] = time.monotonic
+        self._random = random.Random()
+
+    def __repr__(self) -> str:
+        token = ", token=<set>" if self._token else ""
+        return f"InfluxStore({self.url!r}{token})"
+
+    def __enter__(self) -> InfluxStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            headers = {"User-Agent": "recovery-monitor"}
+            if self._token:
+                headers["Authorization"] = f"Token {self._token}"
+            self._client = httpx.Client(base_url=self._base_url, headers=headers, timeout=httpx.Timeout(self.timeout_s))
+        return self._client
+
+    def connect(self) -> str:
+        """Ping the server, remember its version and, on InfluxDB 1.x only, create the database. Returns the version."""
+        version = self._call("GET", "/ping", lambda response: response.headers.get("X-Influxdb-Version", ""))
+        self.server_version = version or "unknown"
+        if major_version(version) == 1:
+            self._query_stream(f"CREATE DATABASE {quote_ident(self.database)}", _RawResults)
+        self._connected = True
+        return self.server_version
+
+    def _ensure_connected(self) -> None:
+        if not self._connected:
+            self.connect()
+
+    def close(self) -> None:
+        """Close the HTTP connections; every `write` has already waited for its responses."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._connected = False
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    def _call(self, method: str, path: str, consume: Callable[[httpx.Response], T], **request: Any) -> T:
+        """One request, retried on 429, 5xx, timeouts and connection errors; `consume` reads a 2xx response."""
+        client, where = self._http(), f"InfluxDB at {self._safe_base}{path}"
+        started, attempts = self._clock(), 0
+        while True:
+            attempts += 1
+            retry_after: float | None = None
+            try:
+                with client.stream(method, path, **request) as response:
+                    if response.status_code < 300:
+                        return consume(response)
+                    response.read()
+                    status = response.status_code
+                    problem = f"HTTP {status}: {_server_message(response)}"
+                    if status in (401, 403):
+                        raise StoreAuthError(self._scrub(f"{where}: authentication failed ({problem})"))
+                    if status != 429 and status < 500:
+                        raise StoreRequestError(self._scrub(f"{where}: request rejected ({problem})"), status)
+                    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            except httpx.TransportError as exc:
+                problem = _describe_transport_error(exc, self.timeout_s)
+            elapsed, tries = self._clock() - started, f"{attempts} attempt{'s' * (attempts > 1)}"
+            if attempts > self.max_retries:
+                raise StoreUnavailable(self._scrub(f"{where}: {problem}; gave up after {tries} in {elapsed:.1f} s"))
+            ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempts - 1))
+            delay = self._random.uniform(0.0, ceiling) if retry_after is None else retry_after
+            if elapsed + delay > self.max_total_s:
+                budget = f"waiting {delay:.1f} s more would exceed {self.max_total_s:g} s"
+                raise StoreUnavailable(self._scrub(f"{where}: {problem}; gave up after {tries}: {budget}"))
+            self._log.info("%s: %s; retry %d in %.2f s", where, self._scrub(problem), attempts, delay)
+            self._sleep(delay)
+
+    def write(self, batches: Iterable[PointBatch] | PointBatch) -> int:
+        """Encode and send the batches in order, ≤ 5000 lines per gzip request; returns the number of points.
+
+        Each request is acknowledged before the next is sent. If a later batch cannot be encoded or sent,
+        earlier requests stay written; writing them again is harmless (same series and time overwrite).
+        """
+        self._ensure_connected()
+        written = 0
+        pieces: list[bytes] = []
+        pending = 0
+        for batch in [batches] if isinstance(batches, PointBatch) else batches:
+            data, ends = encode_block(batch)
+            line = offset = 0
+            while line < len(ends):
+                take = min(MAX_LINES_PER_REQUEST - pending, len(ends) - line)
+                end = int(ends[line + take - 1])
+                pieces.append(data[offset:end])
+                pending, line, offset = pending + take, line + take, end
+                if pending == MAX_LINES_PER_REQUEST:
+                    written += self._send_lines(b"".join(pieces), pending)
+                    pieces, pending = [], 0
+        if pending:
+            written += self._send_lines(b"".join(pieces), pending)
+        return written
+
+    def _send_lines(self, body: bytes, lines: int) -> int:
+        """POST newline-terminated lines gzip-compressed; a 413 (body too large) splits them in halves."""
+        params = {"db": self.database, "precision": "ms"}
+        if self.retention_policy:
+            params["rp"] = self.retention_policy
+        headers = {"Content-Encoding": "gzip", "Content-Type": "text/plain; charset=utf-8"}
+        content = gzip.compress(body, compresslevel=_GZIP_LEVEL, mtime=0)
+        try:
+            self._call("POST", "/write", lambda response: None, params=params, content=content, headers=headers)
+        except StoreRequestError as exc:
+            if exc.status != 413 or lines < 2:
+                raise
+            split = body.splitlines(keepends=True)
+            half = len(split) // 2
+            return self._send_lines(b"".join(split[:half]), half) + self._send_lines(
+                b"".join(split[half:]), lines - half
+            )
+        return lines
+
+    def _query_stream(self, q: str, collector: Callable[[], Any]) -> Any:
+        """POST an InfluxQL query (chunked) and feed every statement result to a fresh collector per attempt."""
+        params = {"db": self.database, "epoch": "ms", "chunked": "true", "chunk_size": str(self.chunk_size)}
+        if self.retention_policy:
+            params["rp"] = self.retention_policy
+
+        def consume(response: httpx.Response) -> Any:
+            target = collector()
+            try:
+                for document in _iter_json_objects(response.iter_bytes()):
+                    failure = document.get("error") or next(
+                        (result["error"] for result in document.get("results", []) if result.get("error")), None
+                    )
+                    if failure:
+                        raise StoreRequestError(
+                            self._scrub(f"InfluxDB at {self._safe_base}/query: query failed: {_one_line(failure)}")
+                        )
+                    for result in document.get("results", []):
+                        target.add(result)
+            except _MalformedResponse as exc:
+                raise StoreUnavailable(f"InfluxDB at {self._safe_base}/query: malformed JSON response: {exc}") from None
+            return target.finish()
+
+        return self._call("POST", "/query", consume, params=params, data={"q": q})
+
+    def query(self, q: str) -> list[dict[str, Any]]:
+        """Run InfluxQL; the `results` list, with series streamed in chunks merged back together."""
+        self._ensure_connected()
+        return self._query_stream(q, _RawResults)
+
+    def _where_clause(
+        self, athlete: str | None, tags: Mapping[str, str] | None, start_ms: int | None, end_ms: int | None
+    ) -> str:
+        conditions = []
+        if athlete is not None:
+            conditions.append(f"{quote_ident(ATHLETE_TAG)} = {quote_literal(athlete)}")
+        for key in sorted(tags or {}):
+            conditions.append(f"{quote_ident(key)} = {quote_literal(str((tags or {})[key]))}")
+        if time_range := time_range_clause(start_ms, end_ms):
+            conditions.append(time_range)
+        return " WHERE " + " AND ".join(conditions) if conditions else ""
+
+    def field_types(self, measurement: str) -> dict[str, set[str]]:
+        """Field name → InfluxDB types (`float`, `integer`, `string`, `boolean`; several after a 1.x conflict)."""
+        types: dict[str, set[str]] = {}
+        for result in self.query(f"SHOW FIELD KEYS FROM {quote_ident(measurement)}"):
+            for series in result.get("series", []):
+                for name, kind in series.get("values") or []:
+                    types.setdefault(name, set()).add(kind)
+        return types
+
+    def read(
+        self,
+        measurement: str,
+        athlete: str,
+        fields: Sequence[str],
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> Frame:
+        """One athlete's rows of `measurement` in [start_ms, end_ms), sorted by time (see the module docstring)."""
+        names = list(dict.fromkeys(fields))
+        if not names:
+            raise ValueError("read needs at least one field")
+        strings = {name for name, kinds in self.field_types(measurement).items() if "string" in kinds}
+        selected = ", ".join(f"{quote_ident(name)}::field AS {quote_ident(name)}" for name in names)
+        where = self._where_clause(athlete, tags, start_ms, end_ms)
+        q = f"SELECT {selected} FROM {quote_ident(measurement)}{where}"
+        return self._query_stream(q, lambda: _FrameBuilder(names, strings))
+
+    def count(
+        self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
+    ) -> int:
+        """Rows of a measurement: the largest `count_<field>` of `SELECT count(*)` (0 when there is no data)."""
+        where = self._where_clause(athlete, None, start_ms, end_ms)
+        results = self.query(f"SELECT count(*) FROM {quote_ident(measurement)}{where}")
+        counts = [
+            int(value)
+            for result in results
+            for series in result.get("series", [])
+            for row in series.get("values") or []
+            for name, value in zip(series["columns"], row, strict=False)
+            if name.startswith("count") and value is not None
+        ]
+        return max(counts, default=0)
+
+    def delete_athlete(self, athlete: str) -> None:
+        """Remove every point of one athlete in all measurements (`DELETE WHERE`, served by 1.x and 2.x)."""
+        self.query(f"DELETE WHERE {quote_ident(ATHLETE_TAG)} = {quote_literal(athlete)}")
+
+    def list_athletes(self) -> list[str]:
+        """Every value of the `athlete` tag across measurements, sorted."""
+        athletes: set[str] = set()
+        for result in self.query(f"SHOW TAG VALUES WITH KEY = {quote_ident(ATHLETE_TAG)}"):
+            for series in result.get("series", []):
+                column = series.get("columns", ["key", "value"]).index("value")
+                athletes.update(row[column] for row in series.get("values") or [])
+        return sorted(athletes)
