@@ -53,3 +53,13 @@ def influx_store(influxd: InfluxServer) -> Iterator[InfluxStore]:
         if influxd.running:
             with contextlib.suppress(Exception):  # cleanup must not mask the test's own outcome
                 influxd.query(f"DROP DATABASE {quote_ident(database)}")
+
+
+@pytest.fixture(scope="session")
+def auth_influxd(influxd: InfluxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    """A second influxd with `auth-enabled = true` and an admin user `admin`/`pw`."""
+    server = InfluxServer(influxd.binary, tmp_path_factory.mktemp("influxd-auth"), auth_enabled=True)
+    server.start()
+    server.query("CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES")
+    yield server
+    server.close()

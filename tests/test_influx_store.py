@@ -470,16 +470,6 @@ def test_a_401_raises_store_auth_error_without_the_token(proxy: FaultProxy) -> N
     assert len(proxy.writes()) == 1
 
 
-@pytest.fixture(scope="module")
-def auth_influxd(influxd: InfluxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
-    """A second influxd with `auth-enabled = true` and an admin user `admin`/`pw`."""
-    server = InfluxServer(influxd.binary, tmp_path_factory.mktemp("influxd-auth"), auth_enabled=True)
-    server.start()
-    server.query("CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES")
-    yield server
-    server.close()
-
-
 def test_real_authentication_failures(auth_influxd: InfluxServer) -> None:
     with pytest.raises(StoreAuthError, match="HTTP 401") as caught:
         InfluxStore(auth_influxd.http_url, "db", token=TOKEN).connect()

@@ -3,6 +3,8 @@
 - `sqlite:///relative/file.sqlite` or `sqlite:////absolute/file.sqlite` (the SQLAlchemy convention);
 - `influxdb+http://HOST:PORT/DB[/RP]` or `influxdb+https://…`, with the token from `INFLUX_TOKEN` or the file
   named by `INFLUX_TOKEN_FILE`; credentials inside the URL are refused so they never reach logs or shells.
+  InfluxDB 1.x with authentication enabled takes a user instead of a token: set `INFLUX_USERNAME`, and the token
+  is then that user's password (sent with HTTP Basic auth, which 3.x also accepts).
 
 Without `--store`, `RECOVERY_STORE` is used, else the embedded file in the user's data directory.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from platformdirs import user_data_dir
 
@@ -81,11 +83,16 @@ def _open_influx(url: str, http_scheme: str, env: Mapping[str, str]) -> Store:
     from ingest.store.influx import InfluxStore
 
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    base_url = f"{http_scheme}://{host}" + (f":{port}" if port else "")
+    token = _influx_token(env)
+    userinfo = ""
+    if env.get("INFLUX_USERNAME"):
+        userinfo = quote(env["INFLUX_USERNAME"], safe="") + ":" + quote(token or "", safe="") + "@"
+        token = None
+    base_url = f"{http_scheme}://{userinfo}{host}" + (f":{port}" if port else "")
     return InfluxStore(
         base_url,
         path[0],
         retention_policy=path[1] if len(path) == 2 else None,
-        token=_influx_token(env),
+        token=token,
         url=url,
     )
