@@ -6,6 +6,10 @@ differences whose two intervals are both valid (as GoldenCheetah's HrvMetrics do
 neighbours of a removed beat, which would create a spurious difference.
 
 Conventions (match Kubios HRV): SDNN with ``ddof=1``; mean HR = 60000 / mean RR.
+
+``hrv_metrics`` is the other mode: Lipponen–Tarvainen correction (``monitor.rr_correction``) replaces the artifacts
+with corrected intervals, then every successive difference of the corrected series is used (as Kubios and
+NeuroKit2 do), which suits both 1–5 min morning readings and 24 h recordings.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import itertools
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from monitor.rr_correction import ArtifactCounts, correct_rr, detect_artifacts
 
 RR_MIN_MS = 300.0  # 200 bpm
 RR_MAX_MS = 2000.0  # 30 bpm
@@ -24,6 +31,8 @@ MEDIAN_HALF_WINDOW = 5  # neighbours on each side for the local median
 MEDIAN_TOLERANCE = 0.20  # max relative deviation from the local median
 
 ArtifactDetector = Callable[[np.ndarray], np.ndarray]
+Correction = Literal["kubios", "none"]
+CORRECTIONS: tuple[Correction, ...] = ("kubios", "none")
 
 
 def local_median_ms(
@@ -144,3 +153,60 @@ def split_readings(time_ms: np.ndarray, gap_ms: float = 30 * 60 * 1000) -> list[
     cuts = np.flatnonzero(np.diff(t) > gap_ms) + 1
     bounds = np.concatenate(([0], cuts, [t.size]))
     return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+@dataclass(frozen=True)
+class HrvMetrics:
+    """Time-domain HRV of one recording (a morning reading or 24 h) and the artifacts found in it."""
+
+    n_beats: int  # intervals analysed (after correction: extra beats merged, missed beats split)
+    artifacts: ArtifactCounts  # kubios: corrected, summed over passes; none: detected (one pass), left in
+    mean_rr_ms: float
+    mean_hr_bpm: float  # 60000 / mean_rr_ms, as Kubios reports it
+    sdnn_ms: float  # ddof=1, as Kubios
+    rmssd_ms: float
+    ln_rmssd: float
+
+    def to_json(self) -> dict:
+        """Plain dict for JSON; NaN becomes None."""
+
+        def num(x: float) -> float | None:
+            return None if np.isnan(x) else round(float(x), 4)
+
+        return {
+            "n_beats": self.n_beats,
+            "artifacts": self.artifacts.as_dict(),
+            "mean_rr_ms": num(self.mean_rr_ms),
+            "mean_hr_bpm": num(self.mean_hr_bpm),
+            "sdnn_ms": num(self.sdnn_ms),
+            "rmssd_ms": num(self.rmssd_ms),
+            "ln_rmssd": num(self.ln_rmssd),
+        }
+
+
+def hrv_metrics(rr_ms: np.ndarray, correction: Correction = "kubios") -> HrvMetrics:
+    """Time-domain HRV of ``rr_ms`` after Lipponen–Tarvainen correction (``"kubios"``) or on the raw series
+    (``"none"``, artifacts still counted). Raises ValueError on non-finite or non-positive intervals."""
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
+    rr = np.asarray(rr_ms, dtype=float)
+    if rr.ndim != 1:
+        raise ValueError("rr_ms must be 1-D")
+    if not np.all(np.isfinite(rr) & (rr > 0)):
+        raise ValueError("rr_ms must be finite and positive")
+    if correction == "kubios":
+        fixed = correct_rr(rr)
+        rr, artifacts = fixed.rr_ms, fixed.artifacts
+    else:
+        artifacts = detect_artifacts(rr).counts()
+    mean_rr = float(np.mean(rr)) if rr.size else float("nan")
+    rmssd = float(np.sqrt(np.mean(np.diff(rr) ** 2))) if rr.size >= 2 else float("nan")
+    return HrvMetrics(
+        n_beats=int(rr.size),
+        artifacts=artifacts,
+        mean_rr_ms=mean_rr,
+        mean_hr_bpm=60_000.0 / mean_rr if mean_rr > 0 else float("nan"),
+        sdnn_ms=float(np.std(rr, ddof=1)) if rr.size >= 2 else float("nan"),
+        rmssd_ms=rmssd,
+        ln_rmssd=float(np.log(rmssd)) if rmssd > 0 else float("nan"),
+    )

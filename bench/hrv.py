@@ -1,0 +1,122 @@
+"""Benchmark `hrv` (Lipponen–Tarvainen correction + time-domain metrics) against NeuroKit2.
+
+Inputs: every RR file in ``<repo>/../shared/data/rr`` (or ``--data DIR``) and a synthetic 24 h recording
+(``ingest.virtual.physiology``: rest, daily activity, a 1 h interval session, ectopic and missed beats).
+For each input, ours = ``monitor.hrv.hrv_metrics(rr_ms)``; NeuroKit2 = ``signal_fixpeaks(peaks, 1000,
+iterative=True, method="Kubios")`` then ``hrv_time``, on the same intervals (peaks = cumulative ms).
+
+Times are CPU seconds of this process (``time.process_time``, both sides single-threaded), best of ``--repeat``
+for ours and of ``--nk-repeat`` for NeuroKit2, so a busy machine affects both alike. The last line printed is one
+JSON object with beats/s, the ratios and the rMSSD agreement. Needs the dev extra (neurokit2).
+
+    python bench/hrv.py [--data DIR] [--repeat 5] [--nk-repeat 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ingest.rr_files import RRFileError, read_rr_file
+from ingest.virtual.physiology import inject_artifacts, interval_workload, make_squad, session_hr
+from monitor.hrv import hrv_metrics
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rr"
+
+
+def day_rr_ms(seed: int = 24) -> np.ndarray:
+    """About 24 h of beats (~108,000): sleep, daily activity, a 1 h interval session; 0.3 % artifact events."""
+    rng = np.random.default_rng(seed)
+    profile = make_squad(1, 60, rng)[0]
+    workload = np.full(86_400, 0.05)
+    workload[8 * 3600 :] = 0.15
+    workload[18 * 3600 : 19 * 3600] = interval_workload(3600, rng)
+    _, rr = session_hr(profile, workload, rng)
+    return inject_artifacts(rr, rng, artifact_rate=0.003)[0]
+
+
+def cpu_best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(max(repeat, 1)):
+        started = time.process_time()
+        result = fn()
+        best = min(best, time.process_time() - started)
+    return best, result
+
+
+def nk_rmssd(nk, rr_ms: np.ndarray) -> float:
+    peaks = np.rint(np.concatenate(([0.0], np.cumsum(rr_ms)))).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, fixed = nk.signal_fixpeaks(peaks, sampling_rate=1000, iterative=True, method="Kubios")
+        return float(nk.hrv_time(fixed, sampling_rate=1000)["HRV_RMSSD"].iloc[0])
+
+
+def compare(nk, name: str, series: list[np.ndarray], repeat: int, nk_repeat: int) -> dict:
+    beats = int(sum(s.size for s in series))
+    ours_s, ours = cpu_best(lambda: [hrv_metrics(s).rmssd_ms for s in series], repeat)
+    nk_s, ref = cpu_best(lambda: [nk_rmssd(nk, s) for s in series], nk_repeat)
+    rel = np.abs(np.asarray(ours) / np.asarray(ref) - 1.0)
+    row = {
+        "inputs": len(series),
+        "beats": beats,
+        "ours_cpu_s": round(ours_s, 4),
+        "neurokit2_cpu_s": round(nk_s, 3),
+        "ours_beats_per_s": round(beats / ours_s),
+        "neurokit2_beats_per_s": round(beats / nk_s),
+        "ratio": round(nk_s / ours_s, 1),
+        "rmssd_max_diff_pct": round(100 * float(rel.max()), 3),
+        "rmssd_within_2pct": int(np.count_nonzero(rel <= 0.02)),
+    }
+    print(
+        f"{name:14} {row['inputs']:3d} inputs {beats:7d} beats | ours {row['ours_beats_per_s']:>9,} beats/s | "
+        f"NeuroKit2 {row['neurokit2_beats_per_s']:>7,} beats/s | {row['ratio']:6.1f}x | "
+        f"rMSSD max diff {row['rmssd_max_diff_pct']:.2f} % ({row['rmssd_within_2pct']}/{row['inputs']} within 2 %)"
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DATA, help=f"RR files (default {DATA})")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of ours, best kept (default 5)")
+    parser.add_argument("--nk-repeat", type=int, default=1, help="runs of NeuroKit2, best kept (default 1)")
+    args = parser.parse_args()
+
+    import neurokit2 as nk
+
+    files = []
+    for path in sorted(args.data.iterdir()):
+        try:
+            files.append(read_rr_file(path).rr_ms)
+        except RRFileError:
+            continue  # e.g. the HRV Logger feature exports next to the RR files
+    day = day_rr_ms()
+    for s in [*files, day]:  # warm-up (imports, caches) outside the timings
+        hrv_metrics(s[:400])
+    nk_rmssd(nk, files[0])
+
+    all_rr = compare(nk, "all RR files", files, args.repeat, args.nk_repeat)
+    synthetic = compare(nk, "synthetic 24 h", [day], args.repeat, args.nk_repeat)
+    print(
+        json.dumps(
+            {
+                "all_rr_files": all_rr,
+                "synthetic_24h": synthetic,
+                "ratios": {"all_rr_files": all_rr["ratio"], "synthetic_24h": synthetic["ratio"]},
+                "target_ratio": 50,
+                "neurokit2": nk.__version__,
+                "timing": "process CPU seconds, best of runs",
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""`recovery-monitor hrv FILE`: time-domain HRV of one RR file, with Lipponen–Tarvainen artifact correction."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from ingest.rr_files import read_rr_file, reading_date
+from monitor.hrv import CORRECTIONS, HrvMetrics, hrv_metrics
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    hrv = commands.add_parser(
+        "hrv",
+        help="time-domain HRV (rMSSD, SDNN, mean HR) of one RR-interval file",
+        description="Reads one RR file (one interval in ms per line, a pyhrv NNI file, an HRV Logger RR export or "
+        "a Kubios report), corrects artifacts with the Lipponen & Tarvainen (2019) method unless told not to, and "
+        "prints the time-domain HRV with the artifact counts.",
+    )
+    hrv.add_argument("file", metavar="FILE", help="RR-interval file")
+    hrv.add_argument(
+        "--correction",
+        choices=CORRECTIONS,
+        default="kubios",
+        help="kubios: detect and correct artifacts (default); none: raw intervals, artifacts only counted",
+    )
+    hrv.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    hrv.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    rr_file = read_rr_file(args.file)
+    metrics = hrv_metrics(rr_file.rr_ms, correction=args.correction)
+    if args.json:
+        print(json.dumps(metrics.to_json()))
+    else:
+        date = reading_date(rr_file.path)
+        title = f"HRV of {rr_file.path.name}" + (f" ({date})" if date else "")
+        print_table(metrics, title, f"{rr_file.layout}, correction {args.correction}", Console())
+    return 0
+
+
+def print_table(metrics: HrvMetrics, title: str, caption: str, console: Console) -> None:
+    table = Table(title=title, caption=caption)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    m = metrics.to_json()
+
+    def fmt(value: float | None, digits: int) -> str:
+        return "—" if value is None else f"{value:.{digits}f}"
+
+    a = metrics.artifacts
+    pct = 100.0 * a.total / metrics.n_beats if metrics.n_beats else 0.0
+    rows = [
+        ("beats (RR intervals)", str(metrics.n_beats)),
+        ("artifacts", f"{a.total} ({pct:.1f} %)"),
+        ("  ectopic / missed / extra / long-short", f"{a.ectopic} / {a.missed} / {a.extra} / {a.long_short}"),
+        ("mean RR (ms)", fmt(m["mean_rr_ms"], 1)),
+        ("mean HR (bpm)", fmt(m["mean_hr_bpm"], 1)),
+        ("SDNN (ms)", fmt(m["sdnn_ms"], 1)),
+        ("rMSSD (ms)", fmt(m["rmssd_ms"], 1)),
+        ("ln rMSSD", fmt(m["ln_rmssd"], 3)),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
