@@ -1,15 +1,30 @@
-"""Readiness analysis over the store: beats → morning readings → daily HRV status → flags, written back."""
+"""Analysis jobs over the store.
+
+- ``analyze_athlete``: the readiness path of one athlete (beats → morning readings → daily HRV status → flags),
+  used by the demo.
+- ``analyze``: the full analytics for every athlete at once: sessions, mornings (stored `readiness` points, else
+  beats) → daily load, recovery and asymmetry indicators (``monitor.rules``) → `daily` and `flag` points and the
+  IDN recommendation. Reads use ``ingest.store.bulk``; computation is vectorised across athletes.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from ingest.store.base import PointBatch, Store
+from ingest.store.bulk import ManyFrame, athletes_with, read_many
+from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import ReadingMetrics, reading_metrics, split_readings
+from monitor.load import daily_count, daily_sum, srpe_load
+from monitor.outputs import AthleteReport, athlete_report, daily_batches, flag_batches, indicator_columns
 from monitor.readiness import ReadinessStatus, evaluate_readiness
+from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
+from monitor.thresholds import Thresholds, load_thresholds
 
 DAY_MS = 86_400_000
 MORNING_READING_MAX_S = 10 * 60
@@ -159,3 +174,200 @@ def result_batches(store: Store, analysis: AthleteAnalysis, as_of: dt.date) -> l
         }
         batches.append(PointBatch("flag", tags, day_ms, fields))
     return batches
+
+
+# --- full analytics: load, recovery and asymmetry for every athlete ------------------------------------------
+
+LOAD_FIELDS = ("duration_s", "rpe", "srpe_load", "trimp")
+ASYMMETRY_FIELDS = (
+    "gct_left_ms",
+    "gct_right_ms",
+    "gct_balance_left_pct",
+    "gct_symmetry_index_pct",
+    "muscle_load_left",
+    "muscle_load_right",
+    "muscle_symmetry_index_pct",
+    "pedal_balance_left_pct",
+    "pedal_symmetry_index_pct",
+)
+READINESS_FIELDS = ("ln_rmssd", "rmssd_ms", "mean_hr_bpm")
+
+
+def _first_finite(*columns: np.ndarray) -> np.ndarray:
+    out = np.asarray(columns[0], dtype=float).copy()
+    for column in columns[1:]:
+        out = np.where(np.isfinite(out), out, column)
+    return out
+
+
+SESSION_FIELDS = LOAD_FIELDS + ASYMMETRY_FIELDS
+
+
+def session_loads(sessions: ManyFrame) -> tuple[np.ndarray, list[str | None]]:
+    """Per-session load and each athlete's load source: sRPE (``srpe_load``, else ``rpe`` × minutes) when the
+    athlete has any sRPE in the window, else Banister TRIMP; sessions without the chosen metric add nothing."""
+    c = sessions.columns
+    srpe = _first_finite(c["srpe_load"], srpe_load(c["rpe"], c["duration_s"]))
+    n = len(sessions.athletes)
+    has_srpe = np.bincount(sessions.athlete_index[np.isfinite(srpe)], minlength=n) > 0
+    has_trimp = np.bincount(sessions.athlete_index[np.isfinite(c["trimp"])], minlength=n) > 0
+    use_srpe = has_srpe[sessions.athlete_index]
+    load = np.where(use_srpe, srpe, c["trimp"])
+    sources = ["srpe" if s else "trimp" if t else None for s, t in zip(has_srpe, has_trimp)]
+    return load, sources
+
+
+def session_symmetry(sessions: ManyFrame) -> dict[str, np.ndarray]:
+    """Per-session SI of each metric from the stored SI, else from left/right values or the left share."""
+    c = sessions.columns
+    si = {
+        "gct": _first_finite(
+            c["gct_symmetry_index_pct"],
+            symmetry_index_pct(c["gct_left_ms"], c["gct_right_ms"]),
+            si_from_left_share_pct(c["gct_balance_left_pct"]),
+        ),
+        "muscle": _first_finite(
+            c["muscle_symmetry_index_pct"], symmetry_index_pct(c["muscle_load_left"], c["muscle_load_right"])
+        ),
+        "pedal": _first_finite(c["pedal_symmetry_index_pct"], si_from_left_share_pct(c["pedal_balance_left_pct"])),
+    }
+    return {m: np.where(np.abs(v) <= 200.0, v, np.nan) for m, v in si.items()}
+
+
+def first_per_day(row: np.ndarray, day: np.ndarray, time_ms: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Index of the earliest point of each (row, day) cell, −1 where a cell has none."""
+    key = row.astype(np.int64) * shape[1] + day
+    ok = (row >= 0) & (day >= 0) & (day < shape[1])
+    order = np.lexsort((time_ms, key))
+    order = order[ok[order]]
+    keys, first = np.unique(key[order], return_index=True)
+    out = np.full(shape[0] * shape[1], -1, np.int64)
+    out[keys] = order[first]
+    return out.reshape(shape)
+
+
+def build_inputs(
+    athletes: list[str],
+    first_day: dt.date,
+    n_days: int,
+    sessions: ManyFrame,
+    readiness: ManyFrame,
+    asymmetry: ManyFrame | None = None,
+) -> DailyInputs:
+    """Daily grids of load, mornings and session asymmetry from the points read from the store.
+
+    ``sessions`` needs the load fields; the asymmetry fields come from ``asymmetry`` (default: ``sessions``).
+    """
+    shape = (len(athletes), n_days)
+    start_ms = day_start_ms(first_day)
+    s_day = (sessions.time_ms - start_ms) // DAY_MS
+    load, sources = session_loads(sessions)
+    load_start = np.full(len(athletes), n_days, np.int64)
+    np.minimum.at(load_start, sessions.athlete_index, np.clip(s_day, 0, n_days))
+    asymmetry = sessions if asymmetry is None else asymmetry
+    a_day = (asymmetry.time_ms - start_ms) // DAY_MS
+    rows = asymmetry.athlete_index
+    asym = {}
+    for metric, si in session_symmetry(asymmetry).items():
+        asym[metric] = (
+            daily_sum(rows, a_day, si, shape),
+            daily_sum(rows, a_day, si * si, shape),
+            daily_count(rows, a_day, si, shape),
+        )
+    r = readiness.columns
+    ln = _first_finite(r["ln_rmssd"], np.log(np.where(r["rmssd_ms"] > 0, r["rmssd_ms"], np.nan)))
+    first = first_per_day(readiness.athlete_index, (readiness.time_ms - start_ms) // DAY_MS, readiness.time_ms, shape)
+    pick = np.maximum(first, 0)
+    return DailyInputs(
+        athletes=athletes,
+        days=np.datetime64(first_day, "D") + np.arange(n_days),
+        load=daily_sum(sessions.athlete_index, s_day, load, shape),
+        load_start=load_start,
+        ln_rmssd=np.where(first >= 0, ln[pick] if ln.size else np.nan, np.nan),
+        rhr_bpm=np.where(first >= 0, r["mean_hr_bpm"][pick] if ln.size else np.nan, np.nan),
+        asymmetry=asym,
+        load_source=sources,
+    )
+
+
+def _mornings_from_beats(store: Store, athlete: str, as_of: dt.date, th: Thresholds) -> list[Reading]:
+    n_days = th.recovery.baseline_days + th.recovery.window_days
+    first_day = as_of - dt.timedelta(days=n_days - 1)
+    frame = store.read("rr", athlete, ["rr_ms"], day_start_ms(first_day), day_start_ms(as_of) + DAY_MS)
+    readings = find_readings(frame.time_ms, frame.columns["rr_ms"])
+    return [r for r in readings if r.duration_s <= MORNING_READING_MAX_S and np.isfinite(r.metrics.ln_rmssd)]
+
+
+def _merge_mornings(inputs: DailyInputs, row: int, mornings: list[Reading]) -> None:
+    """Fill days without a stored `readiness` point with the day's first morning found in the beats."""
+    first_day = np.datetime64(inputs.days[0], "D").astype(dt.date)
+    by_day: dict[int, Reading] = {}
+    for reading in sorted(mornings, key=lambda m: m.start_ms):
+        by_day.setdefault((reading.day - first_day).days, reading)
+    for t, reading in by_day.items():
+        if 0 <= t < inputs.days.size and not np.isfinite(inputs.ln_rmssd[row, t]):
+            inputs.ln_rmssd[row, t] = reading.metrics.ln_rmssd
+            inputs.rhr_bpm[row, t] = reading.metrics.mean_hr_bpm
+
+
+@dataclass
+class AnalysisResult:
+    """The outcome of ``analyze``: per-athlete reports on ``as_of``, points written and where time went."""
+
+    as_of: dt.date
+    athletes: list[AthleteReport]
+    points_written: int = 0
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(), "athletes": [a.to_json() for a in self.athletes]}
+
+
+def analyze(
+    store: Store,
+    as_of: dt.date,
+    *,
+    athletes: list[str] | None = None,
+    thresholds: Thresholds | None = None,
+    write_days: int = 1,
+    write: bool = True,
+) -> AnalysisResult:
+    """Compute every indicator, flag and IDN recommendation of ``athletes`` (default: all in the store) on
+    ``as_of``, and write `daily` and `flag` points for the last ``write_days`` days ending on ``as_of``."""
+    th = thresholds or load_thresholds()
+    clock = time.perf_counter()
+    roster = sorted(store.list_athletes()) if athletes is None else list(athletes)
+    n_days = th.analysis.lookback_days
+    first_day = as_of - dt.timedelta(days=n_days - 1)
+    start_ms, end_ms = day_start_ms(first_day), day_start_ms(as_of) + DAY_MS
+    recent_ms = day_start_ms(as_of - dt.timedelta(days=th.analysis.recent_lookback_days - 1))
+    sessions = read_many(store, "session", LOAD_FIELDS, roster, start_ms, end_ms)
+    asymmetry = read_many(store, "session", ASYMMETRY_FIELDS, roster, recent_ms, end_ms)
+    readiness = read_many(store, "readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
+    inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
+    derived: list[PointBatch] = []
+    for athlete in sorted(athletes_with(store, "rr") & set(roster)):
+        mornings = _mornings_from_beats(store, athlete, as_of, th)
+        if mornings:
+            _merge_mornings(inputs, roster.index(athlete), mornings)
+            derived.append(_readiness_batch(athlete, mornings))
+    read_s = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    ind = compute_indicators(inputs, th)
+    signals = evaluate_signals(ind, th)
+    idn = idn_series(signals, th)
+    cols = indicator_columns(ind, th)
+    t = n_days - 1
+    reports = [athlete_report(cols, ind, signals, idn, th, row, t) for row in range(len(roster))]
+    compute_s = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    written = 0
+    if write and roster:
+        days = range(max(0, n_days - max(1, write_days)), n_days)
+        batches = derived + daily_batches(cols, ind, signals, idn, days) + flag_batches(ind, signals, days)
+        written = store.write(batches)
+    write_s = time.perf_counter() - clock
+    timings = {"read_s": read_s, "compute_s": compute_s, "write_s": write_s}
+    return AnalysisResult(as_of, reports, written, {k: round(v, 4) for k, v in timings.items()})

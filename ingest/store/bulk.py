@@ -2,7 +2,8 @@
 
 On the embedded store this is one SQL query per chunk of series, on separate read-only connections (WAL readers
 never block the writer), that pivots the long (series, time, field, value) rows into one row per point inside
-SQLite; any other backend falls back to one `Store.read` per athlete.
+SQLite; on InfluxDB one InfluxQL query grouped by athlete; any other backend falls back to one `Store.read` per
+athlete.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def read_many(
     fields = list(dict.fromkeys(fields))
     path = _sqlite_path(store)
     if path is None:
+        if _is_influx(store):
+            return _read_influx(store, measurement, fields, athletes, start_ms, end_ms)
         return _read_each(store, measurement, fields, athletes, start_ms, end_ms)
     db = _connect(path)
     try:
@@ -143,7 +146,59 @@ def read_many(
     return ManyFrame(names, index[order], time_ms[order], {f: values[:, i + 2] for i, f in enumerate(fields)})
 
 
-def _read_each(store, measurement, fields, athletes, start_ms, end_ms) -> ManyFrame:
+def _is_influx(store: Store) -> bool:
+    from ingest.store.influx import InfluxStore
+
+    return isinstance(store, InfluxStore)
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else np.nan
+
+
+def _read_influx(
+    store: Store,
+    measurement: str,
+    fields: list[str],
+    athletes: Sequence[str] | None,
+    start_ms: int | None,
+    end_ms: int | None,
+) -> ManyFrame:
+    """One `SELECT … GROUP BY "athlete"` instead of a query per athlete."""
+    from ingest.store.influxql import quote_ident, time_range_clause
+
+    selected = ", ".join(f"{quote_ident(f)}::field AS {quote_ident(f)}" for f in fields)
+    where = time_range_clause(start_ms, end_ms)
+    q = f'SELECT {selected} FROM {quote_ident(measurement)}{" WHERE " + where if where else ""} GROUP BY "athlete"'
+    by_athlete: dict[str, list[list]] = {}
+    for result in store.query(q):
+        for series in result.get("series", []):
+            athlete = (series.get("tags") or {}).get("athlete")
+            if athlete:
+                position = {name: i for i, name in enumerate(series["columns"])}
+                rows = by_athlete.setdefault(athlete, [])
+                for row in series.get("values") or []:
+                    rows.append([row[0]] + [row[position[f]] if f in position else None for f in fields])
+    names = list(athletes) if athletes is not None else sorted(by_athlete)
+    parts = [(i, by_athlete[a]) for i, a in enumerate(names) if by_athlete.get(a)]
+    if not parts:
+        return _empty(names, fields)
+    index = np.concatenate([np.full(len(rows), i, np.int64) for i, rows in parts])
+    rows = [r for _, part in parts for r in part]
+    time_ms = np.array([int(r[0]) for r in rows], np.int64)
+    values = np.array([[_number(v) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(fields))
+    order = np.lexsort((time_ms, index))
+    return ManyFrame(names, index[order], time_ms[order], {f: values[order, i] for i, f in enumerate(fields)})
+
+
+def _read_each(
+    store: Store,
+    measurement: str,
+    fields: list[str],
+    athletes: Sequence[str] | None,
+    start_ms: int | None,
+    end_ms: int | None,
+) -> ManyFrame:
     names = list(athletes) if athletes is not None else store.list_athletes()
     parts_index, parts_time, parts_cols = [], [], {f: [] for f in fields}
     for i, athlete in enumerate(names):
@@ -170,6 +225,15 @@ def _read_each(store, measurement, fields, athletes, start_ms, end_ms) -> ManyFr
 def athletes_with(store: Store, measurement: str) -> set[str]:
     """Athletes that have any series of ``measurement`` (cheap on the embedded store; a count per athlete else)."""
     path = _sqlite_path(store)
+    if path is None and _is_influx(store):
+        from ingest.store.influxql import quote_ident
+
+        athletes = set()
+        for result in store.query(f'SHOW TAG VALUES FROM {quote_ident(measurement)} WITH KEY = "athlete"'):
+            for series in result.get("series", []):
+                column = series.get("columns", ["key", "value"]).index("value")
+                athletes.update(row[column] for row in series.get("values") or [])
+        return athletes
     if path is None:
         return {a for a in store.list_athletes() if store.count(measurement, a) > 0}
     db = _connect(path)

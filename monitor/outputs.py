@@ -1,0 +1,204 @@
+"""What the analysis reports and stores: indicator columns, the per-athlete JSON, `daily` and `flag` points.
+
+Every indicator is an ``(athletes, days)`` float column with NaN where its data is insufficient; the JSON shows
+``null`` and ``"insufficient data"`` for those, and the `daily` point simply omits the field
+(docs/data-model.md: a missing value is a missing field).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ingest.store.base import PointBatch
+from monitor.flags import Flag
+from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
+from monitor.thresholds import Thresholds
+
+INSUFFICIENT = "insufficient data"
+COUNT_FIELDS = ("readings_7d", "gct_sessions_7d", "muscle_sessions_7d", "pedal_sessions_7d")
+DAY_MS = 86_400_000
+
+
+def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
+    """Name → ``(athletes, days)`` array of every numeric indicator (NaN = insufficient data), in report order."""
+    rt = th.recovery
+    week_ok = ind.hrv_week.n >= rt.min_readings_7d
+    base_ok = ind.hrv_base.n >= rt.min_baseline_days
+    rhr_week_ok = ind.rhr_week.n >= rt.min_readings_7d
+    rhr_base_ok = ind.rhr_base.n >= rt.min_baseline_days
+
+    def when(ok: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return np.where(ok, x, np.nan)
+
+    cols = {
+        "daily_load": when(ind.load_days > 0, ind.inputs.load),
+        "load_7d": ind.load_7d,
+        "acwr": ind.acwr,
+        "acwr_coupled": ind.acwr_coupled,
+        "acwr_uncoupled": ind.acwr_uncoupled,
+        "monotony": ind.monotony,
+        "strain": ind.strain,
+        "strain_baseline": ind.strain_baseline,
+        "ctl": ind.ctl,
+        "atl": ind.atl,
+        "tsb": ind.tsb,
+        "ramp_rate": ind.ramp_rate,
+        "ln_rmssd": ind.inputs.ln_rmssd,
+        "ln_rmssd_7d": when(week_ok, ind.hrv_week.mean),
+        "ln_rmssd_baseline_mean": when(base_ok, ind.hrv_base.mean),
+        "ln_rmssd_baseline_sd": when(base_ok, ind.hrv_base.sd),
+        "ln_rmssd_lower_bound": when(base_ok, ind.hrv_lower),
+        "ln_rmssd_cv_7d": ind.ln_rmssd_cv_7d,
+        "readings_7d": ind.hrv_week.n.astype(float),
+        "rhr_7d": when(rhr_week_ok, ind.rhr_week.mean),
+        "rhr_baseline_mean": when(rhr_base_ok, ind.rhr_base.mean),
+        "rhr_baseline_sd": when(rhr_base_ok, ind.rhr_base.sd),
+        "rhr_upper_bound": when(rhr_base_ok & rhr_week_ok, ind.rhr_upper),
+    }
+    for metric, s in ind.asymmetry.items():
+        cols[f"{metric}_symmetry_index_pct"] = when(s.week_ok, s.week.mean)
+        cols[f"{metric}_symmetry_baseline_pct"] = when(s.baseline_ok, s.baseline.mean)
+        cols[f"{metric}_symmetry_baseline_sd"] = when(s.baseline_ok, s.baseline.sd)
+        cols[f"{metric}_sessions_7d"] = s.week.n.astype(float)
+    return cols
+
+
+def hrv_status(ind: Indicators, signals: dict[str, SignalSeries], days: slice) -> np.ndarray:
+    """The `daily.status` strings of the ``days`` columns: "suppressed", "ok" or "insufficient data"."""
+    status = np.where(ind.hrv_ok[:, days], "ok", INSUFFICIENT).astype(object)
+    if "hrv_suppressed" in signals:
+        status[signals["hrv_suppressed"].flagged[:, days]] = "suppressed"
+    return status
+
+
+def _num(x: float) -> float | None:
+    return round(float(x), 4) if math.isfinite(x) else None
+
+
+@dataclass
+class AthleteReport:
+    """One athlete on the evaluated day."""
+
+    athlete: str
+    indicators: dict[str, Any]
+    status: dict[str, str]
+    flags: list[Flag] = field(default_factory=list)
+    recommend_idn_visit: bool = False
+    idn_reasons: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        flags = []
+        for f in self.flags:
+            item = f.to_json()
+            item.pop("athlete")
+            flags.append(item)
+        return {
+            "athlete": self.athlete,
+            "indicators": self.indicators,
+            "flags": flags,
+            "recommend_idn_visit": self.recommend_idn_visit,
+            "idn_reasons": self.idn_reasons,
+            "status": self.status,
+        }
+
+
+def athlete_report(
+    cols: dict[str, np.ndarray],
+    ind: Indicators,
+    signals: dict[str, SignalSeries],
+    idn: np.ndarray,
+    th: Thresholds,
+    row: int,
+    t: int,
+) -> AthleteReport:
+    """The JSON-ready report of athlete ``row`` on day index ``t``."""
+    indicators: dict[str, Any] = {}
+    status: dict[str, str] = {}
+    for name, column in cols.items():
+        value = float(column[row, t])
+        if name in COUNT_FIELDS:
+            indicators[name] = int(value)
+            continue
+        indicators[name] = _num(value)
+        status[name] = "ok" if math.isfinite(value) else INSUFFICIENT
+    sources = ind.inputs.load_source
+    indicators["load_source"] = sources[row] if sources else None
+    indicators["hrv_status"] = str(hrv_status(ind, signals, slice(t, t + 1))[row, 0])
+    recommend = bool(idn[row, t])
+    return AthleteReport(
+        athlete=ind.inputs.athletes[row],
+        indicators=indicators,
+        status=status,
+        flags=flags_on(signals, ind, row, t),
+        recommend_idn_visit=recommend,
+        idn_reasons=idn_reasons(signals, ind, th, row, t) if recommend else [],
+    )
+
+
+def day_ms(day: np.datetime64) -> int:
+    """00:00 UTC of a day in epoch ms."""
+    return int(np.datetime64(day, "D").astype("datetime64[ms]").astype(np.int64))
+
+
+def daily_batches(
+    cols: dict[str, np.ndarray],
+    ind: Indicators,
+    signals: dict[str, SignalSeries],
+    idn: np.ndarray,
+    days: range,
+) -> list[PointBatch]:
+    """`daily` points of every athlete for the day indices in ``days``; one batch per athlete and field set."""
+    status = hrv_status(ind, signals, slice(days.start, days.stop))
+    names = list(cols)
+    stacked = np.stack([cols[n][:, days.start : days.stop] for n in names])  # (fields, A, T)
+    finite = np.isfinite(stacked)
+    times = np.array([day_ms(ind.inputs.days[t]) for t in days], np.int64)
+    batches = []
+    for row, athlete in enumerate(ind.inputs.athletes):
+        source = ind.inputs.load_source[row] if ind.inputs.load_source else None
+        signature = finite[:, row, :].T  # (T, fields)
+        groups: dict[bytes, list[int]] = {}
+        for j in range(len(times)):
+            groups.setdefault(signature[j].tobytes(), []).append(j)
+        for members in groups.values():
+            j = np.array(members)
+            fields: dict[str, np.ndarray] = {}
+            for k in np.flatnonzero(signature[j[0]]):
+                values = stacked[k, row, j]
+                fields[names[k]] = values.astype(np.int64) if names[k] in COUNT_FIELDS else values
+            fields["status"] = status[row, j].astype(object)
+            fields["recommend_idn_visit"] = idn[row, days.start + j].astype(bool)
+            if source:
+                fields["load_source"] = np.full(len(j), source, dtype=object)
+            batches.append(PointBatch("daily", {"athlete": athlete}, times[j], fields))
+    return batches
+
+
+def flag_batches(ind: Indicators, signals: dict[str, SignalSeries], days: range) -> list[PointBatch]:
+    """`flag` points (docs/data-model.md) for every flag raised on the day indices in ``days``."""
+    batches = []
+    rows, cols = np.nonzero(np.any([s.flagged[:, days.start : days.stop] for s in signals.values()], axis=0))
+    by_key: dict[tuple[str, str, str, str], list[tuple[int, Flag]]] = {}
+    for row, j in zip(rows.tolist(), cols.tolist()):
+        for flag in flags_on(signals, ind, row, days.start + j):
+            key = (flag.athlete, flag.family, flag.signal, flag.severity)
+            by_key.setdefault(key, []).append((day_ms(ind.inputs.days[days.start + j]), flag))
+    for (athlete, family, signal, severity), items in by_key.items():
+        tags = {"athlete": athlete, "family": family, "signal": signal, "severity": severity}
+        finite = all(math.isfinite(f.value) and math.isfinite(f.threshold) for _, f in items)
+        for part in [items] if finite else [[item] for item in items]:  # never write NaN or inf
+            flags = [f for _, f in part]
+            fields = {
+                "value": np.array([f.value for f in flags], float),
+                "threshold": np.array([f.threshold for f in flags], float),
+                "window": np.array([f.window for f in flags], dtype=object),
+                "since": np.array([f.since.isoformat() for f in flags], dtype=object),
+                "reason": np.array([f.reason for f in flags], dtype=object),
+            }
+            fields = {k: v for k, v in fields.items() if v.dtype == object or np.isfinite(v).all()}
+            batches.append(PointBatch("flag", tags, np.array([t for t, _ in part], np.int64), fields))
+    return batches

@@ -1,0 +1,195 @@
+"""Plain-language reasons and window texts of the flags raised by ``monitor.rules``.
+
+Each factory returns ``reason(row, t, act, since, days) -> str`` for one signal: the value against its threshold
+with units and window, since when, the data behind it and a suggested action. Descriptive, never diagnostic: no
+injury-risk language for load ratios or asymmetry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from monitor.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from monitor.rules import Indicators
+
+Reason = Callable[[int, int, bool, dt.date, int], str]
+
+ACWR_NAMES = {
+    "ewma": "EWMA {a}d/{c}d",
+    "coupled": "rolling {a}d/{c}d, coupled",
+    "uncoupled": "rolling {a}d vs the {u}d before, uncoupled",
+}
+ASYMMETRY_METRICS = {"gct": "ground-contact time", "muscle": "muscle load", "pedal": "pedal power"}
+CAVEAT = "A descriptive load-change indicator, not an injury-risk estimate."
+
+
+def _since(since: dt.date, days: int) -> str:
+    return f"since {since.isoformat()} ({days} day{'s' if days != 1 else ''})"
+
+
+def _load_unit(ind: Indicators, row: int) -> str:
+    source = ind.inputs.load_source[row] if ind.inputs.load_source else None
+    return {"srpe": "AU (sRPE)", "trimp": "AU (TRIMP)"}.get(source or "", "AU")
+
+
+def acwr_window(th: Thresholds) -> str:
+    lt = th.load
+    return ACWR_NAMES[lt.acwr_variant].format(a=lt.acute_days, c=lt.chronic_days, u=lt.chronic_days - lt.acute_days)
+
+
+def acwr(ind: Indicators, th: Thresholds) -> Reason:
+    lt = th.load
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        value, load7 = ind.acwr[row, t], ind.load_7d[row, t]
+        level = f"at or above {lt.acwr_act:g} (act)" if act else f"at or above {lt.acwr_watch:g} (watch)"
+        return (
+            f"Acute:chronic load ratio ({acwr_window(th)}) {value:.2f} is {level}, {_since(since, days)}; "
+            f"7-day load {load7:,.0f} {_load_unit(ind, row)}, CTL {ind.ctl[row, t]:.0f}, ATL {ind.atl[row, t]:.0f}. "
+            f"{CAVEAT} Check how fast load was increased and plan the next days."
+        )
+
+    return reason
+
+
+def monotony(ind: Indicators, th: Thresholds) -> Reason:
+    lt = th.load
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        threshold = lt.monotony_act if act else lt.monotony_watch
+        return (
+            f"Training monotony {ind.monotony[row, t]:.2f} (mean ÷ SD of the last {lt.monotony_days} daily loads, "
+            f"rest days = 0) is at or above {threshold:g} (Foster: high), {_since(since, days)}; weekly load "
+            f"{ind.load_7d[row, t]:,.0f} {_load_unit(ind, row)}, strain {ind.strain[row, t]:,.0f}. "
+            "Alternate hard and easy days or add a rest day."
+        )
+
+    return reason
+
+
+def strain(ind: Indicators, th: Thresholds) -> Reason:
+    lt = th.load
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        value, base = ind.strain[row, t], ind.strain_baseline[row, t]
+        factor = lt.strain_ratio_act if act else lt.strain_ratio_watch
+        return (
+            f"7-day strain {value:,.0f} (weekly load × monotony) is {value / base:.2f} × your usual {base:,.0f} "
+            f"(mean over the {lt.strain_baseline_days} days before this week), at or above {factor:g} × = "
+            f"{factor * base:,.0f}, {_since(since, days)}. {'Reduce load now.' if act else 'Watch recovery.'}"
+        )
+
+    return reason
+
+
+def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray) -> Reason:
+    rt = th.recovery
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        week, n7 = ind.hrv_week.mean[row, t], ind.hrv_week.n[row, t]
+        mean, sd, nb = ind.hrv_base.mean[row, t], ind.hrv_base.sd[row, t], ind.hrv_base.n[row, t]
+        text = (
+            f"{rt.window_days}-day mean ln rMSSD {week:.2f} is below your normal range (lower bound "
+            f"{ind.hrv_lower[row, t]:.2f} = {rt.baseline_days}-day mean {mean:.2f} − {rt.range_sd:g} SD, SD {sd:.2f}) "
+            f"{_since(since, days)}; {n7} of {rt.window_days} mornings, baseline {nb} mornings. "
+            f"Confirmed by the recent mornings: {_hrv_evidence(ind, th, row, t)}."
+        )
+        if ind.rhr_ok[row, t]:
+            relation = "above" if rhr_high[row, t] else "within"
+            text += (
+                f" {rt.window_days}-day resting HR {ind.rhr_week.mean[row, t]:.1f} bpm is {relation} its normal range "
+                f"(upper bound {ind.rhr_upper[row, t]:.1f} bpm)."
+            )
+        if act:
+            return text + f" Act: more than {rt.act_sd:g} SD below your mean; reduce intensity and check in."
+        return text + " Watch: keep intensity moderate and re-check tomorrow."
+
+    return reason
+
+
+def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
+    rt = th.recovery
+    parts = []
+    if ind.hrv_cusum[row, t] > rt.hrv_cusum_h:
+        parts.append(f"ln rMSSD CUSUM {ind.hrv_cusum[row, t]:.1f} > {rt.hrv_cusum_h:g} baseline SDs")
+    if ind.joint_cusum[row, t] > rt.joint_cusum_h:
+        parts.append(f"joint HRV-down/HR-up CUSUM {ind.joint_cusum[row, t]:.1f} > {rt.joint_cusum_h:g}")
+    return " and ".join(parts) or "no"
+
+
+def rhr(ind: Indicators, th: Thresholds) -> Reason:
+    rt = th.recovery
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        mean, sd = ind.rhr_base.mean[row, t], ind.rhr_base.sd[row, t]
+        return (
+            f"{rt.window_days}-day resting HR {ind.rhr_week.mean[row, t]:.1f} bpm is above your normal range (upper "
+            f"bound {ind.rhr_upper[row, t]:.1f} bpm = {rt.baseline_days}-day mean {mean:.1f} + max({rt.range_sd:g} SD, "
+            f"{rt.rhr_margin_se:g} SE), SD {sd:.1f} bpm), confirmed by the recent mornings (CUSUM "
+            f"{ind.rhr_cusum[row, t]:.1f} > {rt.rhr_cusum_h:g} baseline SDs), {_since(since, days)}. "
+            "Ask about sleep, illness and stress."
+        )
+
+    return reason
+
+
+def _side(si: float) -> str:
+    return "left larger" if si > 0 else "right larger"
+
+
+def asymmetry_level(ind: Indicators, th: Thresholds, metric: str) -> Reason:
+    at = th.asymmetry
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        s = ind.asymmetry[metric]
+        si, n = s.week.mean[row, t], s.week.n[row, t]
+        threshold = at.act_pct if act else at.watch_pct
+        text = (
+            f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index {si:+.1f} % ({_side(si)}; mean of {n} "
+            f"sessions in {at.window_days} days) is beyond ±{threshold:g} % ({'act' if act else 'watch'}), "
+            f"{_since(since, days)}."
+        )
+        if s.baseline_ok[row, t]:
+            mean, sd = s.baseline.mean[row, t], s.baseline.sd[row, t]
+            text += f" Your {at.baseline_days}-day baseline is {mean:+.1f} ± {sd:.1f} %."
+        return text + (" Assess the athlete in person." if act else " Look at technique and recent niggles.")
+
+    return reason
+
+
+def shift_window(ind: Indicators, th: Thresholds, metrics: list[str], which: np.ndarray) -> Callable[[int, int], str]:
+    at = th.asymmetry
+
+    def window(row: int, t: int) -> str:
+        name = ASYMMETRY_METRICS[metrics[int(which[row, t])]]
+        return f"CUSUM (baseline SDs) of {name} SI vs {at.baseline_days}d baseline"
+
+    return window
+
+
+def shift(ind: Indicators, th: Thresholds, metrics: list[str], which: np.ndarray) -> Reason:
+    at = th.asymmetry
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        metric = metrics[int(which[row, t])]
+        s = ind.asymmetry[metric]
+        week, mean, sd = s.week.mean[row, t], s.baseline.mean[row, t], s.baseline.sd[row, t]
+        stat = max(s.cusum_up[row, t], s.cusum_down[row, t])
+        others = [ASYMMETRY_METRICS[m] for m in metrics if m != metric and ind.asymmetry[m].shift_alarm[row, t]]
+        text = (
+            f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index moved to {week:+.1f} % over the last "
+            f"{at.window_days} days from your baseline {mean:+.1f} ± {sd:.1f} % ({s.baseline.n[row, t]} sessions in "
+            f"the {at.baseline_days} days before): a shift of {week - mean:+.1f} points, CUSUM {stat:.1f} > "
+            f"{at.cusum_h:g} baseline SDs, {_since(since, days)}."
+        )
+        if others:
+            text += " Also shifted: " + ", ".join(others) + "."
+        return text + " A change in how the athlete moves: ask about pain, shoes, bike fit."
+
+    return reason

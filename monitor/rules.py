@@ -1,0 +1,408 @@
+"""The flag engine: daily indicators of many athletes → signals → explainable flags → the IDN recommendation.
+
+Everything is computed for every athlete (rows) and day (columns) at once, so a whole history can be replayed to
+measure how early and how often the rules fire (tests/test_cohorts.py); ``flags_on`` then turns one day's column
+into ``monitor.flags.Flag`` objects with plain-language reasons. Rules, defaults and their rationale:
+docs/analytics.md. Thresholds come from ``monitor.thresholds`` (TOML).
+
+Alert fatigue is handled per signal by (1) thresholds calibrated so that steady simulated athletes never cross
+them, (2) persistence (a condition must hold N consecutive days) and (3) combination (HRV and resting HR must be
+confirmed by the most recent mornings; an asymmetry shift needs a CUSUM alarm *and* a minimum size). The IDN
+recommendation is itself a combination: any ``act`` flag, or ``watch`` flags from two families within 7 days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from monitor import load as ld
+from monitor import reasons
+from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum
+from monitor.flags import Flag
+from monitor.readiness import RollingStats
+from monitor.reasons import ASYMMETRY_METRICS
+from monitor.thresholds import Thresholds
+
+FAMILIES = ("load", "recovery", "asymmetry")
+SIGNALS = {
+    "acwr_spike": "load",
+    "monotony_high": "load",
+    "strain_high": "load",
+    "hrv_suppressed": "recovery",
+    "rhr_elevated": "recovery",
+    "asymmetry_gct": "asymmetry",
+    "asymmetry_muscle": "asymmetry",
+    "asymmetry_power": "asymmetry",
+    "asymmetry_shift": "asymmetry",
+}
+ASYMMETRY_SIGNAL = {"gct": "asymmetry_gct", "muscle": "asymmetry_muscle", "pedal": "asymmetry_power"}
+
+
+@dataclass(frozen=True)
+class DailyInputs:
+    """Per-athlete daily inputs on one consecutive day grid (arrays ``(athletes, days)``)."""
+
+    athletes: list[str]
+    days: np.ndarray  # (D,) datetime64[D]
+    load: np.ndarray  # daily load, AU (0 on rest days)
+    load_start: np.ndarray  # (A,) index of the first day with training data; D = none
+    ln_rmssd: np.ndarray  # morning ln rMSSD, NaN = no valid reading
+    rhr_bpm: np.ndarray  # morning resting HR, NaN = none
+    asymmetry: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # metric → per-day (Σ SI, Σ SI², sessions)
+    load_source: list[str | None] = field(default_factory=list)  # per athlete: "srpe", "trimp" or None
+
+
+def daily_inputs(
+    athletes: list[str],
+    first_day: dt.date | np.datetime64,
+    session_load: np.ndarray,
+    ln_rmssd: np.ndarray,
+    rhr_bpm: np.ndarray,
+    symmetry_index_pct: dict[str, np.ndarray],
+    load_source: str | None = "srpe",
+) -> DailyInputs:
+    """Inputs from per-day arrays ``(athletes, days)`` with at most one session per day (NaN = none), e.g. a
+    simulated history: load NaN → rest day; a row's data starts on its first session."""
+    load = np.asarray(session_load, dtype=float)
+    has = np.isfinite(load)
+    first = np.argmax(has, axis=1) if load.shape[1] else np.zeros(load.shape[0], np.int64)
+    start = np.where(has.any(axis=1), first, load.shape[1])
+    asym = {}
+    for metric, si in symmetry_index_pct.items():
+        si = np.asarray(si, dtype=float)
+        ok = np.isfinite(si)
+        asym[metric] = (np.where(ok, si, 0.0), np.where(ok, si * si, 0.0), ok.astype(np.int64))
+    return DailyInputs(
+        athletes=list(athletes),
+        days=np.datetime64(first_day, "D") + np.arange(load.shape[1]),
+        load=np.where(has, load, 0.0),
+        load_start=start,
+        ln_rmssd=np.asarray(ln_rmssd, dtype=float),
+        rhr_bpm=np.asarray(rhr_bpm, dtype=float),
+        asymmetry=asym,
+        load_source=[load_source] * len(athletes),
+    )
+
+
+def rolling_stats_2d(x: np.ndarray, window: int, lag: int = 0) -> RollingStats:
+    """``monitor.readiness.rolling_stats`` along the last axis of a 2-D array (NaN = no value)."""
+    x = np.asarray(x, dtype=float)
+    valid = np.isfinite(x)
+    with np.errstate(invalid="ignore"):
+        centre = np.nanmean(np.where(valid.any(axis=-1, keepdims=True), x, 0.0), axis=-1, keepdims=True)
+    z = np.where(valid, x - np.nan_to_num(centre), 0.0)
+    n = ld.rolling_sum(valid.astype(float), window, lag)
+    s1, s2 = ld.rolling_sum(z, window, lag), ld.rolling_sum(z * z, window, lag)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s1 / n + np.nan_to_num(centre), np.nan)
+        var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.nan)
+    return RollingStats(n=np.rint(n).astype(int), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
+
+
+def run_length(cond: np.ndarray) -> np.ndarray:
+    """Consecutive True days ending on each day (0 where False), along the last axis."""
+    cond = np.asarray(cond, dtype=bool)
+    idx = np.broadcast_to(np.arange(cond.shape[-1]), cond.shape)
+    last_false = np.maximum.accumulate(np.where(cond, -1, idx), axis=-1)
+    return idx - last_false
+
+
+@dataclass
+class Indicators:
+    """Every daily indicator of every athlete; NaN = insufficient data."""
+
+    inputs: DailyInputs
+    load_days: np.ndarray  # days of training data up to each day
+    load_7d: np.ndarray
+    acwr: np.ndarray  # the variant selected by the thresholds
+    acwr_ewma: np.ndarray
+    acwr_coupled: np.ndarray
+    acwr_uncoupled: np.ndarray
+    monotony: np.ndarray
+    strain: np.ndarray
+    strain_baseline: np.ndarray  # mean daily strain over the baseline window before the week
+    ctl: np.ndarray
+    atl: np.ndarray
+    tsb: np.ndarray
+    ramp_rate: np.ndarray
+    hrv_week: RollingStats
+    hrv_base: RollingStats
+    hrv_ok: np.ndarray
+    hrv_lower: np.ndarray
+    hrv_cusum: np.ndarray  # one-sided CUSUM of falling ln rMSSD (baseline SDs)
+    joint_cusum: np.ndarray  # one-sided CUSUM of (z resting HR − z ln rMSSD)/√2
+    ln_rmssd_cv_7d: np.ndarray  # %
+    rhr_week: RollingStats
+    rhr_base: RollingStats
+    rhr_ok: np.ndarray
+    rhr_upper: np.ndarray
+    rhr_cusum: np.ndarray  # one-sided CUSUM of rising resting HR
+    asymmetry: dict[str, AsymmetrySeries]
+
+
+def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
+    """Load, recovery and asymmetry indicators for every athlete and day of ``inputs``."""
+    lt, rt, at = th.load, th.recovery, th.asymmetry
+    x, start = np.asarray(inputs.load, float), np.asarray(inputs.load_start)
+    n_days = x.shape[1]
+    history = ld.days_of_history(n_days, start)
+    x = np.where(history > 0, x, 0.0)
+    acwr = {
+        "ewma": ld.acwr_ewma(x, lt.acute_days, lt.chronic_days, start),
+        "coupled": ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=True, start=start),
+        "uncoupled": ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=False, start=start),
+    }
+    mono = ld.monotony(x, lt.monotony_days, start)
+    strain = ld.strain(x, lt.monotony_days, start)
+    finite = np.isfinite(strain)
+    base_n = ld.rolling_sum(finite.astype(float), lt.strain_baseline_days, lag=lt.monotony_days)
+    base_sum = ld.rolling_sum(np.nan_to_num(strain), lt.strain_baseline_days, lag=lt.monotony_days)
+    strain_base = np.where(base_n >= lt.strain_baseline_days, base_sum / lt.strain_baseline_days, np.nan)
+    p = ld.pmc(x, lt.ctl_days, lt.atl_days)
+    pmc_ok = history >= lt.pmc_min_days
+
+    hrv_week = rolling_stats_2d(inputs.ln_rmssd, rt.window_days)
+    hrv_base = rolling_stats_2d(inputs.ln_rmssd, rt.baseline_days, lag=rt.window_days)
+    hrv_ok = (hrv_week.n >= rt.min_readings_7d) & (hrv_base.n >= rt.min_baseline_days)
+    rhr_week = rolling_stats_2d(inputs.rhr_bpm, rt.window_days)
+    rhr_base = rolling_stats_2d(inputs.rhr_bpm, rt.baseline_days, lag=rt.window_days)
+    rhr_ok = (rhr_week.n >= rt.min_readings_7d) & (rhr_base.n >= rt.min_baseline_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rhr_upper = rhr_base.mean + np.maximum(rt.range_sd, rt.rhr_margin_se / np.sqrt(rhr_week.n)) * rhr_base.sd
+        cv = np.where(hrv_week.n >= rt.min_readings_7d, 100.0 * hrv_week.sd / hrv_week.mean, np.nan)
+        hrv_flag_ok = hrv_ok & (hrv_base.n >= rt.flag_min_baseline_days)
+        rhr_flag_ok = rhr_ok & (rhr_base.n >= rt.flag_min_baseline_days)
+        z_hrv = np.where(hrv_flag_ok, (inputs.ln_rmssd - hrv_base.mean) / hrv_base.sd, np.nan)
+        z_rhr = np.where(rhr_flag_ok, (inputs.rhr_bpm - rhr_base.mean) / rhr_base.sd, np.nan)
+    _, hrv_cusum = cusum(z_hrv, rt.hrv_cusum_k, rt.hrv_cusum_h, valid=hrv_flag_ok)
+    joint_ok = hrv_flag_ok & rhr_flag_ok
+    joint_cusum, _ = cusum((z_rhr - z_hrv) / np.sqrt(2.0), rt.joint_cusum_k, rt.joint_cusum_h, valid=joint_ok)
+    rhr_cusum, _ = cusum(z_rhr, rt.rhr_cusum_k, rt.rhr_cusum_h, valid=rhr_flag_ok)
+    asym = {
+        metric: asymmetry_series(
+            *inputs.asymmetry[metric],
+            window_days=at.window_days,
+            baseline_days=at.baseline_days,
+            min_sessions_week=at.min_sessions_7d,
+            min_sessions_baseline=at.min_baseline_sessions,
+            cusum_k=at.cusum_k,
+            cusum_h=at.cusum_h,
+            sd_floor_pct=at.sd_floor_pct,
+        )
+        for metric in ASYMMETRY_METRICS
+        if metric in inputs.asymmetry
+    }
+    return Indicators(
+        inputs=inputs,
+        load_days=history,
+        load_7d=np.where(history >= lt.acute_days, ld.rolling_sum(x, lt.acute_days), np.nan),
+        acwr=acwr[lt.acwr_variant],
+        acwr_ewma=acwr["ewma"],
+        acwr_coupled=acwr["coupled"],
+        acwr_uncoupled=acwr["uncoupled"],
+        monotony=mono,
+        strain=strain,
+        strain_baseline=np.where(strain_base > 0, strain_base, np.nan),
+        ctl=np.where(pmc_ok, p.ctl, np.nan),
+        atl=np.where(history >= lt.atl_days, p.atl, np.nan),
+        tsb=np.where(pmc_ok, p.tsb, np.nan),
+        ramp_rate=np.where(pmc_ok, p.ramp_rate, np.nan),
+        hrv_week=hrv_week,
+        hrv_base=hrv_base,
+        hrv_ok=hrv_ok,
+        hrv_lower=hrv_base.mean - rt.range_sd * hrv_base.sd,
+        hrv_cusum=hrv_cusum,
+        joint_cusum=joint_cusum,
+        ln_rmssd_cv_7d=cv,
+        rhr_week=rhr_week,
+        rhr_base=rhr_base,
+        rhr_ok=rhr_ok,
+        rhr_upper=rhr_upper,
+        rhr_cusum=rhr_cusum,
+        asymmetry=asym,
+    )
+
+
+# --- signals --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SignalSeries:
+    """One signal for every athlete and day: the raw condition, the flag after persistence, its severity."""
+
+    signal: str
+    condition: np.ndarray  # the watch-level condition on the day (before persistence)
+    flagged: np.ndarray  # condition held for the persistence period: the flag is raised
+    act: np.ndarray  # flagged with "act" severity
+    value: np.ndarray
+    threshold_watch: np.ndarray
+    threshold_act: np.ndarray
+    window: Callable[[int, int], str]
+    reason: reasons.Reason  # (athlete row, day index, act, since, days) → sentence
+
+    @property
+    def family(self) -> str:
+        return SIGNALS[self.signal]
+
+
+def _series(
+    signal: str,
+    cond: np.ndarray,
+    act: np.ndarray,
+    value: np.ndarray,
+    watch_th: float | np.ndarray,
+    act_th: float | np.ndarray,
+    persistence: int,
+    window: str | Callable[[int, int], str],
+    reason: reasons.Reason,
+) -> SignalSeries:
+    """A signal from its daily condition; the flag is raised once the condition held ``persistence`` days."""
+    cond = np.asarray(cond, bool)
+    flagged = run_length(cond) >= max(int(persistence), 1)
+    shape = cond.shape
+    return SignalSeries(
+        signal=signal,
+        condition=cond,
+        flagged=flagged,
+        act=flagged & np.asarray(act, bool),
+        value=np.broadcast_to(value, shape),
+        threshold_watch=np.broadcast_to(watch_th, shape),
+        threshold_act=np.broadcast_to(act_th, shape),
+        window=window if callable(window) else (lambda i, t, w=window: w),
+        reason=reason,
+    )
+
+
+def _ge(x: np.ndarray, th: float | np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(x) & (x >= th)
+
+
+def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]:
+    """Every signal of docs/analytics.md for every athlete and day."""
+    lt, rt, at = th.load, th.recovery, th.asymmetry
+    out: dict[str, SignalSeries] = {}
+    out["acwr_spike"] = _series(
+        "acwr_spike", _ge(ind.acwr, lt.acwr_watch), _ge(ind.acwr, lt.acwr_act), ind.acwr, lt.acwr_watch,
+        lt.acwr_act, lt.acwr_persistence_days, reasons.acwr_window(th), reasons.acwr(ind, th),
+    )  # fmt: skip
+    out["monotony_high"] = _series(
+        "monotony_high", _ge(ind.monotony, lt.monotony_watch), _ge(ind.monotony, lt.monotony_act), ind.monotony,
+        lt.monotony_watch, lt.monotony_act, lt.monotony_persistence_days, f"{lt.monotony_days}d daily loads",
+        reasons.monotony(ind, th),
+    )  # fmt: skip
+    with np.errstate(invalid="ignore"):
+        ratio = ind.strain / ind.strain_baseline
+    out["strain_high"] = _series(
+        "strain_high", _ge(ratio, lt.strain_ratio_watch), _ge(ratio, lt.strain_ratio_act), ind.strain,
+        lt.strain_ratio_watch * ind.strain_baseline, lt.strain_ratio_act * ind.strain_baseline,
+        lt.strain_persistence_days, f"{lt.monotony_days}d strain vs {lt.strain_baseline_days}d personal baseline",
+        reasons.strain(ind, th),
+    )  # fmt: skip
+
+    with np.errstate(invalid="ignore"):
+        confirmed = (ind.hrv_cusum > rt.hrv_cusum_h) | (ind.joint_cusum > rt.joint_cusum_h)
+        below = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower) & confirmed
+        rhr_high = ind.rhr_ok & (ind.rhr_week.mean > ind.rhr_upper)
+        rhr_known = ind.rhr_ok
+        big_drop = ind.hrv_week.mean < ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd
+        rhr_confirmed = ind.rhr_cusum > rt.rhr_cusum_h
+    out["hrv_suppressed"] = _series(
+        "hrv_suppressed", below, big_drop & (rhr_high | ~rhr_known), ind.hrv_week.mean, ind.hrv_lower,
+        ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd, rt.hrv_persistence_days,
+        f"{rt.window_days}d mean vs {rt.baseline_days}d normal range", reasons.hrv(ind, th, rhr_high),
+    )  # fmt: skip
+    out["rhr_elevated"] = _series(
+        "rhr_elevated", rhr_high & rhr_confirmed, np.zeros_like(below), ind.rhr_week.mean, ind.rhr_upper, np.inf,
+        rt.rhr_persistence_days, f"{rt.window_days}d mean vs {rt.baseline_days}d normal range",
+        reasons.rhr(ind, th),
+    )  # fmt: skip
+
+    for metric, series in ind.asymmetry.items():
+        si = np.where(series.week.n >= max(at.level_min_sessions, at.min_sessions_7d), series.week.mean, np.nan)
+        sign = np.where(si < 0, -1.0, 1.0)
+        out[ASYMMETRY_SIGNAL[metric]] = _series(
+            ASYMMETRY_SIGNAL[metric], _ge(np.abs(si), at.watch_pct), _ge(np.abs(si), at.act_pct), si,
+            sign * at.watch_pct, sign * at.act_pct, at.persistence_days,
+            f"{ASYMMETRY_METRICS[metric]} SI, mean of the sessions in {at.window_days}d",
+            reasons.asymmetry_level(ind, th, metric),
+        )  # fmt: skip
+    if ind.asymmetry:
+        metrics = list(ind.asymmetry)
+        alarms = np.stack([ind.asymmetry[m].shift_alarm for m in metrics])
+        stats = np.stack([np.maximum(ind.asymmetry[m].cusum_up, ind.asymmetry[m].cusum_down) for m in metrics])
+        which = np.argmax(np.where(alarms, stats, -1.0), axis=0)  # the strongest alarm speaks for the flag
+        statistic = np.take_along_axis(stats, which[None], 0)[0]
+        out["asymmetry_shift"] = _series(
+            "asymmetry_shift", alarms.any(axis=0), np.zeros_like(which, bool), statistic, at.cusum_h, np.inf, 1,
+            reasons.shift_window(ind, th, metrics, which), reasons.shift(ind, th, metrics, which),
+        )  # fmt: skip
+    return out
+
+
+# --- flags and the IDN recommendation -------------------------------------------------------------------------
+
+
+def _date(day: np.datetime64) -> dt.date:
+    return np.datetime64(day, "D").astype(dt.date)
+
+
+def flags_on(signals: dict[str, SignalSeries], ind: Indicators, row: int, t: int) -> list[Flag]:
+    """The flags raised for athlete ``row`` on day index ``t``, in the order of ``SIGNALS``."""
+    flags = []
+    for name in SIGNALS:
+        s = signals.get(name)
+        if s is None or not s.flagged[row, t]:
+            continue
+        act = bool(s.act[row, t])
+        run = int(run_length(s.condition[row, : t + 1])[-1])
+        since = _date(ind.inputs.days[t - run + 1])
+        flags.append(
+            Flag(
+                athlete=ind.inputs.athletes[row],
+                signal=name,
+                family=s.family,
+                severity="act" if act else "watch",
+                value=float(s.value[row, t]),
+                threshold=float((s.threshold_act if act else s.threshold_watch)[row, t]),
+                window=s.window(row, t),
+                since=since,
+                reason=s.reason(row, t, act, since, run),
+            )
+        )
+    return flags
+
+
+def idn_series(signals: dict[str, SignalSeries], th: Thresholds) -> np.ndarray:
+    """``recommend_idn_visit`` for every athlete and day: any ``act`` flag that day, or flags (any severity)
+    from at least ``min_watch_families`` families within the last ``watch_window_days`` days."""
+    any_act = np.any([s.act for s in signals.values()], axis=0)
+    families = []
+    for family in FAMILIES:
+        members = [s.flagged for s in signals.values() if s.family == family]
+        if members:
+            recent = ld.rolling_sum(np.any(members, axis=0).astype(float), th.idn.watch_window_days) > 0
+            families.append(recent)
+    n_families = np.sum(families, axis=0) if families else np.zeros_like(any_act, int)
+    return any_act | (n_families >= th.idn.min_watch_families)
+
+
+def idn_reasons(signals: dict[str, SignalSeries], ind: Indicators, th: Thresholds, row: int, t: int) -> list[str]:
+    """Why the IDN rule fired (empty when it did not): the act flags, else the recent flags of each family."""
+    acts = [f for f in flags_on(signals, ind, row, t) if f.severity == "act"]
+    if acts:
+        return [f"act: {f.signal} — {f.reason}" for f in acts]
+    lo = max(0, t - th.idn.watch_window_days + 1)
+    recent: dict[str, list[str]] = {}
+    for name, s in signals.items():
+        days = np.flatnonzero(s.flagged[row, lo : t + 1])
+        if days.size:
+            last = lo + int(days[-1])
+            recent.setdefault(s.family, []).append(f"{name} (last {_date(ind.inputs.days[last]).isoformat()})")
+    if len(recent) < th.idn.min_watch_families:
+        return []
+    return [f"watch ({family}): " + ", ".join(items) for family, items in recent.items()]

@@ -1,0 +1,186 @@
+"""Thresholds of the flag rules: defaults in ``monitor/thresholds.toml``, overridable by a user TOML file.
+
+A user file has the same sections and keys and may set any subset; unknown sections or keys and wrong types are
+refused with a one-line ``ValueError`` naming the file and the key, so a typo never silently keeps a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DEFAULTS_PATH = Path(__file__).with_name("thresholds.toml")
+ACWR_VARIANTS = ("ewma", "coupled", "uncoupled")
+
+
+@dataclass(frozen=True)
+class AnalysisThresholds:
+    lookback_days: int
+    recent_lookback_days: int
+
+
+@dataclass(frozen=True)
+class LoadThresholds:
+    acute_days: int
+    chronic_days: int
+    acwr_variant: str
+    acwr_watch: float
+    acwr_act: float
+    acwr_persistence_days: int
+    monotony_days: int
+    monotony_watch: float
+    monotony_act: float
+    monotony_persistence_days: int
+    strain_baseline_days: int
+    strain_ratio_watch: float
+    strain_ratio_act: float
+    strain_persistence_days: int
+    ctl_days: float
+    atl_days: float
+    pmc_min_days: int
+
+
+@dataclass(frozen=True)
+class RecoveryThresholds:
+    window_days: int
+    min_readings_7d: int
+    baseline_days: int
+    min_baseline_days: int
+    flag_min_baseline_days: int
+    range_sd: float
+    act_sd: float
+    hrv_persistence_days: int
+    hrv_cusum_k: float
+    hrv_cusum_h: float
+    joint_cusum_k: float
+    joint_cusum_h: float
+    rhr_margin_se: float
+    rhr_cusum_k: float
+    rhr_cusum_h: float
+    rhr_persistence_days: int
+
+
+@dataclass(frozen=True)
+class AsymmetryThresholds:
+    window_days: int
+    min_sessions_7d: int
+    baseline_days: int
+    min_baseline_sessions: int
+    watch_pct: float
+    act_pct: float
+    level_min_sessions: int
+    persistence_days: int
+    cusum_k: float
+    cusum_h: float
+    sd_floor_pct: float
+
+
+@dataclass(frozen=True)
+class IdnThresholds:
+    watch_window_days: int
+    min_watch_families: int
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every configurable number of the analysis, by section."""
+
+    analysis: AnalysisThresholds
+    load: LoadThresholds
+    recovery: RecoveryThresholds
+    asymmetry: AsymmetryThresholds
+    idn: IdnThresholds
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+
+_CLASSES = {
+    "analysis": AnalysisThresholds,
+    "load": LoadThresholds,
+    "recovery": RecoveryThresholds,
+    "asymmetry": AsymmetryThresholds,
+    "idn": IdnThresholds,
+}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except OSError as exc:
+        raise ValueError(f"thresholds {path}: {exc.strerror or exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"thresholds {path}: not valid TOML: {exc}") from exc
+
+
+def _convert(origin: str, key: str, value: Any, kind: str) -> Any:
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"thresholds {origin}: {key} must be a string, not {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"thresholds {origin}: {key} must be a number, not {value!r}")
+    if kind == "int":
+        if isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"thresholds {origin}: {key} must be a whole number of days, not {value!r}")
+        if value < 0:
+            raise ValueError(f"thresholds {origin}: {key} must not be negative")
+        return int(value)
+    if math.isnan(value):
+        raise ValueError(f"thresholds {origin}: {key} must not be nan")
+    return float(value)
+
+
+def _merge(base: dict[str, dict[str, Any]], override: dict[str, Any], origin: str) -> None:
+    for section, values in override.items():
+        if section not in _CLASSES:
+            raise ValueError(f"thresholds {origin}: unknown section [{section}] (known: {', '.join(_CLASSES)})")
+        if not isinstance(values, dict):
+            raise ValueError(f"thresholds {origin}: [{section}] must be a table")
+        kinds = {f.name: f.type for f in dataclasses.fields(_CLASSES[section])}
+        for key, value in values.items():
+            if key not in kinds:
+                raise ValueError(f"thresholds {origin}: unknown key {section}.{key}")
+            base.setdefault(section, {})[key] = _convert(origin, f"{section}.{key}", value, kinds[key])
+
+
+def _validate(t: Thresholds, origin: str) -> None:
+    if t.load.acwr_variant not in ACWR_VARIANTS:
+        raise ValueError(f"thresholds {origin}: load.acwr_variant must be one of {', '.join(ACWR_VARIANTS)}")
+    if not 0 < t.load.acute_days < t.load.chronic_days:
+        raise ValueError(f"thresholds {origin}: need 0 < load.acute_days < load.chronic_days")
+    for section, watch, act in (("load", "acwr_watch", "acwr_act"), ("asymmetry", "watch_pct", "act_pct")):
+        if getattr(getattr(t, section), act) < getattr(getattr(t, section), watch):
+            raise ValueError(f"thresholds {origin}: {section}.{act} must not be below {section}.{watch}")
+    sections = (t.load, t.recovery, t.asymmetry)
+    days = [v for s in sections for k, v in dataclasses.asdict(s).items() if k.endswith("days")]
+    if any(d < 1 for d in days) or t.analysis.lookback_days < t.load.chronic_days:
+        raise ValueError(f"thresholds {origin}: every window must be ≥ 1 day and lookback ≥ load.chronic_days")
+    recent = t.analysis.recent_lookback_days
+    needed = max(t.recovery.baseline_days + t.recovery.window_days, t.asymmetry.baseline_days + t.asymmetry.window_days)
+    if not needed <= recent <= t.analysis.lookback_days:
+        raise ValueError(
+            f"thresholds {origin}: analysis.recent_lookback_days must cover the recovery and asymmetry baseline "
+            f"and week ({needed} days) and not exceed analysis.lookback_days"
+        )
+
+
+def load_thresholds(path: str | Path | None = None) -> Thresholds:
+    """The defaults, with the values of the TOML file at ``path`` (if given) on top."""
+    merged: dict[str, dict[str, Any]] = {}
+    _merge(merged, _read(DEFAULTS_PATH), str(DEFAULTS_PATH))
+    origin = str(DEFAULTS_PATH)
+    if path is not None:
+        origin = str(path)
+        _merge(merged, _read(Path(path)), origin)
+    try:
+        result = Thresholds(**{name: _CLASSES[name](**merged.get(name, {})) for name in _CLASSES})
+    except TypeError as exc:
+        raise ValueError(f"thresholds {DEFAULTS_PATH}: incomplete defaults: {exc}") from exc
+    _validate(result, origin)
+    return result
