@@ -11,14 +11,19 @@ import pytest
 from influxd import free_port
 
 REPO = Path(__file__).resolve().parents[1]
-QUICK_DEMO = ["demo", "--athletes", "2", "--days", "21", "--json"]
+QUICK_DEMO = ["demo", "--athletes", "2", "--days", "35", "--json"]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("INFLUX_", "RECOVERY_"))}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "monitor", *args], cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "monitor", *args],
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -54,7 +59,9 @@ def test_rejected_credentials_are_a_401_without_the_secret(auth_influxd):
 
 @pytest.mark.influx
 def test_a_401_for_a_token_on_a_server_with_users(auth_influxd):
-    result = run_cli(*QUICK_DEMO, "--store", f"influxdb+{auth_influxd.http_url}/recovery", env={"INFLUX_TOKEN": "t0k3n"})
+    result = run_cli(
+        *QUICK_DEMO, "--store", f"influxdb+{auth_influxd.http_url}/recovery", env={"INFLUX_TOKEN": "t0k3n"}
+    )
     assert_one_line_error(result, "401")
     assert "t0k3n" not in result.stderr
 

@@ -27,26 +27,6 @@ FUTURE_DB = "dashboards_future"
 FUTURE_ATHLETE = "F01"
 
 EXPECTED_EMPTY_AFTER_DEMO = {
-    # fields of the analytics issue (load, resting HR, asymmetry, prevention visit) — remove as they land
-    "recovery-squad / Prevention visits recommended / A",
-    "recovery-squad / Squad / D",
-    "recovery-squad / Squad / E",
-    "recovery-squad / Squad / F",
-    "recovery-athlete / ACWR / A",
-    "recovery-athlete / Form (TSB) / A",
-    "recovery-athlete / Prevention visit / A",
-    "recovery-athlete / Daily load and ACWR / A",
-    "recovery-athlete / Daily load and ACWR / B",
-    "recovery-athlete / Daily load and ACWR / C",
-    "recovery-athlete / Fitness, fatigue and form (CTL / ATL / TSB) / A",
-    "recovery-athlete / Resting heart rate / B",
-    "recovery-athlete / Symmetry index / A",
-    "recovery-athlete / Symmetry index / B",
-    "recovery-athlete / Symmetry index / C",
-    "recovery-athlete / Symmetry index / D",
-    # demo flags are all `act`: no `watch` flag exists yet
-    "recovery-squad / Athletes to watch / A",
-    "recovery-squad / Squad / C",
     # live footpod, power-meter and muscle-pod streams: the demo streams heart-rate straps only
     "recovery-live / Cadence now / A",
     "recovery-live / Ground contact now / A",
@@ -178,5 +158,5 @@ def test_flags_and_report_read_from_influx(influxd, demo, tmp_path):
         store.close()
     html = build_report(data)
     assert html.count("<svg") == 5
-    assert "hrv_suppressed" in html and "no data yet" in html  # load charts wait for the analytics issue
+    assert "hrv_suppressed" in html and "no data yet" not in html  # every chart has data after the demo
     assert html.count("<circle") > 40  # ~42 mornings of ln rMSSD and morning HR each

@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from monitor.cli.demo_squad import EXPECTED_SIGNAL
 from monitor.cli.main import main
 
 
@@ -17,32 +18,37 @@ def run_demo(capsys, *args: str) -> dict:
 
 def check_acceptance(report: dict) -> None:
     conditions = {a["simulated_condition"] for a in report["athletes"]}
-    assert conditions == {"healthy", "hrv_suppressed"}
+    assert {"healthy", "hrv_suppressed"} <= conditions
     for athlete in report["athletes"]:
         assert athlete["ble_samples_sent"] > 3000
         assert athlete["samples_stored"] == athlete["ble_samples_sent"], athlete["athlete"]
         assert athlete["malformed_rejected"] == 1
         signals = [f["signal"] for f in athlete["flags"]]
-        if athlete["simulated_condition"] == "hrv_suppressed":
-            assert "hrv_suppressed" in signals, athlete
-            flag = athlete["flags"][signals.index("hrv_suppressed")]
-            assert flag["value"] < flag["threshold"]
-            assert flag["since"] and "normal range" in flag["reason"]
-            assert set(flag) >= {"signal", "severity", "since", "value", "threshold", "reason"}
-        else:
+        condition = athlete["simulated_condition"]
+        if condition == "healthy":
             assert signals == [], athlete
+            assert athlete["recommend_idn_visit"] is False
+            continue
+        assert EXPECTED_SIGNAL[condition] in signals, athlete
+        flag = athlete["flags"][signals.index(EXPECTED_SIGNAL[condition])]
+        assert set(flag) >= {"signal", "family", "severity", "since", "value", "threshold", "reason"}
+        assert flag["since"] <= report["as_of"] and flag["reason"]
+        if condition == "hrv_suppressed":
+            assert flag["value"] < flag["threshold"] and "normal range" in flag["reason"]
+            assert flag["severity"] == "act" and athlete["recommend_idn_visit"] is True
 
 
 def test_demo_with_the_embedded_store(tmp_path, capsys):
     report = run_demo(capsys, "--store", f"sqlite:///{tmp_path}/demo.sqlite")
     assert len(report["athletes"]) == 6 and report["days"] == 42
+    assert {a["simulated_condition"] for a in report["athletes"]} == set(EXPECTED_SIGNAL) | {"healthy"}
     check_acceptance(report)
 
 
 def test_demo_twice_with_the_same_seed_stores_nothing_twice(tmp_path, capsys):
     store = f"sqlite:///{tmp_path}/demo.sqlite"
-    first = run_demo(capsys, "--store", store, "--athletes", "2", "--days", "30", "--seed", "3")
-    second = run_demo(capsys, "--store", store, "--athletes", "2", "--days", "30", "--seed", "3")
+    first = run_demo(capsys, "--store", store, "--athletes", "2", "--days", "42", "--seed", "3")
+    second = run_demo(capsys, "--store", store, "--athletes", "2", "--days", "42", "--seed", "3")
     assert [a["samples_stored"] for a in first["athletes"]] == [a["samples_stored"] for a in second["athletes"]]
     check_acceptance(second)
 
@@ -55,7 +61,7 @@ def test_demo_with_a_real_influxd(influxd, capsys):
         counts = 0  # everything streamed over BLE carries source=ble; the simulated history does not
         for measurement in ("hr", "rr"):
             q = (
-                f"SELECT count(*) FROM \"{measurement}\" WHERE \"athlete\" = '{athlete['athlete']}' "
+                f'SELECT count(*) FROM "{measurement}" WHERE "athlete" = \'{athlete["athlete"]}\' '
                 f"AND \"source\" = 'ble'"
             )
             body = httpx.get(f"{influxd.http_url}/query", params={"db": "recovery", "q": q}).json()

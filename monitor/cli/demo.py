@@ -1,4 +1,4 @@
-"""`recovery-monitor demo`: a simulated squad streams over virtual Bluetooth LE, then readiness is analysed."""
+"""`recovery-monitor demo`: a simulated squad streams over virtual Bluetooth LE, then the full analysis runs."""
 
 from __future__ import annotations
 
@@ -31,10 +31,13 @@ from ingest.virtual.physiology import (
     morning_rr_ms,
     session_hr,
 )
-from monitor.analyze import DAY_MS, analyze_athlete, day_start_ms
+from monitor.analyze import DAY_MS, analyze, day_start_ms
 from monitor.cli.common import CliError, add_store_option
+from monitor.cli.demo_squad import assign_conditions, training_batches
+from monitor.load import trimp_banister
 
 STREAMED_MORNINGS = 7
+MIN_DAYS = 28 + STREAMED_MORNINGS
 MORNING_S = 180.0
 SESSION_S = 20 * 60
 WAKE_OFFSET_MS = 6 * 3_600_000
@@ -55,6 +58,7 @@ class Recording:
 @dataclass
 class AthleteRun:
     profile: AthleteProfile
+    condition: str = "healthy"
     history: list[tuple[int, np.ndarray]] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
     ble_samples_sent: int = 0
@@ -95,6 +99,22 @@ def plan_athlete(profile: AthleteProfile, days: int, today: dt.date, now_ms: int
     session.malformed_at = len(session.bpm) // 2
     run.recordings.append(session)
     return run
+
+
+def live_session_batch(run: AthleteRun) -> PointBatch:
+    """The live session's summary as the strap recorded it: duration, HR, beats and Banister TRIMP."""
+    session = run.recordings[-1]
+    p = run.profile
+    hr = session.bpm.astype(float)
+    fields = {
+        "duration_s": np.array([float(len(hr))]),
+        "avg_hr_bpm": np.array([hr.mean()]),
+        "max_hr_bpm": np.array([hr.max()]),
+        "rr_count": np.array([sum(len(rr) for rr in session.rr_by_second)], np.int64),
+        "trimp": np.array([trimp_banister(hr, 1.0, p.resting_hr_bpm, p.max_hr_bpm, p.sex)]),
+    }
+    tags = {"athlete": p.athlete_id, "sport": "other", "source": "ble"}
+    return PointBatch("session", tags, np.array([session.start_ms], np.int64), fields)
 
 
 def history_batches(run: AthleteRun) -> list[PointBatch]:
@@ -182,44 +202,50 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.athletes < 1 or args.days < 14 + STREAMED_MORNINGS:
-        raise CliError(
-            f"--athletes must be ≥ 1 and --days ≥ {14 + STREAMED_MORNINGS} (got {args.athletes}, {args.days})"
-        )
+    if args.athletes < 1 or args.days < MIN_DAYS:
+        raise CliError(f"--athletes must be ≥ 1 and --days ≥ {MIN_DAYS} (got {args.athletes} and {args.days})")
     console = Console(stderr=True)
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     today = dt.datetime.now(dt.UTC).date()
     now_ms = int(time.time() * 1000)
     squad = make_squad(args.athletes, args.days, rng)
+    conditions = assign_conditions(squad)
     runs = [plan_athlete(p, args.days, today, now_ms, rng) for p in squad]
+    for run_, condition in zip(runs, conditions):
+        run_.condition = condition
+    sessions = training_batches(squad, conditions, args.days, today, rng)
     store = open_store(args.store)
     try:
-        for run in runs:
-            store.delete_athlete(run.profile.athlete_id)
-            store.write(history_batches(run))
+        for run_ in runs:
+            store.delete_athlete(run_.profile.athlete_id)
+        store.write([b for run_ in runs for b in history_batches(run_)] + sessions)
         stream_s = asyncio.run(stream_squad(store, runs, console))
-        athletes = []
-        for run in runs:
-            window_start = min(r.start_ms for r in run.recordings) - DAY_MS // 24
-            stored = store.count("hr", run.profile.athlete_id, window_start) + store.count(
-                "rr", run.profile.athlete_id, window_start
-            )
-            analysis = analyze_athlete(store, run.profile.athlete_id, today)
-            athletes.append(
-                {
-                    "athlete": run.profile.athlete_id,
-                    "simulated_condition": run.profile.condition,
-                    "ble_samples_sent": run.ble_samples_sent,
-                    "samples_stored": stored,
-                    "malformed_rejected": run.malformed,
-                    "readiness": analysis.readiness.to_json(),
-                    "flags": [f.to_json() for f in analysis.readiness.flags],
-                }
-            )
+        store.write([live_session_batch(r) for r in runs])
+        stored = {r.profile.athlete_id: _streamed_samples_stored(store, r) for r in runs}
+        result = analyze(store, today, athletes=[r.profile.athlete_id for r in runs])
     finally:
         store.close()
-    report = {
+    reports = {a.athlete: a.to_json() for a in result.athletes}
+    athletes = []
+    for run_ in runs:
+        athlete = run_.profile.athlete_id
+        report = reports[athlete]
+        athletes.append(
+            {
+                "athlete": athlete,
+                "simulated_condition": run_.condition,
+                "ble_samples_sent": run_.ble_samples_sent,
+                "samples_stored": stored[athlete],
+                "malformed_rejected": run_.malformed,
+                "flags": report["flags"],
+                "recommend_idn_visit": report["recommend_idn_visit"],
+                "idn_reasons": report["idn_reasons"],
+                "indicators": report["indicators"],
+                "status": report["status"],
+            }
+        )
+    summary = {
         "store": store.url,
         "as_of": today.isoformat(),
         "athletes_n": args.athletes,
@@ -230,29 +256,41 @@ def run(args: argparse.Namespace) -> int:
         "athletes": athletes,
     }
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(summary, indent=2))
     else:
-        print_table(report, Console())
+        print_table(summary, Console())
     return 0
 
 
+def _streamed_samples_stored(store: Store, run: AthleteRun) -> int:
+    """`hr` and `rr` points counted back from the store over the streamed recordings."""
+    window_start = min(r.start_ms for r in run.recordings) - DAY_MS // 24
+    athlete = run.profile.athlete_id
+    return store.count("hr", athlete, window_start) + store.count("rr", athlete, window_start)
+
+
+def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
+    return "—" if value is None else pattern.format(value)
+
+
 def print_table(report: dict, console: Console) -> None:
-    table = Table(title=f"Readiness on {report['as_of']} ({report['store']})")
-    for column in ("athlete", "simulated", "BLE sent", "stored", "ln rMSSD 7d", "normal range", "flags"):
+    table = Table(title=f"Squad on {report['as_of']} ({report['store']})")
+    columns = ("athlete", "simulated", "BLE sent", "stored", "ln rMSSD 7d", "ACWR", "GCT SI %", "flags", "IDN visit")
+    for column in columns:
         table.add_column(column)
     for a in report["athletes"]:
-        r = a["readiness"]
-        lnr = "—" if r["ln_rmssd_7d"] is None else f"{r['ln_rmssd_7d']:.2f}"
-        rng = "—" if r["lower_bound"] is None else f"≥ {r['lower_bound']:.2f}"
+        ind = a["indicators"]
         flags = "\n".join(f"[red]{f['signal']}[/] ({f['severity']}) since {f['since']}" for f in a["flags"]) or "none"
         table.add_row(
             a["athlete"],
             a["simulated_condition"],
             str(a["ble_samples_sent"]),
             str(a["samples_stored"]),
-            lnr,
-            rng,
+            _fmt(ind.get("ln_rmssd_7d")),
+            _fmt(ind.get("acwr")),
+            _fmt(ind.get("gct_symmetry_index_pct"), "{:+.1f}"),
             flags,
+            "[bold red]book[/]" if a["recommend_idn_visit"] else "no",
         )
     console.print(table)
     console.print(f"{report['athletes_n']} athletes, {report['days']} days, finished in {report['elapsed_s']} s")

@@ -1,0 +1,59 @@
+"""The demo squad's simulated conditions and its training history (sessions with load and asymmetry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from ingest.store.base import PointBatch
+from ingest.virtual.physiology import AthleteProfile, simulate_training_history, training_history_batches
+from monitor.analyze import day_start_ms
+
+HEALTHY, HRV_SUPPRESSED, LOAD_SPIKE, ASYMMETRY_GCT = "healthy", "hrv_suppressed", "load_spike", "asymmetry_gct"
+EXPECTED_SIGNAL = {HRV_SUPPRESSED: "hrv_suppressed", LOAD_SPIKE: "acwr_spike", ASYMMETRY_GCT: "asymmetry_gct"}
+"""The flag each simulated condition must raise; healthy athletes must raise none."""
+
+SPIKE_DAYS_BEFORE_TODAY = 6
+ASYMMETRY_DAYS_BEFORE_TODAY = 14
+GCT_RIGHT_RISE_PCT = 12.0
+_HEALTHY_CYCLE = (HEALTHY, LOAD_SPIKE, HEALTHY, ASYMMETRY_GCT)
+
+
+def assign_conditions(squad: list[AthleteProfile]) -> list[str]:
+    """HRV suppression comes from the profile; the other athletes cycle through healthy, load spike, asymmetry."""
+    conditions, healthy_seen = [], 0
+    for profile in squad:
+        if profile.condition == HRV_SUPPRESSED:
+            conditions.append(HRV_SUPPRESSED)
+        else:
+            conditions.append(_HEALTHY_CYCLE[healthy_seen % len(_HEALTHY_CYCLE)])
+            healthy_seen += 1
+    return conditions
+
+
+def _rename(batch: PointBatch, names: dict[str, str]) -> PointBatch:
+    tags = dict(batch.tags)
+    tags["athlete"] = names[tags["athlete"]]
+    return PointBatch(batch.measurement, tags, batch.time_ms, batch.fields)
+
+
+def training_batches(
+    squad: list[AthleteProfile], conditions: list[str], days: int, today: dt.date, rng: np.random.Generator
+) -> list[PointBatch]:
+    """`session` points of `days` days of logged training (sRPE, GCT, muscle load, pedal balance).
+
+    Morning HRV is left out: it comes from the straps' RR intervals.
+    """
+    n = len(squad)
+    cond = np.array(conditions)
+    spike = np.where(cond == LOAD_SPIKE, days - SPIKE_DAYS_BEFORE_TODAY, -1)
+    gct = np.where(cond == ASYMMETRY_GCT, days - ASYMMETRY_DAYS_BEFORE_TODAY, -1)
+    sport = np.where(cond == ASYMMETRY_GCT, "run", "mixed")
+    history = simulate_training_history(
+        n, days, rng, sport=sport, spike_day=spike, gct_onset_day=gct, gct_right_rise_pct=GCT_RIGHT_RISE_PCT
+    )
+    names = dict(zip(history.athlete_ids, (p.athlete_id for p in squad)))
+    first_day = today - dt.timedelta(days=days - 1)
+    batches = training_history_batches(history, day_start_ms(first_day))
+    return [_rename(b, names) for b in batches if b.measurement == "session"]
