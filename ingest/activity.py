@@ -4,10 +4,18 @@ Every imported file also gets one `activity` point (tags `athlete`, `source`, `d
 stamped at the activity's identity time. Before writing, the importer looks that point up through
 `Store.read`, so re-importing a file, or the same activity under another file name, is reported as a duplicate
 and writes nothing, on every store backend.
+
+Two optional members let an activity go beyond one athlete and plain overwriting:
+`athletes(default) -> list[str]` (a session log with an `athlete` column writes for several athletes; each gets
+its own `activity` point) and `store_conflict(store, athlete) -> str | None` (a reason not to write, e.g. an RR
+reading that would interleave with another reading already stored at the same time).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,10 +35,30 @@ SUMMARY_KEYS = (
     "pedal_balance_left_pct",
 )
 """Keys of `ImportedActivity.summary()`, in report order; a value is None when the file has no such data."""
+EXTRA_KEYS = ("format", "readings", "skipped", "srpe_load", "detail")
+"""Further summary keys of text imports (layout, readings, rows skipped, total sRPE load, a one-line description)."""
 
 
 class FileDecodeError(ValueError):
-    """A file cannot be imported; the message is the one-line reason (the caller adds the file name)."""
+    """A file cannot be imported; the message is the one-line reason (the caller adds the file name).
+
+    `line` is the 1-based line of a text file the reason is about (None for binary files or the file as a whole);
+    the importer reports it as `file:line: reason`.
+    """
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """What a decoder gets: the file's path (for its name and error messages), its bytes, the import options."""
+
+    path: Path
+    data: bytes
+    date: dt.date | None = None
+    """`--date`: the day of an RR reading whose file name carries no date."""
 
 
 class ImportedActivity(Protocol):
@@ -69,6 +97,18 @@ def activity_batch(activity: ImportedActivity, athlete: str) -> PointBatch:
         if summary.get(name) is not None:
             fields[name] = np.array([float(summary[name])])
     return PointBatch(ACTIVITY_MEASUREMENT, activity_tags(activity, athlete), np.array([activity.time_ms]), fields)
+
+
+def activity_athletes(activity: ImportedActivity, athlete: str) -> list[str]:
+    """The athletes the activity writes points for: `athletes(default)` when it has one, else just `athlete`."""
+    owners = getattr(activity, "athletes", None)
+    return list(owners(athlete)) if callable(owners) else [athlete]
+
+
+def store_conflict(activity: ImportedActivity, store: Store, athlete: str) -> str | None:
+    """Why the activity must not be written into this store (None: nothing against it)."""
+    check = getattr(activity, "store_conflict", None)
+    return check(store, athlete) if callable(check) else None
 
 
 def is_imported(store: Store, activity: ImportedActivity, athlete: str) -> bool:

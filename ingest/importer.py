@@ -1,26 +1,45 @@
-"""Import activity files into the store: find files, pick a decoder by file type, skip duplicates, write once.
+"""Import files into the store: find files, pick a decoder by file type, skip duplicates, write once.
 
-A decoder turns a file's bytes into an `ImportedActivity` (see `ingest.activity`) or raises `FileDecodeError`
-with the reason. Each file is decoded completely before anything is written, and then written in one
-`Store.write` call whose last batch is the `activity` identity record, so a failed file leaves nothing behind
-and an interrupted write is completed by importing the file again. New formats register in `DECODERS`.
+A decoder turns a `SourceFile` (path, bytes, options) into an `ImportedActivity` (see `ingest.activity`) or raises
+`FileDecodeError` with the reason (and the line, for text files). Each file is decoded completely before anything
+is written, and then written in one `Store.write` call whose last batches are the `activity` identity records, so a
+failed file leaves nothing behind and an interrupted write is completed by importing the file again. `.fit` files
+are FIT activities; `.csv` and `.txt` files are recognised by content (`ingest.imports`). New formats register in
+`DECODERS`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.activity import SUMMARY_KEYS, FileDecodeError, ImportedActivity, activity_batch, is_imported
+from ingest.activity import (
+    EXTRA_KEYS,
+    SUMMARY_KEYS,
+    FileDecodeError,
+    ImportedActivity,
+    SourceFile,
+    activity_athletes,
+    activity_batch,
+    is_imported,
+    store_conflict,
+)
 from ingest.fit import decode_fit
+from ingest.imports import decode_text
 from ingest.store.base import Store
 
-Decoder = Callable[[bytes], ImportedActivity]
+Decoder = Callable[[SourceFile], ImportedActivity]
 
-DECODERS: dict[str, Decoder] = {".fit": decode_fit}
+
+def _fit(source: SourceFile) -> ImportedActivity:
+    return decode_fit(source.data)
+
+
+DECODERS: dict[str, Decoder] = {".fit": _fit, ".csv": decode_text, ".txt": decode_text}
 """File suffix (lower case) → decoder. Directories are searched for these suffixes."""
 
 IMPORTED, DUPLICATE, FAILED = "imported", "duplicate", "failed"
@@ -37,12 +56,22 @@ class ImportResult:
     summary: dict[str, Any] = field(default_factory=dict)
     points: int = 0
     records: int = 0
+    line: int | None = None
+    """Line of a text file the error is about."""
+    athletes: list[str] | None = None
+
+    @property
+    def where(self) -> str:
+        """`file` or `file:line`, the prefix of the error message."""
+        return self.file if self.line is None else f"{self.file}:{self.line}"
 
     def to_json(self) -> dict[str, Any]:
         """One JSON line of `recovery-monitor import --json`."""
-        out: dict[str, Any] = {"file": self.file, "status": self.status, "error": self.error}
+        out: dict[str, Any] = {"file": self.file, "status": self.status, "error": self.error, "line": self.line}
         out.update({key: self.summary.get(key) for key in SUMMARY_KEYS})
         out["sessions"] = self.summary.get("sessions")
+        out.update({key: self.summary.get(key) for key in EXTRA_KEYS})
+        out["athletes"] = self.athletes
         return out
 
 
@@ -72,8 +101,9 @@ def find_files(paths: Iterable[str | Path]) -> Iterator[Path | ImportResult]:
             yield ImportResult(str(path), FAILED, "no such file or directory")
 
 
-def decode_file(path: Path) -> ImportedActivity:
-    """Read and decode one file; every failure becomes a `FileDecodeError` with a one-line reason."""
+def decode_file(path: Path, date: dt.date | None = None) -> ImportedActivity:
+    """Read and decode one file (`date`: the day of an RR reading, `--date`); every failure becomes a
+    `FileDecodeError` with a one-line reason."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -82,7 +112,7 @@ def decode_file(path: Path) -> ImportedActivity:
     if decoder is None:
         raise FileDecodeError(f"unsupported file type '{path.suffix}' (supported: {supported_suffixes()})")
     try:
-        return decoder(data)
+        return decoder(SourceFile(path, data, date))
     except FileDecodeError:
         raise
     except Exception as exc:  # a decoder bug or an input it did not foresee must not stop the batch
@@ -91,16 +121,25 @@ def decode_file(path: Path) -> ImportedActivity:
         raise FileDecodeError(f"cannot decode: {type(exc).__name__}: {text}") from exc
 
 
-def import_file(store: Store, path: Path, athlete: str) -> ImportResult:
-    """Decode, check the identity against the store, then write everything in one call (or nothing)."""
+def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = None) -> ImportResult:
+    """Decode, check the identity against the store, then write everything in one call (or nothing).
+
+    A file is a duplicate when every athlete it writes for already has its `activity` point.
+    """
     try:
-        activity = decode_file(path)
+        activity = decode_file(path) if date is None else decode_file(path, date)  # one-argument call when no date
     except FileDecodeError as exc:
-        return ImportResult(str(path), FAILED, str(exc))
+        return ImportResult(str(path), FAILED, str(exc), line=exc.line)
     summary = activity.summary()
+    summary.setdefault("format", path.suffix.lower().lstrip("."))
     records = activity.samples
-    if is_imported(store, activity, athlete):
-        return ImportResult(str(path), DUPLICATE, summary=summary, records=records)
-    batches = [*activity.batches(athlete), activity_batch(activity, athlete)]
-    points = store.write(batches)
-    return ImportResult(str(path), IMPORTED, summary=summary, points=points, records=records)
+    owners = activity_athletes(activity, athlete)
+    result = ImportResult(str(path), DUPLICATE, summary=summary, records=records, athletes=owners)
+    if all(is_imported(store, activity, owner) for owner in owners):
+        return result
+    conflict = store_conflict(activity, store, athlete)
+    if conflict:
+        return ImportResult(str(path), FAILED, conflict)
+    batches = [*activity.batches(athlete), *(activity_batch(activity, owner) for owner in owners)]
+    result.status, result.points = IMPORTED, store.write(batches)
+    return result

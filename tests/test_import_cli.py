@@ -129,17 +129,21 @@ def test_corrupt_files_fail_with_one_line_each(tmp_path, capsys):
 def test_missing_and_unsupported_paths(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     csv = FIT_DIR / "fitparse__garmin-fenix-5-run-records.csv"
-    code, rows, err = run_import(capsys, str(tmp_path / "nope.fit"), str(csv), "--athlete", "A01", "--store", url)
-    assert code == 2 and [r["status"] for r in rows] == ["failed", "failed"]
+    gpx = tmp_path / "track.gpx"
+    gpx.write_text("<gpx/>")
+    files = (str(tmp_path / "nope.fit"), str(gpx), str(csv))
+    code, rows, err = run_import(capsys, *files, "--athlete", "A01", "--store", url)
+    assert code == 2 and [r["status"] for r in rows] == ["failed", "failed", "failed"]
     assert rows[0]["error"] == "no such file or directory"
-    assert rows[1]["error"].startswith("unsupported file type '.csv'")
-    assert len(err.splitlines()) == 2
+    assert rows[1]["error"].startswith("unsupported file type '.gpx'")
+    assert rows[2]["error"].startswith("unknown CSV layout") and rows[2]["line"] == 1  # records, not a known CSV
+    assert len(err.splitlines()) == 3
 
 
 def test_empty_folder_is_a_usage_error(tmp_path, capsys):
     code = main(["import", str(tmp_path), "--athlete", "A01", "--store", f"sqlite:///{tmp_path / 's.sqlite'}"])
     assert code == 2
-    assert "no importable files (.fit)" in capsys.readouterr().err
+    assert "no importable files (.csv, .fit, .txt)" in capsys.readouterr().err
 
 
 def test_table_output(tmp_path, capsys):

@@ -1,8 +1,10 @@
-"""`recovery-monitor import`: watch files (FIT today) into the store, exactly once per activity."""
+"""`recovery-monitor import`: watch files, session logs, RR readings and HRV app exports into the store, exactly
+once per activity (FIT) or file content (text files)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections import Counter
@@ -23,14 +25,28 @@ EXIT_FAILED_FILES = 2
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "import",
-        help="import activity files (.fit) with HR, RR intervals, running dynamics and left/right balance",
-        description="Imports activity files into the store: a session summary per session plus the HR, RR, "
-        "motion, running-dynamics, power and per-foot stride streams. Directories are searched recursively. "
-        "Re-importing an activity (even renamed) is reported as a duplicate and changes nothing. Files that "
-        "cannot be decoded are reported with the reason and skipped; the exit code is then 2.",
+        help="import watch files (.fit), session logs, RR files and HRV app exports (.csv, .txt)",
+        description="Imports files into the store. FIT activities: a session summary per session plus the HR, RR, "
+        "motion, running-dynamics, power and per-foot stride streams. CSV/TXT files are recognised by their "
+        "header: session logs (date, duration_min, rpe, ...) and PMSys srpe.csv become sessions with sRPE load; "
+        "HRV4Training and Elite HRV exports become daily readiness readings; RR files (one interval per line, "
+        "pyhrv, HRV Logger, Kubios) become a morning reading at 06:00 UTC of --date or of the YYYY-MM-DD in the "
+        "file name. Directories are searched recursively. A file is imported whole or not at all; re-importing "
+        "the same content (even renamed) is reported as a duplicate and changes nothing. Files that cannot be "
+        "imported are reported as FILE[:LINE]: reason and skipped; the exit code is then 2.",
     )
     parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help=f"files ({supported_suffixes()}) or folders")
-    parser.add_argument("--athlete", required=True, metavar="ID", help="pseudonymous athlete ID, e.g. A01")
+    parser.add_argument(
+        "--athlete",
+        required=True,
+        metavar="ID",
+        help="pseudonymous athlete ID, e.g. A01 (a session log's athlete column overrides it per row)",
+    )
+    parser.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="day of the RR readings being imported (default: the YYYY-MM-DD in each RR file's name)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object per file (JSON lines)")
     add_store_option(parser)
     parser.set_defaults(run=run)
@@ -40,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     athlete = args.athlete.strip()
     if not athlete:
         raise CliError("--athlete must not be empty")
+    options = {} if args.date is None else {"date": _date(args.date)}  # import_file's own defaults otherwise
     planned = list(find_files(args.paths))
     if not planned:
         raise CliError(f"no importable files ({supported_suffixes()}) in {' '.join(args.paths)}")
@@ -60,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     progress.update(task, description=f"importing {item.name}")
                     try:
-                        results.append(import_file(store, item, athlete))
+                        results.append(import_file(store, item, athlete, **options))
                     except StoreError as exc:
                         store_error = exc
                         results.append(ImportResult(str(item), FAILED, f"store error: {exc}"))
@@ -69,13 +86,20 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     failed = [r for r in results if r.status == FAILED]
     for result in failed:
-        print(f"recovery-monitor: import: {result.file}: {result.error}", file=sys.stderr)
+        print(f"recovery-monitor: import: {result.where}: {result.error}", file=sys.stderr)
     if args.json:
         for result in results:
             print(json.dumps(result.to_json(), ensure_ascii=False))
     else:
         print_table(results, Console())
     return EXIT_FAILED_FILES if failed else 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"--date {text!r} is not a YYYY-MM-DD date") from None
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -101,6 +125,7 @@ _COLUMNS = (
     "GCT L %",
     "GCT SI %",
     "pedal L %",
+    "format",
 )
 _STYLES = {"imported": "green", "duplicate": "yellow", "failed": "red"}
 
@@ -111,9 +136,13 @@ def print_table(results: list[ImportResult], console: Console) -> None:
         console = Console(width=160)
     table = Table(title="Import")
     for name in _COLUMNS:
-        justify = "left" if name in ("file", "status", "sport") else "right"
+        justify = "left" if name in ("file", "status", "sport", "format") else "right"
         table.add_column(
-            name, justify=justify, no_wrap=name != "file", overflow="fold", min_width=24 if name == "file" else None
+            name,
+            justify=justify,
+            no_wrap=name != "file",
+            overflow="fold",
+            min_width=24 if name == "file" else None,
         )
     for r in results:
         s = r.summary
@@ -130,7 +159,11 @@ def print_table(results: list[ImportResult], console: Console) -> None:
             _number(s.get("gct_balance_left_pct"), 2),
             _number(s.get("gct_symmetry_index_pct"), 1),
             _number(s.get("pedal_balance_left_pct"), 1),
+            s.get("format") or "—",
         )
     console.print(table)
+    for r in results:
+        if r.summary.get("detail"):
+            console.print(f"{Path(r.file).name}: {r.summary['detail']}", markup=False, highlight=False, soft_wrap=True)
     counts = Counter(r.status for r in results)
     console.print(", ".join(f"{counts[k]} {k}" for k in ("imported", "duplicate", "failed")))
