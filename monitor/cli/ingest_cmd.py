@@ -1,0 +1,193 @@
+"""`recovery-monitor ingest`: run the BLE gateway on the host's Bluetooth (`--config`) or on a virtual squad."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_data_dir
+from rich.console import Console
+from rich.table import Table
+
+from ingest.gateway.chaos import CHAOS_KINDS, parse_chaos
+from ingest.gateway.config import load_config
+from ingest.gateway.gateway import BluetoothUnavailable, Gateway
+from ingest.gateway.spool import Spool
+from ingest.gateway.virtual_run import run_virtual_ingest
+from ingest.store import open_store
+from ingest.store.base import Store
+from monitor.cli.common import CliError, add_store_option
+
+GATEWAY_STORE_RETRIES = 1
+GATEWAY_STORE_MAX_TOTAL_S = 3.0
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    ingest = commands.add_parser(
+        "ingest",
+        help="run the BLE gateway: every configured sensor of the squad into the store, reconnecting, losing nothing",
+        description="Connects every sensor of the squad config, decodes and timestamps its notifications, spools "
+        "them durably and writes them to the store; reconnects lost sensors. With --virtual it runs against a "
+        "simulated squad (strap, footpod, left/right muscle-load pods per athlete) on an in-process Bluetooth LE "
+        "stack, in real time, optionally with injected faults, and reports delivered vs stored per sensor.",
+    )
+    source = ingest.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE", help="squad TOML (devices → athletes); uses the host's Bluetooth")
+    source.add_argument("--virtual", action="store_true", help="run against a virtual squad instead of hardware")
+    ingest.add_argument("--athletes", type=int, default=4, metavar="N", help="virtual squad size (default 4)")
+    ingest.add_argument(
+        "--duration", type=float, metavar="S", help="stop after S seconds (virtual default 30; hardware: until Ctrl-C)"
+    )
+    ingest.add_argument("--chaos", metavar="LIST", help=f"virtual faults, comma-separated: {','.join(CHAOS_KINDS)}")
+    ingest.add_argument("--with-acc", action="store_true", help="virtual athletes also wear a Polar-like ACC sensor")
+    ingest.add_argument("--seed", type=int, default=7, metavar="S", help="virtual squad and chaos seed (default 7)")
+    ingest.add_argument("--spool", metavar="PATH", help="spool file (default: config, else the user data directory)")
+    add_store_option(ingest)
+    ingest.add_argument("--json", action="store_true", help="print one JSON document at the end")
+    ingest.set_defaults(run=run)
+
+
+def tune_store(store: Store) -> Store:
+    """The spool retries forever; the store itself should fail fast so the gateway notices outages quickly."""
+    from ingest.store.influx import InfluxStore
+
+    if isinstance(store, InfluxStore):
+        store.max_retries = GATEWAY_STORE_RETRIES
+        store.max_total_s = GATEWAY_STORE_MAX_TOTAL_S
+        store.timeout_s = min(store.timeout_s, 5.0)
+    return store
+
+
+def _install_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.virtual:
+        return _run_virtual(args)
+    return _run_hardware(args)
+
+
+def _run_virtual(args: argparse.Namespace) -> int:
+    chaos = parse_chaos(args.chaos)
+    if not 1 <= args.athletes <= 99:
+        raise CliError(f"--athletes must be 1-99 (got {args.athletes})")
+    duration = 30.0 if args.duration is None else args.duration
+    if duration <= 0:
+        raise CliError(f"--duration must be positive (got {duration})")
+    store = tune_store(open_store(args.store))
+
+    async def main() -> dict[str, Any]:
+        stop = asyncio.Event()
+        _install_signals(stop)
+        with tempfile.TemporaryDirectory(prefix="recovery-monitor-spool-") as scratch:
+            spool = Path(args.spool) if args.spool else Path(scratch) / "spool.sqlite"
+            return await run_virtual_ingest(
+                athletes=args.athletes,
+                duration_s=duration,
+                chaos=chaos,
+                store=store,
+                spool_path=spool,
+                seed=args.seed,
+                with_acc=args.with_acc,
+                stop=stop,
+            )
+
+    try:
+        report = asyncio.run(main())
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_virtual(report, Console())
+    return 0 if report["ok"] else 1
+
+
+def _run_hardware(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    settings = config.gateway
+    spool_path = Path(args.spool or settings.spool or Path(user_data_dir("recovery-monitor")) / "gateway-spool.sqlite")
+    store = tune_store(open_store(args.store))
+    spool = Spool(
+        spool_path.expanduser(),
+        max_bytes=int(settings.spool_max_mb * 1e6),
+        synchronous=settings.spool_fsync,  # type: ignore[arg-type]
+    )
+
+    async def main() -> Gateway:
+        stop = asyncio.Event()
+        _install_signals(stop)
+        gateway = Gateway(config, store, spool)
+        if args.duration is not None:
+            asyncio.get_running_loop().call_later(args.duration, stop.set)
+        try:
+            await gateway.run(stop)
+        except BluetoothUnavailable as exc:
+            raise CliError(
+                f"host Bluetooth unavailable ({exc}); is bluetoothd running? --virtual runs a simulated squad"
+            ) from exc
+        return gateway
+
+    try:
+        gateway = asyncio.run(main())
+    finally:
+        spool.close()
+        store.close()
+    report = {
+        "store": store.url,
+        "spool": str(spool_path),
+        "drained": gateway.drained,
+        "gateway": gateway.snapshots[-1].fields if gateway.snapshots else {},
+        "devices": [
+            {
+                "athlete": s.spec.athlete,
+                "device": s.spec.key,
+                "profile": s.spec.profile,
+                "side": s.spec.side,
+                "state": str(s.state),
+                "notifications": s.recorder.stats.notifications,
+                "samples": s.recorder.stats.samples,
+                "malformed": s.recorder.stats.malformed,
+                "sequence_gaps": s.recorder.stats.sequence_gaps,
+                "reconnects": s.stats.reconnects,
+                "battery_pct": s.stats.battery_pct,
+            }
+            for s in gateway.sessions
+        ],
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        Console().print(f"gateway stopped; spool drained: {gateway.drained}; {len(report['devices'])} sensors")
+    return 0
+
+
+def _print_virtual(report: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"Virtual squad, {report['duration_s']:g} s, chaos: {', '.join(report['chaos']) or 'none'}")
+    for column in ("athlete", "sensor", "delivered", "stored", "malformed", "seq gaps", "reconnects", "recovery s"):
+        table.add_column(column)
+    for athlete in report["athletes"]:
+        for label, sensor in athlete["sensors"].items():
+            table.add_row(
+                athlete["athlete"],
+                label,
+                str(sensor["delivered"]),
+                str(sensor["stored"]),
+                str(sensor["malformed_rejected"]),
+                "—" if sensor["sequence_gaps"] is None else str(sensor["sequence_gaps"]),
+                str(sensor["reconnects"]),
+                "—" if sensor["recovery_s_max"] is None else f"{sensor['recovery_s_max']:.2f}",
+            )
+    console.print(table)
+    verdict = "[green]every sample stored exactly once[/]" if report["ok"] else "[red]MISMATCH[/]"
+    console.print(f"{verdict}; slowest recovery {report['recovery_s_max']:.2f} s; store {report['store']}")
