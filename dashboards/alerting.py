@@ -127,7 +127,7 @@ def contact_point_receivers() -> list[dict[str, Any]]:
         {
             "uid": "therapists-webhook",
             "type": "webhook",
-            "settings": {"url": "${ALERT_WEBHOOK_URL}", "httpMethod": "POST"},
+            "settings": {"url": "${GRAFANA_ALERT_WEBHOOK_URL}", "httpMethod": "POST"},
             "disableResolveMessage": False,
         },
     ]

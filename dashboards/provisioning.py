@@ -6,7 +6,7 @@ The tree (committed under `dashboards/provisioning/`, mounted at `/etc/grafana/p
     dashboards/recovery-monitor.yaml the file provider for dashboards/json/
     dashboards/json/*.json           the four dashboards
     alerting/prevention-visit.yaml   the rule group on `flag`, one alert per athlete
-    alerting/contact-points.yaml     email ($ALERT_EMAIL) and webhook ($ALERT_WEBHOOK_URL)
+    alerting/contact-points.yaml     email ($ALERT_EMAIL) and webhook ($GRAFANA_ALERT_WEBHOOK_URL)
     alerting/policies.yaml           the notification policy tree
 
 Grafana interpolates `$VAR` / `${VAR}` in these YAML files (not in dashboard JSON); the only `$` written into them
@@ -34,7 +34,7 @@ ENVIRONMENT = {
     "INFLUX_BUCKET": "bucket (InfluxDB 2.x) or database (1.x/3.x) holding the data model, e.g. recovery",
     "INFLUX_TOKEN": "InfluxDB API token with read access to the bucket",
     "ALERT_EMAIL": "therapists' address(es) for prevention-visit alerts, separated by ;",
-    "ALERT_WEBHOOK_URL": "URL receiving prevention-visit alerts as Grafana webhook JSON",
+    "GRAFANA_ALERT_WEBHOOK_URL": "URL receiving Grafana's prevention-visit rule notifications as webhook JSON",
 }
 """Environment variables the provisioning files expect in Grafana's environment."""
 

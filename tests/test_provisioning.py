@@ -97,7 +97,7 @@ def test_alerting_files_are_flat_and_consistent():
     receivers = {c["name"]: {r["type"] for r in c["receivers"]} for c in contact_points}
     assert receivers == {alerting.CONTACT_POINT: {"email", "webhook"}}
     settings = json.dumps([c["receivers"] for c in contact_points])
-    assert "${ALERT_EMAIL}" in settings and "${ALERT_WEBHOOK_URL}" in settings
+    assert "${ALERT_EMAIL}" in settings and "${GRAFANA_ALERT_WEBHOOK_URL}" in settings
 
     def used(route: dict) -> set[str]:
         return {route.get("receiver")} | {name for child in route.get("routes", []) for name in used(child)}

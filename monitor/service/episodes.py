@@ -1,0 +1,113 @@
+"""Episodes as the store records them: which days recommended a visit, and which alerts were acknowledged.
+
+- Recommendation days come from `daily.recommend_idn_visit` (written by the analysis); a day with a `daily` point
+  but without that field counts as recommended when it has an `act` flag.
+- Every acknowledged alert is also written to the store as one `alert` point (tags `athlete`, `channel`;
+  stamped 00:00 UTC of the episode's first day; fields `episode_id`, `sent_ms`, `http_status`). Writing it again
+  overwrites it, so the record is idempotent, and it survives the loss of the local state file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.store.base import PointBatch, Store
+from monitor.alerts import AlertRecord, EpisodeState, latest, open_episode_start
+
+DAY_MS = 86_400_000
+ALERT_MEASUREMENT = "alert"
+CHANNEL = "webhook"
+EPOCH = dt.date(1970, 1, 1)
+
+
+def day_ms(day: dt.date) -> int:
+    """00:00 UTC of `day` in epoch ms."""
+    return (day - EPOCH).days * DAY_MS
+
+
+def ms_day(time_ms: int) -> dt.date:
+    return EPOCH + dt.timedelta(days=int(time_ms) // DAY_MS)
+
+
+def recommendation_days(store: Store, athlete: str, first: dt.date, last: dt.date) -> dict[dt.date, bool]:
+    """Day → recommended, for the days in [first, last] on which the analysis stored a `daily` point."""
+    start, end = day_ms(first), day_ms(last) + DAY_MS
+    daily = store.read("daily", athlete, ["recommend_idn_visit", "status"], start, end)
+    act = store.read("flag", athlete, ["reason"], start, end, tags={"severity": "act"})
+    act_days = {ms_day(t) for t in act.time_ms.tolist()}
+    values = np.asarray(daily.columns["recommend_idn_visit"], dtype=float)
+    days = {}
+    for time_ms, value in zip(daily.time_ms.tolist(), values.tolist()):
+        day = ms_day(time_ms)
+        days[day] = bool(value) if np.isfinite(value) else day in act_days
+    return days
+
+
+def stored_alert(store: Store, athlete: str) -> AlertRecord | None:
+    """The athlete's most recent acknowledged alert recorded in the store."""
+    frame = store.read(ALERT_MEASUREMENT, athlete, ["episode_id", "sent_ms", "http_status"], tags={"channel": CHANNEL})
+    records = []
+    for i, time_ms in enumerate(frame.time_ms.tolist()):
+        episode, sent, status = (frame.columns[name][i] for name in ("episode_id", "sent_ms", "http_status"))
+        if isinstance(episode, str) and np.isfinite(sent):
+            status = int(status) if np.isfinite(status) else 0
+            records.append(AlertRecord(athlete, episode, ms_day(time_ms), int(sent), status))
+    return latest(*records)
+
+
+def alert_batch(record: AlertRecord) -> PointBatch:
+    """The `alert` point recording an acknowledged alert."""
+    return PointBatch(
+        ALERT_MEASUREMENT,
+        {"athlete": record.athlete, "channel": CHANNEL},
+        np.array([day_ms(record.episode_start)], np.int64),
+        {
+            "episode_id": np.array([record.episode_id], dtype=object),
+            "sent_ms": np.array([record.sent_ms], np.int64),
+            "http_status": np.array([record.http_status], np.int64),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether to alert for an athlete recommended today: `start` is the open episode's first day."""
+
+    start: dt.date
+    previous: AlertRecord | None
+
+    @property
+    def new_episode(self) -> bool:
+        return self.previous is None or self.previous.episode_start < self.start
+
+
+def decide(
+    store: Store, state: EpisodeState, athlete: str, as_of: dt.date, *, window_days: int, end_after_days: int
+) -> Decision:
+    """Find the open episode on `as_of` and the last alert (state file or store) that may already announce it.
+
+    The days read reach back `window_days` (which the analysis has just rewritten) or to the last alerted
+    episode's first day, whichever is earlier, so an episode longer than the window is still recognised.
+    """
+    previous = latest(state.last(athlete), stored_alert(store, athlete))
+    first = as_of - dt.timedelta(days=window_days - 1)
+    if previous is not None:
+        first = min(first, previous.episode_start)
+    days = recommendation_days(store, athlete, first, as_of)
+    days[as_of] = True
+    start = open_episode_start(days, first, as_of, end_after_days)
+    assert start is not None  # as_of itself is recommended
+    return Decision(start, previous)
+
+
+def reconcile(store: Store, state: EpisodeState, record: AlertRecord) -> None:
+    """Make both records hold `record`: the state file (durable) and the store (survives a lost state file)."""
+    current = state.last(record.athlete)
+    if current is None or current.episode_start < record.episode_start:
+        state.record(record)
+    stored = stored_alert(store, record.athlete)
+    if stored is None or stored.episode_start < record.episode_start:
+        store.write([alert_batch(record)])
