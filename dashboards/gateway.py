@@ -58,7 +58,7 @@ def _stats(board: dash.Dashboard) -> dash.Dashboard:
     board = board.with_panel(
         stat(
             "Spool depth now",
-            [Influx(f'SELECT last("spool_depth") AS "points" FROM "gateway" {WHERE} GROUP BY "gateway"')],
+            [Influx(f'SELECT last("spool_points") AS "points" FROM "gateway" {WHERE} GROUP BY "gateway"')],
             steps=((None, "green"), (5000.0, "orange"), (50000.0, "red")),
             width=6,
             description="Points waiting in the gateway's local spool because the store was unreachable.",
@@ -79,7 +79,7 @@ def _stats(board: dash.Dashboard) -> dash.Dashboard:
             "Reconnects in range",
             [
                 Influx(
-                    'SELECT sum("reconnects") AS "reconnects" FROM (SELECT spread("reconnects_total") AS '
+                    'SELECT sum("reconnects") AS "reconnects" FROM (SELECT spread("reconnects") AS '
                     f'"reconnects" FROM "device_state" {WHERE} GROUP BY "device")'
                 )
             ],
@@ -109,7 +109,7 @@ def build() -> dash.Dashboard:
         [
             Influx(
                 'SELECT last("state") AS "state", last("rssi_dbm") AS "RSSI dBm", last("battery_pct") AS "battery %", '
-                f'last("reconnects_total") AS "reconnects" FROM "device_state" {WHERE} '
+                f'last("reconnects") AS "reconnects" FROM "device_state" {WHERE} '
                 'GROUP BY "gateway", "device", "athlete"'
             )
         ],
@@ -146,7 +146,7 @@ def build() -> dash.Dashboard:
             "Reconnects",
             [
                 Influx(
-                    'SELECT non_negative_difference(last("reconnects_total")) AS "reconnects" FROM "device_state" '
+                    'SELECT non_negative_difference(last("reconnects")) AS "reconnects" FROM "device_state" '
                     f'{WHERE} GROUP BY time($__interval), "device" fill(none)'
                 ).alias("$tag_device")
             ],
@@ -157,7 +157,7 @@ def build() -> dash.Dashboard:
             "Spool depth",
             [
                 Influx(
-                    'SELECT max("spool_depth") AS "spool depth" FROM "gateway" '
+                    'SELECT max("spool_points") AS "spool depth" FROM "gateway" '
                     f'{WHERE} GROUP BY time($__interval), "gateway" fill(none)'
                 ).alias("$tag_gateway")
             ],

@@ -77,21 +77,22 @@ async def run_virtual_ingest(
     stop: asyncio.Event | None = None,
     observer: Callable[[Gateway], Awaitable[None]] | None = None,
     advertising_interval_ms: float = 100.0,
+    athlete_ids: Sequence[str] | None = None,
+    reset_athletes: bool = True,
 ) -> dict[str, Any]:
     """Run the squad for ``duration_s`` seconds (or until ``stop``) with ``chaos``; return the JSON report.
 
     ``observer`` (benchmarks) runs as a task next to the gateway from the start and is cancelled at the end.
+    ``athlete_ids`` names the athletes (default `sim-01`…); ``reset_athletes`` first deletes their stored data.
     """
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     run_start_ms = wall_clock_ms() - 5000
     air = ChaosAir(advertising_interval_ms=advertising_interval_ms)
     await air.start()
-    squad = VirtualSquad(air, athletes, rng, with_acc=with_acc)
-    for athlete in squad.athletes:
-        delete = getattr(store, "delete_athlete", None)
-        if delete is not None:
-            await asyncio.to_thread(delete, athlete.athlete_id)
+    squad = VirtualSquad(air, athletes, rng, with_acc=with_acc, athlete_ids=athlete_ids)
+    for athlete in squad.athletes if reset_athletes else ():
+        await asyncio.to_thread(store.delete_athlete, athlete.athlete_id)
     gateway_store: Store = store
     if "store-outage" in chaos and outage is None:
         wrapped = OutageStore(store)

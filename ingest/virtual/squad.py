@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,7 +89,14 @@ class VirtualSquad:
     """Builds the peers; ``drive`` streams every sensor in real time until stopped."""
 
     def __init__(
-        self, air: ChaosAir, athletes: int, rng: np.random.Generator, *, with_acc: bool = False, day: int = 0
+        self,
+        air: ChaosAir,
+        athletes: int,
+        rng: np.random.Generator,
+        *,
+        with_acc: bool = False,
+        day: int = 0,
+        athlete_ids: Sequence[str] | None = None,
     ) -> None:
         if not 1 <= athletes <= 99:
             raise ValueError(f"--athletes {athletes}: expected 1-99")
@@ -99,7 +106,7 @@ class VirtualSquad:
         self.athletes: list[VirtualAthlete] = []
         hearts = make_squad(athletes, 28, rng)
         for index, heart in enumerate(hearts):
-            athlete_id = f"sim-{index + 1:02d}"
+            athlete_id = athlete_ids[index] if athlete_ids else f"sim-{index + 1:02d}"
             runner = RunnerProfile(
                 athlete_id,
                 speed_mps=float(rng.uniform(3.0, 4.2)),

@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from bleak import BleakClient, BleakScanner
@@ -18,6 +20,7 @@ from rich.table import Table
 from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
 from ingest.buffer import PointBuffer
 from ingest.bumble_backend.air import VirtualAir
+from ingest.gateway.virtual_run import run_virtual_ingest
 from ingest.heart_rate_stream import HeartRateRecorder
 from ingest.store import open_store
 from ingest.store.base import PointBatch, Store
@@ -37,6 +40,9 @@ from monitor.cli.demo_squad import assign_conditions, training_batches
 from monitor.load import trimp_banister
 
 STREAMED_MORNINGS = 7
+LIVE_KIT_S = 6.0
+LIVE_GAP_MS = 60_000  # the strap session ends a minute before the live kit streams on the wall clock
+LIVE_MEASUREMENTS = ("hr", "rr", "rsc", "stride", "power", "acc")
 MIN_DAYS = 28 + STREAMED_MORNINGS
 MORNING_S = 180.0
 SESSION_S = 20 * 60
@@ -95,7 +101,7 @@ def plan_athlete(profile: AthleteProfile, days: int, today: dt.date, now_ms: int
     workload = interval_workload(SESSION_S, rng)
     hr_bpm, rr = session_hr(profile, workload, rng)
     session = per_second(rr, hr_bpm)
-    session.start_ms = now_ms - len(session.bpm) * 1000
+    session.start_ms = now_ms - len(session.bpm) * 1000 - LIVE_GAP_MS
     session.malformed_at = len(session.bpm) // 2
     run.recordings.append(session)
     return run
@@ -221,6 +227,23 @@ def run(args: argparse.Namespace) -> int:
             store.delete_athlete(run_.profile.athlete_id)
         store.write([b for run_ in runs for b in history_batches(run_)] + sessions)
         stream_s = asyncio.run(stream_squad(store, runs, console))
+        status = f"live session: every sensor of the kit through the gateway for {LIVE_KIT_S:.0f} s"
+        with tempfile.TemporaryDirectory(prefix="recovery-demo-") as spool_dir, console.status(status):
+            kit = asyncio.run(
+                run_virtual_ingest(
+                    athletes=len(runs),
+                    duration_s=LIVE_KIT_S,
+                    chaos=[],
+                    store=store,
+                    spool_path=Path(spool_dir) / "spool.sqlite",
+                    seed=args.seed,
+                    athlete_ids=[r.profile.athlete_id for r in runs],
+                    reset_athletes=False,
+                )
+            )
+        for entry, run_ in zip(kit["athletes"], runs):
+            run_.ble_samples_sent += sum(sensor["delivered"] for sensor in entry["sensors"].values())
+            run_.malformed += sum(sensor["malformed_rejected"] for sensor in entry["sensors"].values())
         store.write([live_session_batch(r) for r in runs])
         stored = {r.profile.athlete_id: _streamed_samples_stored(store, r) for r in runs}
         result = analyze(store, today, athletes=[r.profile.athlete_id for r in runs])
@@ -263,10 +286,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _streamed_samples_stored(store: Store, run: AthleteRun) -> int:
-    """`hr` and `rr` points counted back from the store over the streamed recordings."""
+    """Points of the streamed measurements counted back from the store since the first streamed recording."""
     window_start = min(r.start_ms for r in run.recordings) - DAY_MS // 24
-    athlete = run.profile.athlete_id
-    return store.count("hr", athlete, window_start) + store.count("rr", athlete, window_start)
+    return sum(store.count(m, run.profile.athlete_id, window_start) for m in LIVE_MEASUREMENTS)
 
 
 def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
