@@ -120,9 +120,9 @@ def future_batches(athlete: str, today: dt.date, now_ms: int, days: int = 21) ->
         minutes,
         {
             "devices_connected": np.full(m, 2, np.int64),
-            "spool_depth": rng.integers(0, 50, m).astype(np.int64),
+            "spool_points": rng.integers(0, 50, m).astype(np.int64),
             "ingest_lag_ms": rng.uniform(50, 400, m),
-            "reconnects_total": np.cumsum(rng.integers(0, 2, m)).astype(np.int64),
+            "reconnects": np.cumsum(rng.integers(0, 2, m)).astype(np.int64),
         },
     )
     device = PointBatch(
@@ -133,7 +133,7 @@ def future_batches(athlete: str, today: dt.date, now_ms: int, days: int = 21) ->
             "state": np.array(["connected"] * (m - 2) + ["disconnected", "connected"], dtype=object),
             "rssi_dbm": rng.integers(-80, -50, m).astype(np.int64),
             "battery_pct": np.full(m, 87, np.int64),
-            "reconnects_total": np.array([0] * (m - 1) + [1], np.int64),
+            "reconnects": np.array([0] * (m - 1) + [1], np.int64),
         },
     )
     return [daily, session, watch, rsc, power, *strides, gateway, device]

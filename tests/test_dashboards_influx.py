@@ -27,9 +27,6 @@ FUTURE_DB = "dashboards_future"
 FUTURE_ATHLETE = "F01"
 
 EXPECTED_EMPTY_AFTER_DEMO = {
-    # cycling power meter: the demo's live kit is a running kit (strap, footpod, left/right pods)
-    "recovery-live / Cadence / B",
-    "recovery-live / Live symmetry index / E",
     # reconnects per interval: no link drops during the demo's short live session (the chaos runs have them)
     "recovery-gateway / Reconnects / A",
 }

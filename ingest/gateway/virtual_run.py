@@ -79,6 +79,7 @@ async def run_virtual_ingest(
     advertising_interval_ms: float = 100.0,
     athlete_ids: Sequence[str] | None = None,
     reset_athletes: bool = True,
+    with_power: bool = False,
 ) -> dict[str, Any]:
     """Run the squad for ``duration_s`` seconds (or until ``stop``) with ``chaos``; return the JSON report.
 
@@ -90,7 +91,7 @@ async def run_virtual_ingest(
     run_start_ms = wall_clock_ms() - 5000
     air = ChaosAir(advertising_interval_ms=advertising_interval_ms)
     await air.start()
-    squad = VirtualSquad(air, athletes, rng, with_acc=with_acc, athlete_ids=athlete_ids)
+    squad = VirtualSquad(air, athletes, rng, with_acc=with_acc, athlete_ids=athlete_ids, with_power=with_power)
     for athlete in squad.athletes if reset_athletes else ():
         await asyncio.to_thread(store.delete_athlete, athlete.athlete_id)
     gateway_store: Store = store

@@ -13,6 +13,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from bumble.core import UUID
 
+from ingest.ble.cycling_power import (
+    CyclingPowerMeasurement,
+    decode_cycling_power_measurement,
+    encode_cycling_power_measurement,
+)
 from ingest.ble.errors import DecodeError
 from ingest.ble.heart_rate import decode_heart_rate_measurement
 from ingest.ble.muscle_load import decode_stride_frame, encode_stride_frame
@@ -25,11 +30,13 @@ from ingest.virtual.muscle_pod import VirtualMusclePod
 from ingest.virtual.peripheral import VirtualPeripheral
 from ingest.virtual.physiology import make_squad
 from ingest.virtual.pmd_sensor import VirtualPmdSensor
+from ingest.virtual.power_meter import VirtualPowerMeter
 from ingest.virtual.running import RunnerProfile, RunningSession, SensorClock
 
 logger = logging.getLogger(__name__)
 
 FOOTPOD_PERIOD_S = 0.5
+POWER_PERIOD_S = 1.0
 ACC_RATE_HZ = 50
 ACC_FRAME_SAMPLES = 10
 
@@ -97,6 +104,7 @@ class VirtualSquad:
         with_acc: bool = False,
         day: int = 0,
         athlete_ids: Sequence[str] | None = None,
+        with_power: bool = False,
     ) -> None:
         if not 1 <= athletes <= 99:
             raise ValueError(f"--athletes {athletes}: expected 1-99")
@@ -126,6 +134,8 @@ class VirtualSquad:
             ]
             if with_acc:
                 sensors.append(self._acc(athlete_id, _address(5, number), f"Polar ACC {number:02d}"))
+            if with_power:
+                sensors.append(self._power(athlete_id, _address(6, number), f"KICKR {number:02d}"))
             self.athletes.append(VirtualAthlete(athlete_id, runner, session, sensors))
 
     @property
@@ -161,6 +171,14 @@ class VirtualSquad:
         return VirtualSensor(
             athlete, "acc", "pmd_acc", name, address, sensor, sensor,
             valid_payload=lambda: valid, decode=decode_acc_frame,
+        )  # fmt: skip
+
+    def _power(self, athlete: str, address: str, name: str) -> VirtualSensor:
+        meter = VirtualPowerMeter(self.air, name, address)
+        valid = encode_cycling_power_measurement(CyclingPowerMeasurement(power_w=200))
+        return VirtualSensor(
+            athlete, "power", "cycling_power", name, address, meter, meter,
+            valid_payload=lambda: valid, decode=decode_cycling_power_measurement,
         )  # fmt: skip
 
     async def start(self) -> None:
@@ -228,6 +246,16 @@ class VirtualSquad:
             for stride in session.strides(peer.side):
                 await at(stride.t_s + stride.gct_ms / 1000.0)
                 await peer.send_stride(stride, round(clock.at(stride.t_s)))
+        elif isinstance(peer, VirtualPowerMeter):
+            # an indoor trainer: steady spin with a slight left bias, one notification a second
+            tick = 0
+            left_pct = float(self.rng.uniform(48.0, 53.0))
+            while True:
+                tick += 1
+                await at(tick * POWER_PERIOD_S)
+                power = round(180 + 40 * np.sin(tick / 20) + self.rng.normal(0, 8))
+                cadence = 88 + self.rng.normal(0, 2)
+                await peer.send(power, cadence, 9.0, left_pct + self.rng.normal(0, 0.5), POWER_PERIOD_S)
         elif isinstance(peer, VirtualPmdSensor):
             start_ns = time.time_ns() - PMD_EPOCH_UNIX_NS + int(self.rng.uniform(-3e9, 3e9))
             clock = SensorClock(start_ns / 1e6, float(self.rng.uniform(-60, 60)))

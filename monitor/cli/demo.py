@@ -40,7 +40,7 @@ from monitor.cli.demo_squad import assign_conditions, training_batches
 from monitor.load import trimp_banister
 
 STREAMED_MORNINGS = 7
-LIVE_KIT_S = 6.0
+LIVE_KIT_S = 8.0
 LIVE_GAP_MS = 60_000  # the strap session ends a minute before the live kit streams on the wall clock
 LIVE_MEASUREMENTS = ("hr", "rr", "rsc", "stride", "power", "acc")
 MIN_DAYS = 28 + STREAMED_MORNINGS
@@ -239,6 +239,7 @@ def run(args: argparse.Namespace) -> int:
                     seed=args.seed,
                     athlete_ids=[r.profile.athlete_id for r in runs],
                     reset_athletes=False,
+                    with_power=True,
                 )
             )
         for entry, run_ in zip(kit["athletes"], runs):
