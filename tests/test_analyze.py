@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from engine_replay import replay_engine
 
 from ingest.store.base import PointBatch
 from ingest.store.bulk import athletes_with, read_many
@@ -22,10 +23,8 @@ from ingest.virtual.physiology import (
     training_history_batches,
 )
 from monitor.analyze import SESSION_FIELDS, analyze, day_start_ms
-from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.cli.main import main
-from monitor.rules import compute_indicators, daily_inputs, evaluate_signals, flags_on, idn_series
-from monitor.thresholds import load_thresholds
+from monitor.rules import flags_on
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -96,24 +95,9 @@ def test_analyze_flags_the_simulated_events_and_writes_daily_and_flag_points(sto
 
 
 def test_analyze_equals_the_engine_replayed_over_the_whole_history(store):
-    th = load_thresholds()
     result = analyze(store, AS_OF, write=False)
-    h = history()  # the same simulated arrays, straight into the engine
-    inputs = daily_inputs(
-        h.athlete_ids,
-        AS_OF - dt.timedelta(days=DAYS - 1),
-        h.srpe_load,
-        h.ln_rmssd,
-        h.morning_hr_bpm,
-        {
-            "gct": symmetry_index_pct(h.gct_left_ms, h.gct_right_ms),
-            "muscle": symmetry_index_pct(h.muscle_load_left, h.muscle_load_right),
-            "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
-        },
-    )
-    ind = compute_indicators(inputs, th)
-    signals = evaluate_signals(ind, th)
-    idn = idn_series(signals, th)
+    # the same simulated arrays, straight into the engine
+    ind, signals, idn = replay_engine(history(), AS_OF - dt.timedelta(days=DAYS - 1))
     for row, report in enumerate(result.athletes):
         expected = flags_on(signals, ind, row, DAYS - 1)
         assert [(f.signal, f.severity, f.since) for f in report.flags] == [

@@ -9,16 +9,16 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+from engine_replay import replay_engine
 
-from ingest.virtual.physiology import TrainingHistory, simulate_training_history
-from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
-from monitor.rules import SIGNALS, SignalSeries, compute_indicators, daily_inputs, evaluate_signals, idn_series
-from monitor.thresholds import load_thresholds
+from ingest.virtual.physiology import simulate_training_history
+from monitor.rules import SIGNALS, SignalSeries
 
 STEADY_DAYS = 183  # six months, counted from the very first day
 EVENT_DAYS = 150
 ONSET = 120  # day index of the event: baselines (60 d + 7 d) are established by then
 WITHIN_DAYS = 3  # a detection counts if flagged on onset + 0..3
+FIRST_DAY = np.datetime64("2025-01-06")
 COHORTS: dict[str, tuple[dict, set[str], str, int]] = {
     # cohort: (simulate_training_history arguments, signals that count as the right detection,
     #          the data that carries the event, readings of it needed in days onset..onset+3 to count as "seen")
@@ -43,27 +43,6 @@ COHORTS: dict[str, tuple[dict, set[str], str, int]] = {
         2,
     ),
 }
-
-
-def evaluate(history: TrainingHistory):
-    """Indicators, signals and the IDN series of a simulated history (every athlete, every day)."""
-    th = load_thresholds()
-    h = history
-    inputs = daily_inputs(
-        h.athlete_ids,
-        np.datetime64("2025-01-06"),
-        h.srpe_load,
-        h.ln_rmssd,
-        h.morning_hr_bpm,
-        {
-            "gct": symmetry_index_pct(h.gct_left_ms, h.gct_right_ms),
-            "muscle": symmetry_index_pct(h.muscle_load_left, h.muscle_load_right),
-            "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
-        },
-    )
-    ind = compute_indicators(inputs, th)
-    signals = evaluate_signals(ind, th)
-    return ind, signals, idn_series(signals, th)
 
 
 def detected(signals: dict[str, SignalSeries], ind, wanted: set[str]) -> np.ndarray:
@@ -106,7 +85,7 @@ class CohortResult:
 def event_cohort(name: str, n: int, seed: int) -> CohortResult:
     kwargs, wanted, data, needed = COHORTS[name]
     h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **kwargs)
-    ind, signals, _ = evaluate(h)
+    ind, signals, _ = replay_engine(h, FIRST_DAY)
     hit = detected(signals, ind, wanted)[:, ONSET : ONSET + 15]
     first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
     in_time = (first >= 0) & (first <= WITHIN_DAYS)
@@ -142,7 +121,7 @@ class SteadyResult:
 
 def steady_cohort(n: int, seed: int, days: int = STEADY_DAYS) -> SteadyResult:
     h = simulate_training_history(n, days, np.random.default_rng(seed), id_prefix="ST")
-    _, signals, idn = evaluate(h)
+    _, signals, idn = replay_engine(h, FIRST_DAY)
     athletes = {name: int(s.flagged.any(axis=1).sum()) for name, s in signals.items()}
     day_counts = {name: int(s.flagged.sum()) for name, s in signals.items()}
     athletes["any"] = int(np.any([s.flagged for s in signals.values()], axis=0).any(axis=1).sum())

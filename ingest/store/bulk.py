@@ -54,6 +54,17 @@ def _connect(path) -> sqlite3.Connection:
         raise StoreUnavailable(f"SQLite store {path}: {exc}") from exc
 
 
+def _fetch_all(path: Path, sql: str, params: Sequence[object] = ()) -> list[tuple]:
+    """Every row of one query on a fresh read-only connection; StoreUnavailable on any SQLite error."""
+    db = _connect(path)
+    try:
+        return db.execute(sql, params).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreUnavailable(f"SQLite store {path}: {exc}") from exc
+    finally:
+        db.close()
+
+
 def _time_sql(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
     sql, params = "", []
     if start_ms is not None:
@@ -73,13 +84,7 @@ def _pivot_chunk(path: Path, fields: list[str], sids: list[int], time_sql: str, 
         f"SELECT p.series_id, p.time_ms, {pivot} FROM points p WHERE p.series_id IN ({','.join('?' * len(sids))}) "
         f"AND p.field IN ({','.join('?' * len(fields))}){time_sql} GROUP BY p.series_id, p.time_ms"
     )
-    db = _connect(path)
-    try:
-        rows = db.execute(sql, [*fields, *sids, *fields, *time_params]).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreUnavailable(f"SQLite store {path}: {exc}") from exc
-    finally:
-        db.close()
+    rows = _fetch_all(path, sql, [*fields, *sids, *fields, *time_params])
     width = len(fields) + 2
     try:
         flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=float, count=len(rows) * width)
@@ -111,13 +116,7 @@ def read_many(
         if _is_influx(store):
             return _read_influx(store, measurement, fields, athletes, start_ms, end_ms)
         return _read_each(store, measurement, fields, athletes, start_ms, end_ms)
-    db = _connect(path)
-    try:
-        series = db.execute("SELECT id, athlete FROM series WHERE measurement = ?", (measurement,)).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreUnavailable(f"SQLite store {path}: {exc}") from exc
-    finally:
-        db.close()
+    series = _fetch_all(path, "SELECT id, athlete FROM series WHERE measurement = ?", (measurement,))
     wanted = None if athletes is None else set(athletes)
     series = [(sid, a) for sid, a in series if a is not None and (wanted is None or a in wanted)]
     names = sorted({a for _, a in series}) if athletes is None else list(athletes)
@@ -236,11 +235,5 @@ def athletes_with(store: Store, measurement: str) -> set[str]:
         return athletes
     if path is None:
         return {a for a in store.list_athletes() if store.count(measurement, a) > 0}
-    db = _connect(path)
-    try:
-        rows = db.execute("SELECT DISTINCT athlete FROM series WHERE measurement = ?", (measurement,)).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreUnavailable(f"SQLite store {path}: {exc}") from exc
-    finally:
-        db.close()
+    rows = _fetch_all(path, "SELECT DISTINCT athlete FROM series WHERE measurement = ?", (measurement,))
     return {r[0] for r in rows if r[0] is not None}

@@ -6,23 +6,23 @@ connection had notifications enabled on the Heart Rate Measurement characteristi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bumble import att, gatt
 from bumble.core import UUID, AdvertisingData
-from bumble.device import Connection, Device
+from bumble.device import Connection
 
 from ingest.ble.heart_rate import (
     CONTROL_POINT_NOT_SUPPORTED,
+    HEART_RATE_MEASUREMENT_UUID,
     RESET_ENERGY_EXPENDED,
     RR_TICKS_PER_SECOND,
     encode_heart_rate_measurement,
     max_rr_per_notification,
 )
+from ingest.virtual.peripheral import _LEGACY_ADVERTISING_DATA_SIZE, GattPeripheral
 
 if TYPE_CHECKING:
     from ingest.bumble_backend.air import VirtualAir
@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 ADVERTISED_TX_POWER_DBM = 0
 ENERGY_PER_MEASUREMENT_KJ = 1
 """The Energy Expended counter grows by this much on every ``send``."""
-_LEGACY_ADVERTISING_DATA_SIZE = 31
 _MIN_PAYLOAD = 5
 _UINT16_MAX = 0xFFFF
 
@@ -45,12 +44,15 @@ def quantise_rr_ms(rr_ms: float) -> int:
     return ticks
 
 
-class VirtualHeartRateStrap:
+class VirtualHeartRateStrap(GattPeripheral):
     """A heart-rate strap on a ``VirtualAir``.
 
     ``max_payload`` caps every notification below the negotiated MTU (real straps often keep 20-byte
     notifications); by default notifications use the smallest MTU - 3 among subscribed connections.
     """
+
+    kind = "strap"
+    subscription_bits = 0x01  # notifications only
 
     def __init__(
         self,
@@ -64,46 +66,32 @@ class VirtualHeartRateStrap:
     ) -> None:
         if not 0 <= location <= 0xFF:
             raise ValueError(f"body sensor location {location} is outside 0-255")
-        if not 0 <= battery_pct <= 100:
-            raise ValueError(f"battery level {battery_pct} % is outside 0-100")
+        super().__init__(air, name, address, battery_pct=battery_pct)
         if max_payload is not None and max_payload < _MIN_PAYLOAD:
             raise ValueError(f"max_payload {max_payload} leaves no room for flags, a uint16 heart rate and energy")
-        self.air = air
-        self.name = name
-        self.address = address
         self.location = location
-        self.battery_pct = battery_pct
         self.max_payload = max_payload
         self.energy_kj = 0
         self.notifications_delivered = 0
         self.rr_delivered = 0
         self.hr_delivered = 0
         self.delivered_rr_ms: list[float] = []
-        self._device: Device | None = None
-        self._subscription_changed = asyncio.Event()
-        self._measurement = gatt.Characteristic(
-            gatt.GATT_HEART_RATE_MEASUREMENT_CHARACTERISTIC,
-            gatt.Characteristic.Properties.NOTIFY,
-            gatt.Characteristic.Permissions(0),
-            b"",
-        )
-        self._measurement.on(gatt.Characteristic.EVENT_SUBSCRIPTION, self._on_subscription)
-        self._battery_level = gatt.Characteristic(
-            gatt.GATT_BATTERY_LEVEL_CHARACTERISTIC,
-            gatt.Characteristic.Properties.READ | gatt.Characteristic.Properties.NOTIFY,
-            gatt.Characteristic.READABLE,
-            gatt.CharacteristicValue(read=self._read_battery_level),
-        )
-        self._services = [
+
+    def data_uuid(self) -> str:
+        return HEART_RATE_MEASUREMENT_UUID
+
+    def services(self) -> list[gatt.Service]:
+        """Heart Rate (measurement, body sensor location, control point) and Battery."""
+        return [
             gatt.Service(
                 gatt.GATT_HEART_RATE_SERVICE,
                 [
-                    self._measurement,
+                    self.data,
                     gatt.Characteristic(
                         gatt.GATT_BODY_SENSOR_LOCATION_CHARACTERISTIC,
                         gatt.Characteristic.Properties.READ,
                         gatt.Characteristic.READABLE,
-                        bytes([location]),
+                        bytes([self.location]),
                     ),
                     gatt.Characteristic(
                         gatt.GATT_HEART_RATE_CONTROL_POINT_CHARACTERISTIC,
@@ -113,51 +101,24 @@ class VirtualHeartRateStrap:
                     ),
                 ],
             ),
-            gatt.Service(gatt.GATT_BATTERY_SERVICE, [self._battery_level]),
+            *super().services(),
         ]
 
-    @property
-    def device(self) -> Device:
-        """The Bumble device under this strap (after ``start``)."""
-        if self._device is None:
-            raise RuntimeError(f"{self.name}: strap is not started")
-        return self._device
-
-    @property
-    def connections(self) -> list[Connection]:
-        """Current connections from centrals."""
-        return list(self._device.connections.values()) if self._device is not None else []
-
-    async def start(self) -> None:
-        """Power on (first time only) and advertise the name and the Heart Rate service, restarting after drops."""
-        if self._device is None:
-            self._device = await self.air.new_peripheral_device(self.name, self.address)
-            self._device.add_services(self._services)
-        interval = self.air.advertising_interval_ms
-        await self._device.start_advertising(
-            auto_restart=True,
-            advertising_data=self._advertising_data(),
-            advertising_interval_min=interval,
-            advertising_interval_max=interval,
-        )
-
-    async def stop(self) -> None:
-        """Stop advertising and drop every connection (the strap goes silent until ``start``)."""
-        device = self._device
-        if device is None:
-            return
-        await device.stop_advertising()
-        for connection in self.connections:
-            with contextlib.suppress(Exception):
-                await connection.disconnect()
-        await device.host.flush()  # cancels the advertising restarts scheduled by those disconnections
-
-    async def wait_subscribed(self, timeout: float) -> None:
-        """Wait until a central enables Heart Rate Measurement notifications; TimeoutError after ``timeout``."""
-        async with asyncio.timeout(timeout):
-            while not self._subscribed_bearers(self._measurement):
-                self._subscription_changed.clear()
-                await self._subscription_changed.wait()
+    def advertisement(self) -> bytes:
+        """Flags, the name, the Heart Rate service and (when it fits) the TX power level."""
+        flags = AdvertisingData.Flags.LE_GENERAL_DISCOVERABLE_MODE | AdvertisingData.Flags.BR_EDR_NOT_SUPPORTED
+        structures: list[tuple[int, bytes]] = [
+            (AdvertisingData.Type.FLAGS, bytes([flags])),
+            (AdvertisingData.Type.COMPLETE_LOCAL_NAME, self.name.encode("utf-8")),
+            (AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, bytes(UUID.from_16_bits(0x180D))),
+        ]
+        tx_power = (AdvertisingData.Type.TX_POWER_LEVEL, ADVERTISED_TX_POWER_DBM.to_bytes(1, "little", signed=True))
+        if len(bytes(AdvertisingData([*structures, tx_power]))) <= _LEGACY_ADVERTISING_DATA_SIZE:
+            structures.append(tx_power)
+        data = bytes(AdvertisingData(structures))
+        if len(data) > _LEGACY_ADVERTISING_DATA_SIZE:
+            raise ValueError(f"{self.name}: name too long for a {_LEGACY_ADVERTISING_DATA_SIZE}-byte advertisement")
+        return data
 
     async def send(self, bpm: int, rr_ms: Sequence[float] = (), contact: bool = True) -> int:
         """Notify one measurement, its RR intervals split over as many notifications as the payload size needs.
@@ -201,54 +162,26 @@ class VirtualHeartRateStrap:
             raise ValueError(f"battery level {battery_pct} % is outside 0-100")
         self.battery_pct = battery_pct
         if self._device is not None:
-            await self._device.notify_subscribers(self._battery_level, bytes([battery_pct]))
+            await self._device.notify_subscribers(self.battery_level, bytes([battery_pct]))
 
     # Internals
 
-    def _advertising_data(self) -> bytes:
-        flags = AdvertisingData.Flags.LE_GENERAL_DISCOVERABLE_MODE | AdvertisingData.Flags.BR_EDR_NOT_SUPPORTED
-        structures: list[tuple[int, bytes]] = [
-            (AdvertisingData.Type.FLAGS, bytes([flags])),
-            (AdvertisingData.Type.COMPLETE_LOCAL_NAME, self.name.encode("utf-8")),
-            (AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS, bytes(UUID.from_16_bits(0x180D))),
-        ]
-        tx_power = (AdvertisingData.Type.TX_POWER_LEVEL, ADVERTISED_TX_POWER_DBM.to_bytes(1, "little", signed=True))
-        if len(bytes(AdvertisingData([*structures, tx_power]))) <= _LEGACY_ADVERTISING_DATA_SIZE:
-            structures.append(tx_power)
-        data = bytes(AdvertisingData(structures))
-        if len(data) > _LEGACY_ADVERTISING_DATA_SIZE:
-            raise ValueError(f"{self.name}: name too long for a {_LEGACY_ADVERTISING_DATA_SIZE}-byte advertisement")
-        return data
-
-    def _subscribed_bearers(self, characteristic: gatt.Characteristic[Any]) -> list[att.Bearer]:
-        if self._device is None:
-            return []
-        return [
-            bearer
-            for bearer, cccds in self._device.gatt_server.subscribers.items()
-            if (cccd := cccds.get(characteristic.handle)) and len(cccd) == 2 and cccd[0] & 0x01
-        ]
-
     def _payload_limit(self) -> int | None:
-        bearers = self._subscribed_bearers(self._measurement)
+        bearers = self._data_bearers()
         if not bearers:
             return None
         limit = min(bearer.att_mtu for bearer in bearers) - 3
         return min(limit, self.max_payload) if self.max_payload is not None else limit
 
     async def _notify(self, payload: bytes) -> bool:
-        if not self._subscribed_bearers(self._measurement):
+        if not await self._notify_data(payload):
             return False
-        await self.device.notify_subscribers(self._measurement, payload)
         self.notifications_delivered += 1
         return True
 
     def _on_subscription(self, bearer: att.Bearer, notify_enabled: bool, indicate_enabled: bool) -> None:
         logger.debug("%s: notifications %s", self.name, "enabled" if notify_enabled else "disabled")
-        self._subscription_changed.set()
-
-    def _read_battery_level(self, connection: Connection) -> bytes:
-        return bytes([self.battery_pct])
+        super()._on_subscription(bearer, notify_enabled, indicate_enabled)
 
     def _write_control_point(self, connection: Connection, value: bytes) -> None:
         if bytes(value) != bytes([RESET_ENERGY_EXPENDED]):

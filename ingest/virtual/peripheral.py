@@ -26,14 +26,16 @@ logger = logging.getLogger(__name__)
 _LEGACY_ADVERTISING_DATA_SIZE = 31
 
 
-def subscribed_bearers(device: Device | None, characteristic: gatt.Characteristic[Any]) -> list[att.Bearer]:
-    """Bearers that enabled notifications or indications on ``characteristic``."""
+def subscribed_bearers(
+    device: Device | None, characteristic: gatt.Characteristic[Any], bits: int = 0x03
+) -> list[att.Bearer]:
+    """Bearers that enabled notifications or indications (CCCD ``bits``) on ``characteristic``."""
     if device is None:
         return []
     return [
         bearer
         for bearer, cccds in device.gatt_server.subscribers.items()
-        if (cccd := cccds.get(characteristic.handle)) and len(cccd) == 2 and cccd[0] & 0x03
+        if (cccd := cccds.get(characteristic.handle)) and len(cccd) == 2 and cccd[0] & bits
     ]
 
 
@@ -65,13 +67,16 @@ def advertising_data(name: str, service_uuid: str) -> bytes:
     return data
 
 
-class VirtualPeripheral:
-    """Base of the virtual sensors: build ``services`` with ``data`` as the notifying characteristic.
-
-    Subclasses implement ``samples_in(payload)`` (samples in one valid payload; DecodeError when malformed).
+class GattPeripheral:
+    """Bumble GATT server plumbing: one notifying ``data`` characteristic, a battery level, advertising and
+    subscriptions. Subclasses implement ``data_uuid`` and usually ``services``.
     """
 
     service_uuid: str = ""
+    kind: str = "sensor"
+    """What the device is called in error messages."""
+    subscription_bits: int = 0x03
+    """CCCD bits that count as subscribed to ``data`` (0x01 notifications, 0x02 indications)."""
 
     def __init__(self, air: VirtualAir, name: str, address: str, *, battery_pct: int = 90) -> None:
         if not 0 <= battery_pct <= 100:
@@ -80,10 +85,6 @@ class VirtualPeripheral:
         self.name = name
         self.address = address
         self.battery_pct = battery_pct
-        self.notifications_sent = 0
-        self.notifications_delivered = 0
-        self.samples_delivered = 0
-        self.malformed_delivered = 0
         self._device: Device | None = None
         self._subscription_changed = asyncio.Event()
         self.data = gatt.Characteristic(
@@ -109,15 +110,17 @@ class VirtualPeripheral:
         """Every service of the device; the default is the battery service only."""
         return [gatt.Service(gatt.GATT_BATTERY_SERVICE, [self.battery_level])]
 
-    def samples_in(self, payload: bytes) -> int:
-        raise NotImplementedError
+    def advertisement(self) -> bytes:
+        """The legacy advertising data; the default is flags, ``service_uuid`` and the name."""
+        return advertising_data(self.name, self.service_uuid)
 
     # Lifecycle
 
     @property
     def device(self) -> Device:
+        """The Bumble device (after ``start``)."""
         if self._device is None:
-            raise RuntimeError(f"{self.name}: sensor is not started")
+            raise RuntimeError(f"{self.name}: {self.kind} is not started")
         return self._device
 
     @property
@@ -126,6 +129,7 @@ class VirtualPeripheral:
 
     @property
     def connections(self) -> list[Connection]:
+        """Current connections from centrals."""
         return list(self._device.connections.values()) if self._device is not None else []
 
     async def start(self) -> None:
@@ -136,13 +140,13 @@ class VirtualPeripheral:
         interval = self.air.advertising_interval_ms
         await self._device.start_advertising(
             auto_restart=True,
-            advertising_data=advertising_data(self.name, self.service_uuid),
+            advertising_data=self.advertisement(),
             advertising_interval_min=interval,
             advertising_interval_max=interval,
         )
 
     async def stop(self) -> None:
-        """Stop advertising and drop every connection."""
+        """Stop advertising and drop every connection (silent until ``start``)."""
         device = self._device
         if device is None:
             return
@@ -150,24 +154,54 @@ class VirtualPeripheral:
         for connection in self.connections:
             with contextlib.suppress(Exception):
                 await connection.disconnect()
-        await device.host.flush()
+        await device.host.flush()  # cancels the advertising restarts scheduled by those disconnections
+
+    def _data_bearers(self) -> list[att.Bearer]:
+        """Bearers subscribed to the data characteristic (per ``subscription_bits``)."""
+        return subscribed_bearers(self._device, self.data, self.subscription_bits)
 
     @property
     def subscribed(self) -> bool:
-        return bool(subscribed_bearers(self._device, self.data))
+        return bool(self._data_bearers())
 
     async def wait_subscribed(self, timeout: float) -> None:
-        """Wait until a central enables notifications of the data characteristic."""
+        """Wait until a central enables notifications of the data characteristic; TimeoutError after ``timeout``."""
         async with asyncio.timeout(timeout):
             while not self.subscribed:
                 self._subscription_changed.clear()
                 await self._subscription_changed.wait()
 
-    async def notify(self, payload: bytes) -> bool:
+    async def _notify_data(self, payload: bytes) -> bool:
         """Notify subscribers of the data characteristic; False (nothing sent) when nobody is subscribed."""
         if not self.subscribed:
             return False
         await self.device.notify_subscribers(self.data, payload)
+        return True
+
+    def _on_subscription(self, bearer: att.Bearer, notify_enabled: bool, indicate_enabled: bool) -> None:
+        self._subscription_changed.set()
+
+
+class VirtualPeripheral(GattPeripheral):
+    """Base of the virtual sensors: build ``services`` with ``data`` as the notifying characteristic.
+
+    Subclasses implement ``samples_in(payload)`` (samples in one valid payload; DecodeError when malformed).
+    """
+
+    def __init__(self, air: VirtualAir, name: str, address: str, *, battery_pct: int = 90) -> None:
+        super().__init__(air, name, address, battery_pct=battery_pct)
+        self.notifications_sent = 0
+        self.notifications_delivered = 0
+        self.samples_delivered = 0
+        self.malformed_delivered = 0
+
+    def samples_in(self, payload: bytes) -> int:
+        raise NotImplementedError
+
+    async def notify(self, payload: bytes) -> bool:
+        """Notify subscribers of the data characteristic; False (nothing sent) when nobody is subscribed."""
+        if not await self._notify_data(payload):
+            return False
         self.notifications_sent += 1
         return True
 
@@ -178,6 +212,3 @@ class VirtualPeripheral:
             self.samples_delivered += self.samples_in(payload)
         except DecodeError:
             self.malformed_delivered += 1
-
-    def _on_subscription(self, bearer: att.Bearer, notify_enabled: bool, indicate_enabled: bool) -> None:
-        self._subscription_changed.set()

@@ -1,0 +1,35 @@
+"""The rules engine replayed over a whole simulated training history (shared by the analyze and cohort tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from ingest.virtual.physiology import TrainingHistory
+from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
+from monitor.rules import Indicators, SignalSeries, compute_indicators, daily_inputs, evaluate_signals, idn_series
+from monitor.thresholds import load_thresholds
+
+
+def replay_engine(
+    history: TrainingHistory, first_day: dt.date | np.datetime64
+) -> tuple[Indicators, dict[str, SignalSeries], np.ndarray]:
+    """Indicators, signals and the IDN series of a simulated history (every athlete, every day)."""
+    th = load_thresholds()
+    h = history
+    inputs = daily_inputs(
+        h.athlete_ids,
+        first_day,
+        h.srpe_load,
+        h.ln_rmssd,
+        h.morning_hr_bpm,
+        {
+            "gct": symmetry_index_pct(h.gct_left_ms, h.gct_right_ms),
+            "muscle": symmetry_index_pct(h.muscle_load_left, h.muscle_load_right),
+            "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
+        },
+    )
+    ind = compute_indicators(inputs, th)
+    signals = evaluate_signals(ind, th)
+    return ind, signals, idn_series(signals, th)
