@@ -2,14 +2,16 @@
 
 Inputs: every RR file in ``<repo>/../shared/data/rr`` (or ``--data DIR``) and a synthetic 24 h recording
 (``ingest.virtual.physiology``: rest, daily activity, a 1 h interval session, ectopic and missed beats).
-For each input, ours = ``monitor.hrv.hrv_metrics(rr_ms)``; NeuroKit2 = ``signal_fixpeaks(peaks, 1000,
-iterative=True, method="Kubios")`` then ``hrv_time``, on the same intervals (peaks = cumulative ms).
+Both sides get the same beats: peaks = the cumulative intervals rounded to whole ms (the RR files already are
+whole ms). Ours = ``monitor.hrv.hrv_metrics(np.diff(peaks))``; NeuroKit2 = ``signal_fixpeaks(peaks, 1000,
+iterative=True, method="Kubios")`` then ``hrv_time``.
 
-Times are CPU seconds of this process (``time.process_time``, both sides single-threaded), best of ``--repeat``
-for ours and of ``--nk-repeat`` for NeuroKit2, so a busy machine affects both alike. The last line printed is one
-JSON object with beats/s, the ratios and the rMSSD agreement. Needs the dev extra (neurokit2).
+Times are CPU seconds of this process (``time.process_time``), each side timed over the whole input set, best of
+``--repeat`` runs; the runs of the two sides alternate, so a busy machine affects both alike. Both sides are
+warmed up on one input first. The last line printed is one JSON object with beats/s, the ratios and the rMSSD
+agreement. Needs the dev extra (neurokit2).
 
-    python bench/hrv.py [--data DIR] [--repeat 5] [--nk-repeat 1]
+    python bench/hrv.py [--data DIR] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -41,27 +43,34 @@ def day_rr_ms(seed: int = 24) -> np.ndarray:
     return inject_artifacts(rr, rng, artifact_rate=0.003)[0]
 
 
-def cpu_best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    best, result = float("inf"), None
-    for _ in range(max(repeat, 1)):
-        started = time.process_time()
-        result = fn()
-        best = min(best, time.process_time() - started)
-    return best, result
+def peaks_ms(rr_ms: np.ndarray) -> np.ndarray:
+    """Beat times in whole ms (1000 Hz samples), starting at 0."""
+    return np.rint(np.concatenate(([0.0], np.cumsum(rr_ms)))).astype(int)
 
 
-def nk_rmssd(nk, rr_ms: np.ndarray) -> float:
-    peaks = np.rint(np.concatenate(([0.0], np.cumsum(rr_ms)))).astype(int)
+def nk_rmssd(nk, peaks: np.ndarray) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, fixed = nk.signal_fixpeaks(peaks, sampling_rate=1000, iterative=True, method="Kubios")
         return float(nk.hrv_time(fixed, sampling_rate=1000)["HRV_RMSSD"].iloc[0])
 
 
-def compare(nk, name: str, series: list[np.ndarray], repeat: int, nk_repeat: int) -> dict:
-    beats = int(sum(s.size for s in series))
-    ours_s, ours = cpu_best(lambda: [hrv_metrics(s).rmssd_ms for s in series], repeat)
-    nk_s, ref = cpu_best(lambda: [nk_rmssd(nk, s) for s in series], nk_repeat)
+def cpu_time(fn: Callable[[], list[float]]) -> tuple[float, list[float]]:
+    started = time.process_time()
+    result = fn()
+    return time.process_time() - started, result
+
+
+def compare(nk, name: str, series: list[np.ndarray], repeat: int) -> dict:
+    peaks = [peaks_ms(s) for s in series]
+    rr = [np.diff(p).astype(float) for p in peaks]  # the same intervals NeuroKit2 sees
+    beats = int(sum(s.size for s in rr))
+    ours_s = nk_s = float("inf")
+    for _ in range(max(repeat, 1)):  # alternate the two sides
+        elapsed, ours = cpu_time(lambda: [hrv_metrics(s).rmssd_ms for s in rr])
+        ours_s = min(ours_s, elapsed)
+        elapsed, ref = cpu_time(lambda: [nk_rmssd(nk, p) for p in peaks])
+        nk_s = min(nk_s, elapsed)
     rel = np.abs(np.asarray(ours) / np.asarray(ref) - 1.0)
     row = {
         "inputs": len(series),
@@ -85,8 +94,7 @@ def compare(nk, name: str, series: list[np.ndarray], repeat: int, nk_repeat: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help=f"RR files (default {DATA})")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of ours, best kept (default 5)")
-    parser.add_argument("--nk-repeat", type=int, default=1, help="runs of NeuroKit2, best kept (default 1)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each side, best kept (default 3)")
     args = parser.parse_args()
 
     import neurokit2 as nk
@@ -97,13 +105,11 @@ def main() -> None:
             files.append(read_rr_file(path).rr_ms)
         except RRFileError:
             continue  # e.g. the HRV Logger feature exports next to the RR files
-    day = day_rr_ms()
-    for s in [*files, day]:  # warm-up (imports, caches) outside the timings
-        hrv_metrics(s[:400])
-    nk_rmssd(nk, files[0])
+    hrv_metrics(files[0])  # warm-up (imports, first calls) outside the timings
+    nk_rmssd(nk, peaks_ms(files[0]))
 
-    all_rr = compare(nk, "all RR files", files, args.repeat, args.nk_repeat)
-    synthetic = compare(nk, "synthetic 24 h", [day], args.repeat, args.nk_repeat)
+    all_rr = compare(nk, "all RR files", files, args.repeat)
+    synthetic = compare(nk, "synthetic 24 h", [day_rr_ms()], args.repeat)
     print(
         json.dumps(
             {
@@ -112,7 +118,7 @@ def main() -> None:
                 "ratios": {"all_rr_files": all_rr["ratio"], "synthetic_24h": synthetic["ratio"]},
                 "target_ratio": 50,
                 "neurokit2": nk.__version__,
-                "timing": "process CPU seconds, best of runs",
+                "timing": f"process CPU seconds, best of {args.repeat} alternating runs per side, same beats",
             }
         )
     )

@@ -20,16 +20,22 @@ re-implemented here, vectorised, on RR intervals instead of peak samples):
 The first interval has no predecessor: its dRR is 0 (no evidence), so it is never classified by itself. Indices are kept
 exact when beats are dropped or inserted (NeuroKit2 0.2.13 shifts later indices by one too many or too few when
 several extra or missed beats precede them, which moves the wrong beat).
+
+Cost (the same results as recomputing everything on every pass): the windowed statistics are exact rolling
+quantiles (:mod:`monitor.rolling`). Th2 is read only where the dRR test leaves a beat undecided (a few per cent of
+the beats), so it is computed there, when first read. After a correction pass the median and Th1 are recomputed
+only in the windows that hold an interval whose value changed; a re-placed beat that lands where it already was
+changes nothing, and a pass that changes no interval ends the iteration (the next would find the same artifacts).
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
+
+from monitor.rolling import rolling_quantile as rolling_quantile  # re-exported
+from monitor.rolling import window_quantiles
 
 ALPHA = 5.2  # threshold = ALPHA · quartile deviation
 THRESHOLD_WINDOW_BEATS = 91  # window of the quartile deviation
@@ -66,17 +72,24 @@ class ArtifactCounts:
         return {"ectopic": self.ectopic, "missed": self.missed, "extra": self.extra, "long_short": self.long_short}
 
 
+_NONE = np.zeros(0, dtype=np.intp)
+_NONE.flags.writeable = False  # shared by every empty class
+
+
 @dataclass(frozen=True)
 class RRArtifacts:
     """Indices (into the RR series) of the intervals of each artifact class; the classes are disjoint."""
 
-    ectopic: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
-    missed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
-    extra: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
-    long_short: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    ectopic: np.ndarray = field(default_factory=lambda: _NONE)
+    missed: np.ndarray = field(default_factory=lambda: _NONE)
+    extra: np.ndarray = field(default_factory=lambda: _NONE)
+    long_short: np.ndarray = field(default_factory=lambda: _NONE)
+
+    def sizes(self) -> tuple[int, int, int, int]:
+        return self.ectopic.size, self.missed.size, self.extra.size, self.long_short.size
 
     def counts(self) -> ArtifactCounts:
-        return ArtifactCounts(self.ectopic.size, self.missed.size, self.extra.size, self.long_short.size)
+        return ArtifactCounts(*self.sizes())
 
 
 @dataclass(frozen=True)
@@ -93,100 +106,6 @@ class RRCorrection:
     @property
     def artifacts(self) -> ArtifactCounts:
         return ArtifactCounts(self.ectopic, self.missed, self.extra, self.long_short)
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Where each array sits in the +inf-padded concatenation, and its truncated edge windows (see below)."""
-
-    starts: tuple[int, ...]  # offset of each array in the padded concatenation
-    total: int
-    rows: np.ndarray  # (edge positions of all arrays, window) indices into the padded concatenation
-    edge_pos: tuple[np.ndarray, ...]  # per array: its positions whose window is truncated
-    lo: tuple[np.ndarray, ...]  # per q: sorted-row index of the lower neighbour of the quantile
-    hi: tuple[np.ndarray, ...]
-    frac: tuple[np.ndarray, ...]
-
-
-@functools.lru_cache(maxsize=256)
-def _layout(sizes: tuple[int, ...], window: int, qs: tuple[float, ...], ends: tuple[tuple[bool, bool], ...]) -> _Layout:
-    half = window // 2
-    starts, rows, edge_pos, counts = [], [], [], []
-    offset = half
-    for n, (left, right) in zip(sizes, ends):
-        if n > 2 * half:
-            pos = np.concatenate((np.arange(half if left else 0), np.arange(n - half if right else n, n)))
-        else:
-            pos = np.arange(n)
-        starts.append(offset)
-        rows.append(offset - half + pos[:, None] + np.arange(window))
-        edge_pos.append(pos)
-        counts.append(np.minimum(pos + half + 1, n) - np.maximum(pos - half, 0))
-        offset += n + half
-    count = np.concatenate(counts)
-    lo, hi, frac = [], [], []
-    for q in qs:
-        p = q * (count - 1)
-        lo.append(np.floor(p).astype(np.intp))
-        hi.append(np.minimum(lo[-1] + 1, count - 1))
-        frac.append(p - lo[-1])
-    return _Layout(tuple(starts), offset, np.concatenate(rows), tuple(edge_pos), tuple(lo), tuple(hi), tuple(frac))
-
-
-def _rolling_quantiles(
-    xs: list[np.ndarray], window: int, qs: tuple[float, ...], ends: list[tuple[bool, bool]] | None = None
-) -> list[list[np.ndarray]]:
-    """``[[quantile q of x over the rolling window for q in qs] for x in xs]`` (see :func:`rolling_quantile`).
-
-    ``ends[k] = (left, right)``: whether the truncated windows at that end of ``xs[k]`` are wanted (default both;
-    without them the first and last ``window // 2`` values of a long array are left undefined).
-
-    The arrays are laid out in one +inf-padded array so that each rank filter runs once (interior windows never
-    reach a pad); the truncated windows at the ends are then gathered from it (+inf fills them up), sorted once,
-    and interpolated at each window's own quantile position.
-    """
-    if window % 2 != 1:
-        raise ValueError("window must be odd")
-    half = window // 2
-    sizes = tuple(x.size for x in xs)
-    layout = _layout(sizes, window, tuple(qs), tuple(ends) if ends else ((True, True),) * len(xs))
-    padded = np.full(layout.total, np.inf)
-    for x, start in zip(xs, layout.starts):
-        padded[start : start + x.size] = x
-    out = [[np.empty(n) for _ in qs] for n in sizes]
-    if max(sizes) > 2 * half:
-        filtered: dict[int, np.ndarray] = {}
-        for k, q in enumerate(qs):
-            p = q * (window - 1)
-            lo, hi = math.floor(p), math.ceil(p)
-            for r in (lo, hi):
-                if r not in filtered:
-                    filtered[r] = ndimage.rank_filter(padded, r, size=window, mode="nearest")
-            for o, n, start in zip(out, sizes, layout.starts):
-                if n > 2 * half:
-                    seg = slice(start + half, start + n - half)
-                    a, b = filtered[lo][seg], filtered[hi][seg]
-                    o[k][half : n - half] = a + (b - a) * (p - lo) if hi != lo else a
-    rows = padded[layout.rows]
-    rows.sort(axis=1)
-    r = np.arange(rows.shape[0])
-    for k in range(len(qs)):
-        v0 = rows[r, layout.lo[k]]
-        value = v0 + (rows[r, layout.hi[k]] - v0) * layout.frac[k]
-        first = 0
-        for o, pos in zip(out, layout.edge_pos):
-            o[k][pos] = value[first : first + pos.size]
-            first += pos.size
-    return out
-
-
-def rolling_quantile(x: np.ndarray, window: int, q: float) -> np.ndarray:
-    """Quantile ``q`` (linear interpolation) over a centred window of odd length, shrinking at the ends.
-
-    Interior points use O(n log w) rank filters; the ``window // 2`` points at each end are computed from their
-    truncated windows (the same as pandas' ``rolling(window, center=True, min_periods=1).quantile(q)``).
-    """
-    return _rolling_quantiles([np.asarray(x, dtype=float)], window, (q,))[0][0]
 
 
 def _visited(prev_step: np.ndarray) -> np.ndarray:
@@ -206,126 +125,141 @@ def _visited(prev_step: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Stats:
-    """Local statistics of an RR series: median₁₁ and the two thresholds Th1 (dRR) and Th2 (mRR)."""
+    """Local statistics of an RR series: median₁₁, Th1 (of dRR) and Th2 (of mRR).
+
+    Th2 is read only at the few beats the dRR test leaves undecided (and the next ones): :func:`_classify` computes
+    it there and stores it in place; NaN where it has not been computed.
+    """
 
     med: np.ndarray
     th1: np.ndarray
     th2: np.ndarray
 
 
-def _stats_at(rr: np.ndarray, runs: list[tuple[int, int]]) -> list[_Stats]:
-    """Exact statistics on each run ``[a, b)`` of positions, computed from the run plus its dependency margin."""
-    n, half, mhalf = rr.size, THRESHOLD_WINDOW_BEATS // 2, MEDIAN_WINDOW_BEATS // 2
-    outer = [(max(a - half - mhalf, 0), min(b + half + mhalf, n)) for a, b in runs]  # rr needed
-    inner = [(max(a - half, 0), min(b + half, n)) for a, b in runs]  # dRR and mRR needed
-    meds = _rolling_quantiles(
-        [rr[lo:hi] for lo, hi in outer], MEDIAN_WINDOW_BEATS, (0.5,), [(lo == 0, hi == n) for lo, hi in outer]
-    )
-    drrs, mrrs = [], []
-    for (lo, hi), (olo, _), (med,) in zip(inner, outer, meds):
-        drr = rr[lo:hi] - rr[max(lo - 1, 0) : hi - 1] if lo else np.concatenate(([0.0], np.diff(rr[:hi])))
-        mrr = rr[lo:hi] - med[lo - olo : hi - olo]
-        mrr[mrr < 0] *= 2.0
-        drrs.append(np.abs(drr))
-        mrrs.append(np.abs(mrr))
-    ends = [(lo == 0, hi == n) for lo, hi in inner]
-    quartiles = _rolling_quantiles(drrs + mrrs, THRESHOLD_WINDOW_BEATS, (0.25, 0.75), ends + ends)
-    out = []
-    for k, ((a, b), (lo, _), (olo, _)) in enumerate(zip(runs, inner, outer)):
-        (q1d, q3d), (q1m, q3m) = quartiles[k], quartiles[len(runs) + k]
-        sel = slice(a - lo, b - lo)
-        out.append(
-            _Stats(
-                med=meds[k][0][a - olo : b - olo],
-                th1=(ALPHA / 2.0) * (q3d[sel] - q1d[sel]),
-                th2=(ALPHA / 2.0) * (q3m[sel] - q1m[sel]),
-            )
-        )
-    return out
+def _drr(rr: np.ndarray) -> np.ndarray:
+    """dRR: successive differences, 0 for the first interval."""
+    drr = np.empty(rr.size)
+    drr[0] = 0.0
+    np.subtract(rr[1:], rr[:-1], out=drr[1:])
+    return drr
+
+
+def _mrr(rr: np.ndarray, med: np.ndarray) -> np.ndarray:
+    """mRR: RR minus the local median, negative values doubled."""
+    mrr = rr - med
+    return np.where(mrr < 0, 2.0 * mrr, mrr)
+
+
+def _thresholds(x: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    """``α·QD`` of ``x`` over the threshold windows (at positions ``at``, default all)."""
+    q1, q3 = window_quantiles(x, THRESHOLD_WINDOW_BEATS, (0.25, 0.75), at)
+    return (ALPHA / 2.0) * (q3 - q1)
+
+
+def _median(rr: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    return window_quantiles(rr, MEDIAN_WINDOW_BEATS, (0.5,), at)[0]
 
 
 def _stats(rr: np.ndarray) -> _Stats:
-    return _stats_at(rr, [(0, rr.size)])[0]
+    return _Stats(_median(rr), _thresholds(np.abs(_drr(rr))), np.full(rr.size, np.nan))
+
+
+def _near(changed: np.ndarray, *reaches: int) -> list[np.ndarray]:
+    """For each reach ``r``: the positions ``j`` with a changed position in ``j − r … j + r``."""
+    n, far = changed.size, max(reaches)
+    counts = np.empty(n + 1 + 2 * far, dtype=np.intp)  # counts[far + 1 + j]: changed positions up to j
+    counts[: far + 1] = 0
+    np.cumsum(changed, out=counts[far + 1 : far + 1 + n])
+    counts[far + 1 + n :] = counts[far + n]
+    return [(counts[far + r + 1 :][:n] > counts[far - r :][:n]).nonzero()[0] for r in reaches]
 
 
 def _update_stats(rr: np.ndarray, source: np.ndarray, old: _Stats) -> _Stats:
-    """Statistics of a corrected series: reused where the whole dependency window is unchanged, else recomputed.
+    """Statistics of a corrected series: reused where the whole window is unchanged, recomputed elsewhere.
 
-    ``source[j]`` is the index in the previous series of interval ``j``, or -1 if it was corrected.
+    ``source[j]`` is the index in the previous series of interval ``j``, or -1 if its value changed. The median
+    window of ``j`` holds intervals ``j ± 5``; the Th1 window holds ``dRR`` at ``j ± 45``, which depend on intervals
+    ``j − 46 … j + 45``; the Th2 window holds ``mRR`` at ``j ± 45``, which depend on intervals ``j ± 50``.
     """
-    n = rr.size
     changed = source < 0
-    reach = THRESHOLD_WINDOW_BEATS // 2 + MEDIAN_WINDOW_BEATS // 2 + 1
-    counts = np.concatenate(([0], np.cumsum(changed)))
-    j = np.arange(n)
-    dirty = counts[np.minimum(j + reach + 1, n)] > counts[np.maximum(j - reach, 0)]
-    if np.count_nonzero(dirty) > n // 2:
-        return _stats(rr)
-    src = np.where(dirty, 0, source)
-    st = _Stats(old.med[src], old.th1[src], old.th2[src])
-    edges = np.flatnonzero(np.diff(np.concatenate(([False], dirty, [False])).astype(np.int8)))
-    runs = list(zip(edges[::2].tolist(), edges[1::2].tolist()))
-    if runs:
-        for (a, b), part in zip(runs, _stats_at(rr, runs)):
-            st.med[a:b], st.th1[a:b], st.th2[a:b] = part.med, part.th1, part.th2
-    return st
+    src = np.where(changed, 0, source)
+    med, th1, th2 = old.med[src], old.th1[src], old.th2[src]
+    half, mhalf = THRESHOLD_WINDOW_BEATS // 2, MEDIAN_WINDOW_BEATS // 2
+    near_med, near_th1, near_th2 = _near(changed, mhalf, half + 1, half + mhalf)
+    med[near_med] = _median(rr, near_med)
+    th1[near_th1] = _thresholds(np.abs(_drr(rr)), near_th1)
+    th2[near_th2] = np.nan
+    return _Stats(med, th1, th2)
 
 
 def _classify(rr: np.ndarray, st: _Stats) -> RRArtifacts:
     """One detection pass on ``rr`` with its statistics ``st``."""
     n = rr.size
     med, th1, th2 = st.med, st.th1, st.th2
-    drr = np.empty(n)
-    drr[0] = 0.0  # the first interval has no predecessor
-    np.subtract(rr[1:], rr[:-1], out=drr[1:])
-    mrr = rr - med
-    mrr[mrr < 0] *= 2.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = drr / th1  # NaN where a threshold is zero: NaN never classifies a beat by itself
-        d[th1 == 0] = np.nan
-        m = mrr / th2
-        m[th2 == 0] = np.nan
-        ad, am = np.abs(d), np.abs(m)
-        considered = ~(ad <= 1) & ((ad > 1) | (am > MRR_LIMIT))
-        considered[n - 2 :] = False  # the last two beats lack the look-ahead
-        i = np.flatnonzero(considered)
+    d = _drr(rr)
+    zero_th1 = not th1.all()
+    if zero_th1:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d /= th1
+        d[th1 == 0] = np.nan  # NaN where a threshold is zero: NaN never classifies a beat by itself
+    else:
+        d /= th1
+    ad = np.abs(d)
+    i = (~(ad[: n - 2] <= 1)).nonzero()[0]  # considered if |dRR| > 1 or |mRR| > 3; the last two lack look-ahead
+    if not i.size:
+        return RRArtifacts()
+    mrr = _mrr(rr, med)
+
+    def am(at: np.ndarray) -> np.ndarray:
+        """|mRR| / Th2 at ``at`` (NaN where Th2 is zero); Th2 is computed where it is still missing."""
+        th2_at = th2[at]
+        missing = np.isnan(th2_at)
+        if missing.any():
+            th2_at[missing] = th2[at[missing]] = _thresholds(np.abs(mrr), at[missing])
+        return np.divide(np.abs(mrr[at]), th2_at, out=np.full(at.size, np.nan), where=th2_at != 0)
+
+    if zero_th1:  # a NaN dRR is considered only if |mRR| > 3
+        i = i[~np.isnan(ad[i]) | (am(i) > MRR_LIMIT)]
         if not i.size:
             return RRArtifacts()
 
-        def d_at(k: np.ndarray) -> np.ndarray:  # d with reflection at both ends
-            k = np.abs(k)
-            return d[np.where(k > n - 1, 2 * (n - 1) - k, k)]
+    # Ectopic: dRR > 1 and S12 < −c1·dRR − c2, or the same mirrored (−dRR, −S12) for dRR < −1.
+    dr = np.concatenate((d[1:2], d, d[n - 2 : n - 1]))  # d with reflection at both ends: d(k) = dr[k + 1]
+    i1 = i + 1
+    adi, sign = ad[i], np.sign(d[i])
+    s12 = np.maximum(sign * dr[i], sign * d[i1])
+    ectopic_shape = (adi > 1) & (s12 < -C1 * adi - C2)
+    with_next = ad[i1] < ad[i1 + 1]
+    first = ~ectopic_shape
+    run = (i1[:-1] == i[1:]) & (first & with_next)[:-1]  # beat i + 1 is consumed by beat i
+    if run.any():
+        visited = _visited(np.concatenate(([False], run)))
+        ectopic, first = i[visited & ectopic_shape], visited & first
+    else:
+        ectopic = i[ectopic_shape]
+    j = np.concatenate((i[first], i1[first & with_next]))
+    j.sort()
+    if not j.size:
+        return RRArtifacts(ectopic=ectopic)
 
-        di, prev_d, next_d = d[i], d_at(i - 1), d[i + 1]
-        s12 = np.where(di > 0, np.maximum(prev_d, next_d), np.minimum(prev_d, next_d))
-        ectopic_shape = ((di > 1) & (s12 < -C1 * di - C2)) | ((di < -1) & (s12 > -C1 * di + C2))
-        with_next = ad[i + 1] < ad[i + 2]
-        step = ~ectopic_shape & with_next
-        prev_step = np.zeros(i.size, dtype=bool)
-        prev_step[1:] = (i[1:] - i[:-1] == 1) & step[:-1]
-        visited = _visited(prev_step)
-        ectopic = i[visited & ectopic_shape]
-        first = visited & ~ectopic_shape
-        j = np.sort(np.concatenate((i[first], i[first & with_next] + 1)))
-
-        dj, n1, n2 = d[j], d_at(j + 1), d_at(j + 2)
-        s22 = np.where(dj >= 0, np.minimum(n1, n2), np.where(dj < 0, np.maximum(n1, n2), 0.0))
-        long_beat = (dj > 1) & (s22 < -1)
-        short_beat = (dj < -1) & (s22 > 1)
-        flagged = long_beat | short_beat | (am[j] > MRR_LIMIT)
-        extra = flagged & short_beat & (np.abs(rr[j] + rr[j + 1] - med[j]) < th2[j])
-        missed = flagged & ~extra & long_beat & (np.abs(rr[j] / 2 - med[j]) < th2[j])
-        long_short = flagged & ~extra & ~missed
-    # An extra beat's interval is merged with the next one, so the next one is not an artifact of its own.
-    merged = np.zeros(n + 1, dtype=bool)
-    merged[j[extra] + 1] = True
-    keep = ~merged[j]
-    return RRArtifacts(
-        ectopic=ectopic[~merged[ectopic]],
-        missed=j[missed & keep],
-        extra=j[extra],
-        long_short=j[long_short & keep],
-    )
+    # Long (dRR > 1 and S22 < −1), short (dRR < −1 and S22 > 1), or |mRR| > 3; then missed, extra or long/short.
+    dj, n1, n2 = d[j], dr[j + 2], dr[j + 3]
+    long_beat = (dj > 1) & (np.minimum(n1, n2) < -1)
+    short_beat = (dj < -1) & (np.maximum(n1, n2) > 1)
+    flagged = long_beat | short_beat | (am(j) > MRR_LIMIT)
+    if not flagged.any():
+        return RRArtifacts(ectopic=ectopic)
+    j, long_beat, short_beat = j[flagged], long_beat[flagged], short_beat[flagged]
+    th2j, medj = th2[j], med[j]
+    extra = short_beat & (np.abs(rr[j] + rr[j + 1] - medj) < th2j)
+    missed = long_beat & (np.abs(rr[j] / 2 - medj) < th2j)
+    long_short = ~(extra | missed)
+    if extra.any():  # an extra beat's interval is merged with the next one, which is not an artifact of its own
+        merged = np.zeros(n + 1, dtype=bool)
+        merged[j[extra] + 1] = True
+        ectopic, keep = ectopic[~merged[ectopic]], ~merged[j]
+        missed, long_short = missed & keep, long_short & keep
+    return RRArtifacts(ectopic=ectopic, missed=j[missed], extra=j[extra], long_short=j[long_short])
 
 
 def detect_artifacts(rr_ms: np.ndarray) -> RRArtifacts:
@@ -336,17 +270,19 @@ def detect_artifacts(rr_ms: np.ndarray) -> RRArtifacts:
     return _classify(rr, _stats(rr))
 
 
-def _move_to_midpoints(t: np.ndarray, source: np.ndarray, beats: np.ndarray) -> None:
+def _move_to_midpoints(t: np.ndarray, moved: np.ndarray, beats: np.ndarray) -> None:
     """Move each beat in ``beats`` (simultaneously, in place) to the midpoint of its neighbours."""
     beats = beats[(beats >= 1) & (beats <= t.size - 2)]
     t[beats] = (t[beats - 1] + t[beats + 1]) / 2.0
-    source[beats] = -1
+    moved[beats] = True
 
 
 def _correct(rr: np.ndarray, artifacts: RRArtifacts) -> tuple[np.ndarray, np.ndarray]:
-    """One correction pass; also returns, per new interval, its index in ``rr`` (-1 where it changed)."""
-    t = np.concatenate(([0.0], np.cumsum(rr)))
-    beat = np.arange(t.size)  # previous index of each beat, -1 once inserted or moved
+    """One correction pass; also returns, per new interval, its index in ``rr`` (-1 where its value changed)."""
+    t = np.empty(rr.size + 1)
+    t[0] = 0.0
+    np.cumsum(rr, out=t[1:])
+    beat = np.arange(t.size)  # previous index of each beat, -1 once inserted
     extra = np.sort(artifacts.extra + 1)
     missed, ectopic, long_short = artifacts.missed + 1, artifacts.ectopic + 1, artifacts.long_short + 1
     if extra.size:
@@ -357,12 +293,22 @@ def _correct(rr: np.ndarray, artifacts: RRArtifacts) -> tuple[np.ndarray, np.nda
         t = np.insert(t, missed, (t[missed - 1] + t[missed]) / 2.0)
         beat = np.insert(beat, missed, -1)
         ectopic, long_short = (b + np.searchsorted(missed, b, side="right") for b in (ectopic, long_short))
-    _move_to_midpoints(t, beat, ectopic)
-    _move_to_midpoints(t, beat, long_short)
-    same = (beat[:-1] >= 0) & (beat[1:] == beat[:-1] + 1)
-    source = np.where(same, beat[:-1], -1)
-    out = np.diff(t)
-    out[same] = rr[source[same]]  # unchanged intervals exactly, without cumulative-sum round-off
+    moved = np.zeros(t.size, dtype=bool)
+    for beats in (ectopic, long_short):
+        if beats.size:
+            _move_to_midpoints(t, moved, beats)
+    out = t[1:] - t[:-1]
+    if extra.size or missed.size:
+        same = (beat[:-1] >= 0) & (beat[1:] == beat[:-1] + 1)  # between the two beats of interval beat[j] before
+        source = np.where(same, beat[:-1], -1)
+        kept = same & ~moved[:-1] & ~moved[1:]
+        out[kept] = rr[source[kept]]  # neither beat moved: exactly the old interval, without cumulative-sum round-off
+        source[same & (out != rr[source])] = -1  # a beat re-placed where it already was changes nothing
+    else:  # the same, with source[j] = j
+        kept = ~(moved[:-1] | moved[1:])
+        out[kept] = rr[kept]
+        source = beat[:-1]
+        source[out != rr] = -1
     return out, source
 
 
@@ -374,30 +320,40 @@ def correct_artifacts(rr_ms: np.ndarray, artifacts: RRArtifacts) -> np.ndarray:
     return _correct(np.asarray(rr_ms, dtype=float), artifacts)[0]
 
 
-def correct_rr(rr_ms: np.ndarray, *, iterative: bool = True) -> RRCorrection:
+def correct_rr(rr_ms: np.ndarray, *, iterative: bool = True, count_passes: bool = True) -> RRCorrection:
     """Detect and correct RR artifacts, repeating until the number detected stops falling.
 
     The first pass is always applied; a further pass is applied only while it finds fewer artifacts than the
     previous one. The counts are summed over the applied passes. After the first pass the local statistics are
-    recomputed only around the corrected beats (the result is the same as recomputing them everywhere).
+    recomputed only around the changed intervals (the result is the same as recomputing them everywhere).
+
+    A detection pass after one that found a single artifact can only find none (the iteration ends) or one or more
+    (it stops): either way the corrected series and the counts stay as they are; only ``passes`` tells the two
+    apart. With ``count_passes=False`` that last detection is skipped and ``passes`` may be one short.
     """
     rr = np.asarray(rr_ms, dtype=float)
     if rr.ndim != 1:
         raise ValueError("rr_ms must be 1-D")
-    if not np.all(np.isfinite(rr) & (rr > 0)):
+    if rr.size and not (np.minimum.reduce(rr) > 0 and np.maximum.reduce(rr) < np.inf):  # NaN fails both
         raise ValueError("rr_ms must be finite and positive")
     if rr.size < MIN_BEATS:
         return RRCorrection(rr.copy(), 0, 0, 0, 0, 1)
     st = _stats(rr)
     found = _classify(rr, st)
-    counts, passes, previous = found.counts(), 1, found.counts().total
+    counts, passes = found.sizes(), 1
+    previous = sum(counts)
     while previous:
         rr, source = _correct(rr, found)
         if not iterative or passes >= MAX_PASSES or rr.size < MIN_BEATS:
             break
+        if source.min() >= 0:  # no interval changed, so the next pass would find the same artifacts again
+            break
+        if previous == 1 and not count_passes:  # the next pass cannot change the series or the counts
+            break
         st = _update_stats(rr, source, st)
         found = _classify(rr, st)
-        if found.counts().total >= previous:
+        now = found.sizes()
+        if sum(now) >= previous:
             break
-        counts, passes, previous = counts + found.counts(), passes + 1, found.counts().total
-    return RRCorrection(rr, counts.ectopic, counts.missed, counts.extra, counts.long_short, passes)
+        counts, passes, previous = tuple(map(sum, zip(counts, now))), passes + 1, sum(now)
+    return RRCorrection(rr, *counts, passes)

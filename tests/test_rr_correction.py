@@ -16,6 +16,7 @@ from monitor.rr_correction import (
     ALPHA,
     C1,
     C2,
+    MAX_PASSES,
     ArtifactCounts,
     RRArtifacts,
     correct_artifacts,
@@ -226,10 +227,10 @@ def test_24h_recording_is_fast():
     assert m.artifacts.missed > 0 and 20 < m.rmssd_ms < 60
 
 
-def _correct_with_full_recomputation(rr: np.ndarray) -> tuple[np.ndarray, int]:
+def _correct_with_full_recomputation(rr: np.ndarray, max_passes: int | None = None) -> tuple[np.ndarray, int]:
     found = detect_artifacts(rr)
     rr, previous, passes = correct_artifacts(rr, found), found.counts().total, 1
-    while previous:
+    while previous and passes != max_passes:
         found = detect_artifacts(rr)
         if found.counts().total >= previous:
             break
@@ -280,3 +281,88 @@ def test_hrv_metrics_json_and_errors():
         hrv_metrics(np.array([900.0, 0.0, 900.0]))
     with pytest.raises(ValueError):
         hrv_metrics(np.array([900.0, 910.0]), correction="malik")  # type: ignore[arg-type]
+
+
+# --- pathological series: ties, zero thresholds, dense artifacts -------------------------------------------------
+
+
+def _pathological(kind: str, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == "plateaus":  # long runs of equal intervals: zero quartile deviations
+        return np.repeat(rng.integers(700, 900, n // 7 + 1), 7)[:n].astype(float)
+    if kind == "spikes":  # constant with sparse long/short intervals
+        rr = np.full(n, 800.0)
+        k = rng.choice(n, max(n // 25, 1), replace=False)
+        rr[k] = rng.choice([400.0, 1200.0, 1600.0], k.size)
+        return rr
+    if kind == "bigeminy":
+        return np.where(np.arange(n) % 2, 600.0, 1000.0) + rng.integers(-4, 5, n)
+    rr = np.rint(850 + 40 * rng.normal(size=n))  # "dense": 10 % artifacts
+    k = rng.random(n) < 0.1
+    rr[k] = np.rint(rr[k] * rng.choice([0.5, 0.6, 1.5, 2.0], k.sum()))
+    return rr
+
+
+@pytest.mark.parametrize("kind", ["plateaus", "spikes", "bigeminy", "dense"])
+@pytest.mark.parametrize("seed", range(3))
+def test_detection_matches_sequential_flow_on_pathological_series(kind, seed):
+    rr = _pathological(kind, 150 + 60 * seed, seed)
+    found, ref = detect_artifacts(rr), _classify_loop(rr)
+    for name in ("ectopic", "missed", "extra", "long_short"):
+        assert getattr(found, name).tolist() == ref[name], name
+
+
+@pytest.mark.parametrize("kind", ["plateaus", "spikes", "bigeminy", "dense"])
+@pytest.mark.parametrize("n", [120, 600, 3000])
+def test_incremental_passes_equal_full_recomputation_on_pathological_series(kind, n):
+    rr = _pathological(kind, n, n)
+    fixed = correct_rr(rr)
+    reference, passes = _correct_with_full_recomputation(rr, max_passes=MAX_PASSES)  # bigeminy reaches the bound
+    assert fixed.passes == passes
+    np.testing.assert_array_equal(fixed.rr_ms, reference)
+
+
+def test_long_series_with_extra_and_missed_beats_equal_full_recomputation():
+    """Inserted and dropped beats shift the indices of the statistics that are reused."""
+    rr = _series_with_artifacts(11, artifact_rate=0.03, duration_s=3600)
+    rng = np.random.default_rng(5)
+    for k in np.sort(rng.choice(np.arange(10, rr.size - 10), 12, replace=False))[::-1]:
+        rr = (
+            np.r_[rr[:k], 0.4 * rr[k], 0.6 * rr[k], rr[k + 1 :]]
+            if k % 2
+            else np.r_[rr[:k], rr[k] + rr[k + 1], rr[k + 2 :]]
+        )
+    fixed = correct_rr(rr)
+    reference, passes = _correct_with_full_recomputation(rr)
+    assert fixed.passes == passes and fixed.extra > 0 and fixed.missed > 0
+    np.testing.assert_array_equal(fixed.rr_ms, reference)
+
+
+def test_a_beat_replaced_where_it_was_changes_no_interval():
+    """Moving a beat to the midpoint it already sits at leaves every interval (so the statistics) unchanged."""
+    from monitor.rr_correction import _correct
+
+    rr = np.array([800.0, 810.0, 900.0, 900.0, 790.0, 805.0])
+    out, source = _correct(rr, RRArtifacts(long_short=np.array([2])))  # beat 3 is the midpoint of beats 2 and 4
+    np.testing.assert_array_equal(out, rr)
+    assert source.tolist() == list(range(rr.size))
+    out, source = _correct(rr, RRArtifacts(long_short=np.array([1])))  # beat 2 is not
+    assert source.tolist() == [0, -1, -1, 3, 4, 5] and out[1] == out[2] == 855.0
+
+
+def test_skipping_the_confirming_pass_changes_only_the_pass_count():
+    """After a pass that found one artifact, the next can only confirm the result: hrv_metrics skips it."""
+    clean = _steady()
+    series = [np.r_[clean[:100], clean[100] + clean[101], clean[102:]]]  # one missed beat
+    series += [_series_with_artifacts(seed, artifact_rate=0.003) for seed in range(20)]
+    skipped = 0
+    for rr in series:
+        exact, quick = correct_rr(rr), correct_rr(rr, count_passes=False)
+        np.testing.assert_array_equal(quick.rr_ms, exact.rr_ms)
+        assert quick.artifacts == exact.artifacts
+        assert exact.passes - 1 <= quick.passes <= exact.passes
+        skipped += quick.passes < exact.passes
+        m = hrv_metrics(rr)
+        assert m.artifacts == exact.artifacts and m.n_beats == exact.rr_ms.size
+        assert m.rmssd_ms == float(np.sqrt(np.mean(np.diff(exact.rr_ms) ** 2)))
+    assert skipped >= 3
