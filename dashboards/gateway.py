@@ -146,11 +146,11 @@ def build() -> dash.Dashboard:
             "Reconnects",
             [
                 Influx(
-                    'SELECT non_negative_difference(last("reconnects")) AS "reconnects" FROM "device_state" '
-                    f'{WHERE} GROUP BY time($__interval), "device" fill(none)'
+                    'SELECT last("reconnects") AS "reconnects" FROM "device_state" '
+                    f'{WHERE} GROUP BY time($__interval), "device" fill(previous)'
                 ).alias("$tag_device")
             ],
-        ).override_by_regexp(".*", [prop("custom.drawStyle", "bars")])
+        ).override_by_regexp(".*", [prop("custom.drawStyle", "line"), prop("custom.lineInterpolation", "stepAfter")])
     )
     board = board.with_panel(
         timeseries(
