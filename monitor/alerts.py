@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ingest.store.influx import parse_retry_after
 from monitor.flags import Flag
 
 PAYLOAD_SCHEMA = "recovery-monitor/prevention-visit/v1"
@@ -220,7 +221,7 @@ class WebhookSender:
                 problem = f"HTTP {status}"
                 if status < 500 and status not in RETRY_STATUSES:
                     raise AlertRejected(f"{self.where}: alert rejected ({problem}{_detail(response)})", status)
-                retry_after = _retry_after(response.headers.get("Retry-After"))
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.TransportError as exc:
@@ -240,13 +241,6 @@ class WebhookSender:
 def _detail(response: httpx.Response) -> str:
     text = " ".join(response.text.split())[:_MAX_DETAIL]
     return f": {text}" if text else ""
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
 
 
 # -- durable state --------------------------------------------------------------------------------------------
