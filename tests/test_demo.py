@@ -68,3 +68,9 @@ def test_demo_with_a_real_influxd(influxd, capsys):
             for series in body["results"][0].get("series", []):  # the demo's kit has no power meter or ACC
                 counts += max(v for v in series["values"][0][1:] if v is not None)
         assert counts == athlete["samples_stored"]
+
+
+def test_demo_prints_a_readable_table(tmp_path, capsys):
+    assert main(["demo", "--athletes", "2", "--store", f"sqlite:///{tmp_path}/demo.sqlite"]) == 0
+    out = capsys.readouterr().out
+    assert "IDN visit" in out and "hrv_suppressed act since" in out and "2 athletes, 42 days" in out

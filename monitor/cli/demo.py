@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -282,7 +283,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print_table(summary, Console())
+        print_table(summary, Console(width=None if sys.stdout.isatty() else 140))
     return 0
 
 
@@ -303,7 +304,7 @@ def print_table(report: dict, console: Console) -> None:
         table.add_column(column)
     for a in report["athletes"]:
         ind = a["indicators"]
-        flags = "\n".join(f"[red]{f['signal']}[/] ({f['severity']}) since {f['since']}" for f in a["flags"]) or "none"
+        flags = "\n".join(f"[red]{f['signal']}[/] {f['severity']} since {f['since']}" for f in a["flags"]) or "none"
         table.add_row(
             a["athlete"],
             a["simulated_condition"],
