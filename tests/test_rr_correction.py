@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.virtual.physiology import clean_morning_rr_ms, inject_artifacts, interval_workload, make_squad, session_hr
+from ingest.virtual.physiology import clean_morning_rr_ms, inject_artifacts
+from ingest.virtual.recordings import day_rr_ms
 from monitor.hrv import HrvMetrics, hrv_metrics
 from monitor.rr_correction import (
     ALPHA,
@@ -207,18 +208,8 @@ def test_correction_keeps_a_positive_series(rr, seed):
         assert np.sum(fixed.rr_ms) == pytest.approx(np.sum(rr))  # corrections move beats, never the span
 
 
-def _day_rr(seed: int = 24) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    profile = make_squad(1, 60, rng)[0]
-    workload = np.full(86_400, 0.05)
-    workload[8 * 3600 :] = 0.15
-    workload[18 * 3600 : 19 * 3600] = interval_workload(3600, rng)
-    _, rr = session_hr(profile, workload, rng)
-    return inject_artifacts(rr, rng, artifact_rate=0.003)[0]
-
-
 def test_24h_recording_is_fast():
-    rr = _day_rr()
+    rr = day_rr_ms()
     assert rr.size > 90_000
     started = time.perf_counter()
     m = hrv_metrics(rr)
@@ -241,7 +232,7 @@ def _correct_with_full_recomputation(rr: np.ndarray, max_passes: int | None = No
 @pytest.mark.parametrize("seed", [*range(6), "24h"])
 def test_incremental_passes_equal_full_recomputation(seed):
     """After the first pass only the statistics around corrected beats are recomputed: nothing may change."""
-    rr = _day_rr() if seed == "24h" else _series_with_artifacts(seed, artifact_rate=0.03, duration_s=1800)
+    rr = day_rr_ms() if seed == "24h" else _series_with_artifacts(seed, artifact_rate=0.03, duration_s=1800)
     fixed = correct_rr(rr)
     reference, passes = _correct_with_full_recomputation(rr)
     assert fixed.passes == passes > 1
