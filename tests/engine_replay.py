@@ -8,17 +8,22 @@ import numpy as np
 
 from ingest.virtual.physiology import TrainingHistory
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
-from monitor.rules import Indicators, SignalSeries, compute_indicators, daily_inputs, evaluate_signals, idn_series
+from monitor.rules import (
+    DailyInputs,
+    Indicators,
+    SignalSeries,
+    compute_indicators,
+    daily_inputs,
+    evaluate_signals,
+    idn_series,
+)
 from monitor.thresholds import load_thresholds
 
 
-def replay_engine(
-    history: TrainingHistory, first_day: dt.date | np.datetime64
-) -> tuple[Indicators, dict[str, SignalSeries], np.ndarray]:
-    """Indicators, signals and the IDN series of a simulated history (every athlete, every day)."""
-    th = load_thresholds()
+def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64) -> DailyInputs:
+    """The rules engine's daily inputs for a simulated history: sRPE load, mornings and session symmetry."""
     h = history
-    inputs = daily_inputs(
+    return daily_inputs(
         h.athlete_ids,
         first_day,
         h.srpe_load,
@@ -30,6 +35,13 @@ def replay_engine(
             "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
         },
     )
-    ind = compute_indicators(inputs, th)
+
+
+def replay_engine(
+    history: TrainingHistory, first_day: dt.date | np.datetime64
+) -> tuple[Indicators, dict[str, SignalSeries], np.ndarray]:
+    """Indicators, signals and the IDN series of a simulated history (every athlete, every day)."""
+    th = load_thresholds()
+    ind = compute_indicators(history_inputs(history, first_day), th)
     signals = evaluate_signals(ind, th)
     return ind, signals, idn_series(signals, th)

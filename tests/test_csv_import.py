@@ -9,13 +9,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import re
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from ingest.activity import FileDecodeError
 from ingest.importer import decode_file
@@ -23,11 +23,7 @@ from ingest.store import open_store
 from ingest.store.influxql import quote_ident
 from monitor.cli.main import main
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-if not DATA.is_dir():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"test data missing: {DATA}", pytrace=False)
-    pytest.skip(f"test data missing: {DATA}", allow_module_level=True)
+DATA = require_shared(module_level=True)
 MANIFEST = (DATA / "MANIFEST.md").read_text()
 MEASUREMENTS = ("activity", "session", "rr", "readiness")
 SRPE_FILES = sorted(DATA.glob("pmdata/p*/pmsys/srpe.csv"))

@@ -7,21 +7,16 @@ the device's session messages).
 from __future__ import annotations
 
 import functools
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from ingest.activity import FileDecodeError
 from ingest.fit import FitActivity, decode_fit
 from ingest.fit.activity import add_asymmetry
 
-FIT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fit"
-if not FIT_DIR.is_dir():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"test data missing: {FIT_DIR}", pytrace=False)
-    pytest.skip(f"test data missing: {FIT_DIR}", allow_module_level=True)
+FIT_DIR = require_shared("fit", module_level=True)
 
 IMPORTS = {
     "fitparse__2019-02-17-062644-ELEMNT-297E-195-0.fit",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_data import require_shared
 
 from ingest.virtual.physiology import clean_morning_rr_ms, make_squad, simulate_morning_reading
 from monitor.hrv import ReadingMetrics, artifact_mask, reading_metrics, rmssd_ms, sdnn_ms, split_readings
@@ -20,10 +20,7 @@ RR_DIR = DATA / "rr"
 
 
 def _require_data() -> None:
-    if not RR_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"test data missing: {RR_DIR}", pytrace=False)
-        pytest.skip(f"test data not found at {RR_DIR}")
+    require_shared("rr")
 
 
 def _read_kubios(path: Path) -> tuple[np.ndarray, dict[str, float]]:

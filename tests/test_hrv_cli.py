@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from ingest.rr_files import read_rr_file
 from monitor.cli.main import main
@@ -23,11 +24,7 @@ KEYS = {"n_beats", "artifacts", "mean_rr_ms", "mean_hr_bpm", "sdnn_ms", "rmssd_m
 
 @pytest.fixture
 def rr_dir() -> Path:
-    if not RR_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"test data missing: {RR_DIR}", pytrace=False)
-        pytest.skip(f"test data not found at {RR_DIR}")
-    return RR_DIR
+    return require_shared("rr")
 
 
 @pytest.fixture

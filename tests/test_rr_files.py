@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import require_shared
 
 from ingest.rr_files import RRFile, RRFileError, read_rr_file, reading_date
 
@@ -16,11 +16,7 @@ RR_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "rr"
 
 @pytest.fixture
 def rr_dir() -> Path:
-    if not RR_DIR.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"test data missing: {RR_DIR}", pytrace=False)
-        pytest.skip(f"test data not found at {RR_DIR}")
-    return RR_DIR
+    return require_shared("rr")
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -7,9 +7,9 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from engine_replay import history_inputs
 
 from ingest.virtual.physiology import simulate_training_history
-from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.readiness import readiness_series, rolling_stats
 from monitor.rules import (
     SIGNALS,
@@ -28,18 +28,7 @@ FIRST_DAY = np.datetime64("2025-01-06")
 
 
 def inputs_of(h):
-    return daily_inputs(
-        h.athlete_ids,
-        FIRST_DAY,
-        h.srpe_load,
-        h.ln_rmssd,
-        h.morning_hr_bpm,
-        {
-            "gct": symmetry_index_pct(h.gct_left_ms, h.gct_right_ms),
-            "muscle": symmetry_index_pct(h.muscle_load_left, h.muscle_load_right),
-            "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
-        },
-    )
+    return history_inputs(h, FIRST_DAY)
 
 
 def run(h, th=None):
