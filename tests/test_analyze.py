@@ -140,7 +140,7 @@ def test_mornings_are_taken_from_beats_when_no_readiness_points_exist(tmp_path):
     assert report.indicators["readings_7d"] == 7
     assert report.indicators["ln_rmssd_7d"] == pytest.approx(4.0, abs=0.2)
     assert report.status["ln_rmssd_baseline_mean"] == "ok"
-    assert store.count("readiness", "BEATS") == 30  # derived readings are stored, as analyze_athlete does
+    assert store.count("readiness", "BEATS") == 30  # readings found in the beats are stored as `readiness` points
     store.close()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import json
 import logging
@@ -21,10 +20,8 @@ from influxd import free_port
 from werkzeug import Request, Response
 
 from ingest.store import open_store
-from monitor import analyze as analytics
 from monitor.alerts import EpisodeState
 from monitor.cli.main import main
-from monitor.service.analysis import analyze_all
 from monitor.service.episodes import stored_alert
 from monitor.service.health import HealthServer, parse_listen
 from monitor.service.monitor import Monitor, ServeConfig
@@ -99,19 +96,6 @@ def test_once_exits_1_when_the_store_is_unreachable(tmp_path, capsys):
     code = main(["serve", "--once", "--store", store, "--state", str(tmp_path / "s.json"), "--store-timeout", "0.3"])
     report = json.loads(capsys.readouterr().out)
     assert code == 1 and report["ok"] is False and "InfluxDB" in report["error"]
-
-
-def test_without_full_analytics_any_act_flag_recommends_a_visit(monkeypatch, squad, squad_store):
-    monkeypatch.delattr(analytics, "analyze")  # the readiness-only analysis, as before the analytics issue
-    store = open_store(squad_store)
-    try:
-        recommendations = analyze_all(store, dt.datetime.now(dt.UTC).date(), write_days=14)
-    finally:
-        store.close()
-    suppressed = {a["athlete"] for a in squad[1]["athletes"] if a["simulated_condition"] == "hrv_suppressed"}
-    chosen = [r for r in recommendations if r.recommended]
-    assert suppressed and suppressed <= {r.athlete for r in chosen}
-    assert all(r.reasons[0].startswith("act: ") and any(f.severity == "act" for f in r.flags) for r in chosen)
 
 
 def test_listen_addresses():

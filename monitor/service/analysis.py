@@ -1,8 +1,7 @@
 """The one place where `serve` calls the analytics: every athlete's IDN recommendation on a day.
 
-`monitor.analyze.analyze` (full analytics: load, recovery, asymmetry and `recommend_idn_visit`) is used when it
-exists; otherwise each athlete's readiness analysis (`analyze_athlete`) runs and any `act` flag counts as a
-recommendation. Both write their `daily` and `flag` points to the store.
+`monitor.analyze.analyze` computes load, recovery and asymmetry, writes `daily` and `flag` points and decides
+`recommend_idn_visit`.
 """
 
 from __future__ import annotations
@@ -11,8 +10,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ingest.store.base import Store
-from monitor import analyze as analytics
+from monitor.analyze import analyze
 from monitor.flags import Flag
+from monitor.thresholds import load_thresholds
 
 
 @dataclass(frozen=True)
@@ -30,18 +30,8 @@ def analyze_all(
     store: Store, as_of: dt.date, *, write_days: int, thresholds_path: str | None = None
 ) -> list[Recommendation]:
     """Analyse every athlete in the store on `as_of`, writing the last `write_days` days of results."""
-    full = getattr(analytics, "analyze", None)
-    if callable(full):
-        from monitor.thresholds import load_thresholds
-
-        result = full(store, as_of, thresholds=load_thresholds(thresholds_path), write_days=write_days)
-        return [
-            Recommendation(a.athlete, as_of, bool(a.recommend_idn_visit), tuple(a.flags), tuple(a.idn_reasons))
-            for a in result.athletes
-        ]
-    recommendations = []
-    for athlete in store.list_athletes():
-        flags = tuple(analytics.analyze_athlete(store, athlete, as_of).readiness.flags)
-        act = tuple(f"act: {f.signal} — {f.reason}" for f in flags if f.severity == "act")
-        recommendations.append(Recommendation(athlete, as_of, bool(act), flags, act))
-    return recommendations
+    result = analyze(store, as_of, thresholds=load_thresholds(thresholds_path), write_days=write_days)
+    return [
+        Recommendation(a.athlete, as_of, bool(a.recommend_idn_visit), tuple(a.flags), tuple(a.idn_reasons))
+        for a in result.athletes
+    ]
