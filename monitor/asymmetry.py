@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from monitor.load import rolling_sum
 
@@ -139,6 +140,20 @@ class AsymmetrySeries:
     shift_alarm: np.ndarray  # CUSUM above h (with enough sessions in the week and the baseline)
 
 
+def predictive_z(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """A new value standardised against a baseline of ``n`` values (mean, SD), as an equally rare normal score.
+
+    ``(x − mean) / (sd·√(1 + 1/n))`` follows Student's t with ``n − 1`` degrees of freedom when the baseline is a
+    sample of the same normal distribution; it is mapped to the normal deviate of the same tail probability, so
+    that a baseline of 12 sessions or 28 mornings does not turn its own uncertainty into false alarms.
+    """
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = (np.asarray(x, float) - mean) / (np.asarray(sd, float) * np.sqrt(1.0 + 1.0 / n))
+        df = np.where(n > 1, n - 1, np.nan)
+        return np.sign(t) * stats.norm.isf(stats.t.sf(np.abs(t), df))
+
+
 def cusum(
     z: np.ndarray, k: float, h: float, valid: np.ndarray | None = None, reset: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -172,17 +187,18 @@ def asymmetry_series(
     window_days: int = 7,
     baseline_days: int = 60,
     min_sessions_week: int = 2,
-    min_sessions_baseline: int = 8,
-    cusum_k: float = 2.5,
-    cusum_h: float = 3.5,
+    min_sessions_baseline: int = 20,
+    cusum_k: float = 2.0,
+    cusum_h: float = 3.0,
     sd_floor_pct: float = 1.5,
 ) -> AsymmetrySeries:
     """7-day SI, its personal baseline (the ``baseline_days`` before the week) and CUSUM shift detection.
 
     Inputs are per (athlete, day) sums of session SI, SI² and session counts (see ``monitor.load.daily_sum``).
-    Each day's mean SI is standardised by the baseline (SD floored at ``sd_floor_pct``, so that a very stable
-    athlete's tiny drifts do not count as many SDs) and fed to a two-sided CUSUM; the alarm is the CUSUM above
-    ``cusum_h`` while the 7-day SI and the baseline are both sufficient.
+    Each day's mean SI is standardised by the baseline as a normal score (``predictive_z``; SD floored at
+    ``sd_floor_pct``, so that a very stable athlete's tiny drifts do not count as many SDs) and fed to a
+    two-sided CUSUM; the alarm is the CUSUM above ``cusum_h`` while the 7-day SI and the baseline are both
+    sufficient.
     """
     n = np.asarray(n_sessions, dtype=float)
     week = window_stats(si_sum, si_sq_sum, n, window_days)
@@ -191,7 +207,7 @@ def asymmetry_series(
     base_ok = base.n >= min_sessions_baseline
     with np.errstate(invalid="ignore", divide="ignore"):
         day_mean = np.where(n > 0, np.asarray(si_sum, float) / np.maximum(n, 1), np.nan)
-        z = (day_mean - base.mean) / np.maximum(np.nan_to_num(base.sd), sd_floor_pct)
+        z = predictive_z(day_mean, base.mean, np.maximum(np.nan_to_num(base.sd), sd_floor_pct), base.n)
         shift = np.where(week_ok & base_ok, week.mean - base.mean, np.nan)
     up, down = cusum(np.where(base_ok, z, np.nan), cusum_k, cusum_h, valid=base_ok)
     alarm = week_ok & base_ok & ((up > cusum_h) | (down > cusum_h))

@@ -46,6 +46,7 @@ from typing import Any, Literal
 import numpy as np
 
 from monitor.flags import Flag
+from monitor.load import rolling_sum
 
 WINDOW_DAYS = 7
 MIN_READINGS_7D = 3
@@ -111,20 +112,19 @@ def daily_grid(days: np.ndarray, values: np.ndarray, end: np.datetime64 | None =
 
 
 def rolling_stats(x: np.ndarray, window: int, lag: int = 0) -> RollingStats:
-    """Stats of the finite values of ``x[t-lag-window+1 .. t-lag]`` for every ``t`` (windows clipped at the start)."""
+    """Stats of the finite values of ``x[..., t-lag-window+1 .. t-lag]`` for every ``t`` along the last axis
+    (windows clipped at the start; one row per athlete or a single series)."""
     x = np.asarray(x, dtype=float)
     valid = np.isfinite(x)
-    centre = float(np.mean(x[valid])) if valid.any() else 0.0  # centring keeps the cumulative sums accurate
+    with np.errstate(invalid="ignore"):  # centring each row keeps the cumulative sums accurate
+        centre = np.nanmean(np.where(valid.any(axis=-1, keepdims=True), x, 0.0), axis=-1, keepdims=True)
     z = np.where(valid, x - centre, 0.0)
-    c0, c1, c2 = (np.concatenate(([0.0], np.cumsum(a))) for a in (valid.astype(float), z, z * z))
-    stop = np.clip(np.arange(x.size) - lag + 1, 0, x.size)
-    start = np.clip(stop - window, 0, x.size)
-    n = c0[stop] - c0[start]
-    s1, s2 = c1[stop] - c1[start], c2[stop] - c2[start]
+    n = rolling_sum(valid.astype(float), window, lag)
+    s1, s2 = rolling_sum(z, window, lag), rolling_sum(z * z, window, lag)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(n > 0, s1 / n + centre, np.nan)
         var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.nan)
-    return RollingStats(n=n.astype(int), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
+    return RollingStats(n=np.rint(n).astype(int), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
 
 
 def trailing_valid_mean(x: np.ndarray, k: int, within: int) -> np.ndarray:

@@ -5,10 +5,12 @@ measure how early and how often the rules fire (tests/test_cohorts.py); ``flags_
 into ``monitor.flags.Flag`` objects with plain-language reasons. Rules, defaults and their rationale:
 docs/analytics.md. Thresholds come from ``monitor.thresholds`` (TOML).
 
-Alert fatigue is handled per signal by (1) thresholds calibrated so that steady simulated athletes never cross
-them, (2) persistence (a condition must hold N consecutive days) and (3) combination (HRV and resting HR must be
-confirmed by the most recent mornings; an asymmetry shift needs a CUSUM alarm *and* a minimum size). The IDN
-recommendation is itself a combination: any ``act`` flag, or ``watch`` flags from two families within 7 days.
+Alert fatigue is handled per signal by (1) thresholds calibrated so that steady simulated athletes almost never
+cross them, (2) persistence (a condition must hold N consecutive days), (3) combination (HRV and resting HR must be
+confirmed by a CUSUM of the mornings) and (4) honest noise: values are standardised against a personal baseline as
+normal scores that account for the baseline's size (``predictive_z``), and an asymmetry level must clear its
+threshold by the standard error of the 7-day mean. The IDN recommendation is itself a combination: any ``act``
+flag, or ``watch`` flags from two families within 7 days.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ import numpy as np
 
 from monitor import load as ld
 from monitor import reasons
-from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum
+from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum, predictive_z
 from monitor.flags import Flag
-from monitor.readiness import RollingStats
+from monitor.readiness import RollingStats, rolling_stats
 from monitor.reasons import ASYMMETRY_METRICS
 from monitor.thresholds import Thresholds
 
@@ -88,21 +90,6 @@ def daily_inputs(
     )
 
 
-def rolling_stats_2d(x: np.ndarray, window: int, lag: int = 0) -> RollingStats:
-    """``monitor.readiness.rolling_stats`` along the last axis of a 2-D array (NaN = no value)."""
-    x = np.asarray(x, dtype=float)
-    valid = np.isfinite(x)
-    with np.errstate(invalid="ignore"):
-        centre = np.nanmean(np.where(valid.any(axis=-1, keepdims=True), x, 0.0), axis=-1, keepdims=True)
-    z = np.where(valid, x - np.nan_to_num(centre), 0.0)
-    n = ld.rolling_sum(valid.astype(float), window, lag)
-    s1, s2 = ld.rolling_sum(z, window, lag), ld.rolling_sum(z * z, window, lag)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, s1 / n + np.nan_to_num(centre), np.nan)
-        var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.nan)
-    return RollingStats(n=np.rint(n).astype(int), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
-
-
 def run_length(cond: np.ndarray) -> np.ndarray:
     """Consecutive True days ending on each day (0 where False), along the last axis."""
     cond = np.asarray(cond, dtype=bool)
@@ -165,19 +152,19 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     p = ld.pmc(x, lt.ctl_days, lt.atl_days)
     pmc_ok = history >= lt.pmc_min_days
 
-    hrv_week = rolling_stats_2d(inputs.ln_rmssd, rt.window_days)
-    hrv_base = rolling_stats_2d(inputs.ln_rmssd, rt.baseline_days, lag=rt.window_days)
+    hrv_week = rolling_stats(inputs.ln_rmssd, rt.window_days)
+    hrv_base = rolling_stats(inputs.ln_rmssd, rt.baseline_days, lag=rt.window_days)
     hrv_ok = (hrv_week.n >= rt.min_readings_7d) & (hrv_base.n >= rt.min_baseline_days)
-    rhr_week = rolling_stats_2d(inputs.rhr_bpm, rt.window_days)
-    rhr_base = rolling_stats_2d(inputs.rhr_bpm, rt.baseline_days, lag=rt.window_days)
+    rhr_week = rolling_stats(inputs.rhr_bpm, rt.window_days)
+    rhr_base = rolling_stats(inputs.rhr_bpm, rt.baseline_days, lag=rt.window_days)
     rhr_ok = (rhr_week.n >= rt.min_readings_7d) & (rhr_base.n >= rt.min_baseline_days)
     with np.errstate(invalid="ignore", divide="ignore"):
         rhr_upper = rhr_base.mean + np.maximum(rt.range_sd, rt.rhr_margin_se / np.sqrt(rhr_week.n)) * rhr_base.sd
         cv = np.where(hrv_week.n >= rt.min_readings_7d, 100.0 * hrv_week.sd / hrv_week.mean, np.nan)
         hrv_flag_ok = hrv_ok & (hrv_base.n >= rt.flag_min_baseline_days)
         rhr_flag_ok = rhr_ok & (rhr_base.n >= rt.flag_min_baseline_days)
-        z_hrv = np.where(hrv_flag_ok, (inputs.ln_rmssd - hrv_base.mean) / hrv_base.sd, np.nan)
-        z_rhr = np.where(rhr_flag_ok, (inputs.rhr_bpm - rhr_base.mean) / rhr_base.sd, np.nan)
+        z_hrv = np.where(hrv_flag_ok, predictive_z(inputs.ln_rmssd, hrv_base.mean, hrv_base.sd, hrv_base.n), np.nan)
+        z_rhr = np.where(rhr_flag_ok, predictive_z(inputs.rhr_bpm, rhr_base.mean, rhr_base.sd, rhr_base.n), np.nan)
     _, hrv_cusum = cusum(z_hrv, rt.hrv_cusum_k, rt.hrv_cusum_h, valid=hrv_flag_ok)
     joint_ok = hrv_flag_ok & rhr_flag_ok
     joint_cusum, _ = cusum((z_rhr - z_hrv) / np.sqrt(2.0), rt.joint_cusum_k, rt.joint_cusum_h, valid=joint_ok)
@@ -323,10 +310,13 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     )  # fmt: skip
 
     for metric, series in ind.asymmetry.items():
-        si = np.where(series.week.n >= max(at.level_min_sessions, at.min_sessions_7d), series.week.mean, np.nan)
+        week = series.week
+        si = np.where(week.n >= max(at.level_min_sessions, at.min_sessions_7d), week.mean, np.nan)
         sign = np.where(si < 0, -1.0, 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):  # beyond the threshold by more than its noise
+            beyond = np.abs(si) - at.level_margin_se * np.maximum(week.sd, at.sd_floor_pct) / np.sqrt(week.n)
         out[ASYMMETRY_SIGNAL[metric]] = _series(
-            ASYMMETRY_SIGNAL[metric], _ge(np.abs(si), at.watch_pct), _ge(np.abs(si), at.act_pct), si,
+            ASYMMETRY_SIGNAL[metric], _ge(beyond, at.watch_pct), _ge(beyond, at.act_pct), si,
             sign * at.watch_pct, sign * at.act_pct, at.persistence_days,
             f"{ASYMMETRY_METRICS[metric]} SI, mean of the sessions in {at.window_days}d",
             reasons.asymmetry_level(ind, th, metric),

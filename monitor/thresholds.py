@@ -73,6 +73,7 @@ class AsymmetryThresholds:
     watch_pct: float
     act_pct: float
     level_min_sessions: int
+    level_margin_se: float
     persistence_days: int
     cusum_k: float
     cusum_h: float

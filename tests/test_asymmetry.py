@@ -96,7 +96,7 @@ def test_asymmetry_series_detects_an_onset_and_ignores_noise():
     first = int(np.argmax(s.shift_alarm[1]))
     assert 120 <= first <= 124 and s.shift_alarm[1, first:].all()
     assert s.shift_pct[1, 130] == pytest.approx(-7.7, abs=1.5)
-    assert s.cusum_down[1, first] > 3.5
+    assert s.cusum_up[0].max() < 3.0 and s.cusum_down[0].max() < 3.0  # the steady athlete stays below h
 
 
 def test_asymmetry_needs_sessions_before_it_says_anything():
@@ -107,3 +107,24 @@ def test_asymmetry_needs_sessions_before_it_says_anything():
     assert np.isnan(s.shift_pct).all()
     empty = asy.asymmetry_series(*daily(np.full((2, 0), np.nan)))
     assert empty.shift_alarm.shape == (2, 0)
+
+
+def test_predictive_z_maps_student_t_tails_to_normal_scores():
+    # n = 2 baseline values: t with 1 degree of freedom is Cauchy, P(T > 1) = 1/4, and Φ⁻¹(3/4) = 0.67449.
+    sd, n = 2.0, 2
+    x = 10.0 + np.array([1.0, -1.0]) * sd * np.sqrt(1 + 1 / n)
+    np.testing.assert_allclose(asy.predictive_z(x, 10.0, sd, n), [0.674490, -0.674490], atol=1e-6)
+    # A large baseline leaves the value almost as it is; a small one shrinks an extreme value a lot.
+    assert asy.predictive_z(13.0, 10.0, 1.0, 10_000) == pytest.approx(3.0, abs=0.01)
+    assert asy.predictive_z(16.0, 10.0, 1.0, 12) < 4.5
+    assert np.isnan(asy.predictive_z(12.0, 10.0, 1.0, 1))
+
+
+def test_predictive_z_is_calibrated_against_a_sample_baseline():
+    # New values standardised against a 12-value baseline of the same normal distribution: as rare as N(0, 1).
+    rng = np.random.default_rng(3)
+    base = rng.normal(5.0, 2.0, (200_000, 12))
+    new = rng.normal(5.0, 2.0, 200_000)
+    z = asy.predictive_z(new, base.mean(axis=1), base.std(axis=1, ddof=1), 12)
+    assert np.mean(np.abs(z) > 2.0) == pytest.approx(0.0455, abs=0.002)  # raw z-scores: 0.081
+    assert np.mean(np.abs(z) > 3.0) == pytest.approx(0.0027, abs=0.0006)  # raw: 0.015

@@ -169,7 +169,7 @@ def test_steady_athletes_get_no_flag_in_six_months():
 def test_false_alarm_rate_over_a_thousand_steady_athletes():
     steady = steady_cohort(1000, seed=2026)
     print(f"\n1000 steady athletes: specificity {steady.specificity:.4f}, flags {steady.flagged_athletes}")
-    assert steady.specificity >= 0.99  # measured 0.996; 0.9965 on 10,000 (docs/analytics.md)
+    assert steady.specificity >= 0.995  # measured 0.998; 0.9974 on 10,000 (docs/analytics.md)
     assert steady.idn_athletes <= 2  # measured 0
 
 
@@ -181,8 +181,8 @@ def test_events_are_flagged_with_the_right_signal_within_days():
             f"{name}: within {WITHIN_DAYS} days {r.sensitivity:.3f} (with data {r.sensitivity_with_data:.3f}), "
             f"within 5 days {r.within(5):.3f}, within 7 days {r.within(7):.3f}, delays {r.delays}"
         )
-        assert r.sensitivity >= 0.7, (name, r)  # 0.84–0.92 on 1,000 athletes per cohort
-        assert r.within(7) >= 0.95, (name, r)  # ≥ 0.996 on 1,000
+        assert r.sensitivity >= 0.75, (name, r)  # 0.88–0.90 on 1,000 athletes per cohort
+        assert r.within(7) >= 0.975, (name, r)  # ≥ 0.996 on 1,000
         assert r.flagged_before_onset <= 1, (name, r)
         detected, seen, detected_seen, total = (
             detected + r.detected_within,

@@ -19,7 +19,6 @@ from monitor.rules import (
     flags_on,
     idn_reasons,
     idn_series,
-    rolling_stats_2d,
     run_length,
 )
 from monitor.thresholds import DEFAULTS_PATH, load_thresholds
@@ -38,16 +37,24 @@ def run(h, th=None):
     return ind, signals, idn_series(signals, th)
 
 
-def test_rolling_stats_2d_equals_readiness_rolling_stats():
+def test_rolling_stats_per_row_equal_numpy_on_each_window():
     rng = np.random.default_rng(3)
     x = np.where(rng.random((4, 120)) < 0.8, rng.normal(4.0, 0.1, (4, 120)), np.nan)
     x[2] = np.nan  # an athlete without readings
-    both = rolling_stats_2d(x, 60, lag=7)
+    both = rolling_stats(x, 60, lag=7)
     for i in range(4):
-        one = rolling_stats(x[i], 60, lag=7)
+        one = rolling_stats(x[i], 60, lag=7)  # a single series gives the same as its row
         np.testing.assert_array_equal(both.n[i], one.n)
         np.testing.assert_allclose(both.mean[i], one.mean, equal_nan=True, rtol=1e-10)
-        np.testing.assert_allclose(both.sd[i], one.sd, equal_nan=True, rtol=1e-8)
+        for t in (10, 70, 119):
+            values = x[i, max(0, t - 66) : t - 6]
+            values = values[np.isfinite(values)]
+            assert both.n[i, t] == values.size
+            if values.size > 1:
+                assert both.mean[i, t] == pytest.approx(values.mean(), rel=1e-10)
+                assert both.sd[i, t] == pytest.approx(values.std(ddof=1), rel=1e-8)
+            else:
+                assert np.isnan(both.sd[i, t])
 
 
 def test_hrv_normal_range_is_readiness_normal_range():
@@ -166,3 +173,19 @@ def test_thresholds_change_the_rules():
     coupled = dataclasses.replace(th, load=dataclasses.replace(th.load, acwr_variant="coupled"))
     ind, _, _ = run(h, coupled)
     np.testing.assert_array_equal(ind.acwr, ind.acwr_coupled)
+
+
+def test_asymmetry_level_must_clear_the_threshold_by_its_standard_error():
+    days = 120
+    si = np.empty((2, days))
+    si[0] = np.where(np.arange(days) % 2, 8.5, 12.5)  # 7-day mean ≈ 10.5, SD 2.1: within noise of 10 %
+    si[1] = np.where(np.arange(days) % 2, 11.0, 13.0)  # 7-day mean ≈ 12, SE ≈ 0.6: clearly beyond 10 %
+    nothing = np.full((2, days), np.nan)
+    inputs = daily_inputs(["A", "B"], FIRST_DAY, np.full((2, days), 300.0), nothing, nothing, {"gct": si})
+    th = load_thresholds()
+    level = evaluate_signals(compute_indicators(inputs, th), th)["asymmetry_gct"]
+    assert not level.flagged[0].any()
+    first = int(np.argmax(level.flagged[1]))
+    assert first == 2 + th.asymmetry.persistence_days - 1  # 3 sessions by day 2, then held for 5 days
+    assert not level.act[1].any()
+    assert level.value[1, 100] == pytest.approx(12.0, abs=0.15)
