@@ -17,7 +17,7 @@ from monitor.rules import (
     evaluate_signals,
     idn_series,
 )
-from monitor.thresholds import load_thresholds
+from monitor.thresholds import Thresholds, load_thresholds
 
 
 def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64) -> DailyInputs:
@@ -38,10 +38,10 @@ def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64)
 
 
 def replay_engine(
-    history: TrainingHistory, first_day: dt.date | np.datetime64
+    history: TrainingHistory, first_day: dt.date | np.datetime64, th: Thresholds | None = None
 ) -> tuple[Indicators, dict[str, SignalSeries], np.ndarray]:
     """Indicators, signals and the IDN series of a simulated history (every athlete, every day)."""
-    th = load_thresholds()
+    th = th or load_thresholds()
     ind = compute_indicators(history_inputs(history, first_day), th)
     signals = evaluate_signals(ind, th)
     return ind, signals, idn_series(signals, th)

@@ -5,6 +5,7 @@ are never flagged. Sensitivity and specificity are printed (``pytest -s``); ``py
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from engine_replay import replay_engine
 
 from ingest.virtual.physiology import simulate_training_history
 from monitor.rules import SIGNALS, SignalSeries
+from monitor.thresholds import Thresholds, load_thresholds
 
 STEADY_DAYS = 183  # six months, counted from the very first day
 EVENT_DAYS = 150
@@ -82,10 +84,10 @@ class CohortResult:
         return sum(d <= days for d in self.delays) / self.athletes
 
 
-def event_cohort(name: str, n: int, seed: int) -> CohortResult:
+def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> CohortResult:
     kwargs, wanted, data, needed = COHORTS[name]
     h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **kwargs)
-    ind, signals, _ = replay_engine(h, FIRST_DAY)
+    ind, signals, _ = replay_engine(h, FIRST_DAY, th)
     hit = detected(signals, ind, wanted)[:, ONSET : ONSET + 15]
     first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
     in_time = (first >= 0) & (first <= WITHIN_DAYS)
@@ -119,9 +121,9 @@ class SteadyResult:
         return 1.0 - self.any_flag_athletes / self.athletes
 
 
-def steady_cohort(n: int, seed: int, days: int = STEADY_DAYS) -> SteadyResult:
+def steady_cohort(n: int, seed: int, days: int = STEADY_DAYS, th: Thresholds | None = None) -> SteadyResult:
     h = simulate_training_history(n, days, np.random.default_rng(seed), id_prefix="ST")
-    _, signals, idn = replay_engine(h, FIRST_DAY)
+    _, signals, idn = replay_engine(h, FIRST_DAY, th)
     athletes = {name: int(s.flagged.any(axis=1).sum()) for name, s in signals.items()}
     day_counts = {name: int(s.flagged.sum()) for name, s in signals.items()}
     athletes["any"] = int(np.any([s.flagged for s in signals.values()], axis=0).any(axis=1).sum())
@@ -157,6 +159,53 @@ def report(n: int, seed: int) -> dict:
             for e in events
         },
     }
+
+
+# One change of the defaults per row of the trade-off table in docs/analytics.md ("" = the defaults).
+TRADE_OFFS = (
+    "",
+    "recovery.joint_cusum_h=3.5",
+    "recovery.joint_cusum_h=3.0",
+    "recovery.joint_cusum_h=4.5",
+    "asymmetry.cusum_h=2.5",
+    "asymmetry.cusum_h=3.5",
+    "load.acwr_persistence_days=2",
+    "load.acwr_watch=1.4",
+)
+
+
+def with_change(th: Thresholds, change: str) -> Thresholds:
+    """The thresholds with one ``section.key=value`` changed (empty: unchanged)."""
+    if not change:
+        return th
+    path, value = change.split("=")
+    section, key = path.split(".")
+    old = getattr(th, section)
+    kind = type(getattr(old, key))
+    return dataclasses.replace(th, **{section: dataclasses.replace(old, **{key: kind(value)})})
+
+
+def trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
+    """Markdown rows: steady athletes flagged (of ``n × steady_seeds``) and 3-day sensitivity per change."""
+    rows = []
+    for change in TRADE_OFFS:
+        th = with_change(load_thresholds(), change)
+        steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
+        flagged = sum(s.any_flag_athletes for s in steady)
+        events = [event_cohort(name, n, seed + 1 + i, th) for i, name in enumerate(COHORTS)]
+        cells = " | ".join(f"{e.sensitivity:.3f} ({e.sensitivity_with_data:.3f})" for e in events)
+        rows.append(f"| {change or 'defaults'} | {flagged} of {n * steady_seeds:,} | {cells} |")
+    return rows
+
+
+def test_a_lower_decision_interval_catches_more_onsets_within_three_days():
+    th = load_thresholds()
+    eager_th = with_change(th, "asymmetry.cusum_h=2.5")
+    assert eager_th.asymmetry.cusum_h == 2.5 and eager_th.asymmetry.cusum_k == th.asymmetry.cusum_k
+    assert with_change(th, "load.acwr_persistence_days=2").load.acwr_persistence_days == 2
+    default = event_cohort("pedal_onset", 100, seed=5, th=th)
+    eager = event_cohort("pedal_onset", 100, seed=5, th=eager_th)
+    assert eager.detected_within > default.detected_within  # the trade-off table's direction
 
 
 def test_steady_athletes_get_no_flag_in_six_months():
@@ -198,6 +247,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--athletes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--trade-offs", action="store_true", help="print the trade-off table of docs/analytics.md")
     args = parser.parse_args()
-    print(json.dumps(report(args.athletes, args.seed), indent=2))
+    if args.trade_offs:
+        print("\n".join(trade_off_table(args.athletes, args.seed)))
+    else:
+        print(json.dumps(report(args.athletes, args.seed), indent=2))
     _ = SIGNALS
