@@ -10,7 +10,7 @@ import pytest
 from engine_replay import history_inputs
 
 from ingest.virtual.physiology import simulate_training_history
-from monitor.readiness import readiness_series, rolling_stats
+from monitor.readiness import rolling_stats
 from monitor.rules import (
     SIGNALS,
     compute_indicators,
@@ -55,16 +55,6 @@ def test_rolling_stats_per_row_equal_numpy_on_each_window():
                 assert both.sd[i, t] == pytest.approx(values.std(ddof=1), rel=1e-8)
             else:
                 assert np.isnan(both.sd[i, t])
-
-
-def test_hrv_normal_range_is_readiness_normal_range():
-    h = simulate_training_history(3, 150, np.random.default_rng(5))
-    ind, _, _ = run(h)
-    for i in range(3):
-        s = readiness_series(ind.inputs.days, h.ln_rmssd[i], h.morning_hr_bpm[i])
-        np.testing.assert_allclose(ind.hrv_lower[i], s.lower_bound, equal_nan=True, rtol=1e-9)
-        np.testing.assert_array_equal(ind.hrv_ok[i], s.sufficient)
-        np.testing.assert_allclose(ind.rhr_upper[i], s.rhr_upper_bound, equal_nan=True, rtol=1e-9)
 
 
 def test_run_length():
