@@ -237,8 +237,8 @@ def session_hr(
 
     HR follows first-order kinetics (time constant ``tau_s``) from rest towards
     ``rest + workload·(max − rest)``, plus slow noise, clipped to [rest, max]. Beats are placed where the
-    integral of HR crosses whole beats; beat-to-beat jitter has an rMSSD of ``exp(ln_rmssd_mean)`` at rest,
-    shrinking exponentially with the HR-reserve fraction (about 1 ms near max).
+    integral of HR crosses whole beats; beat-to-beat jitter (AR(1), as in the morning readings) has an rMSSD of
+    ``exp(ln_rmssd_mean)`` at rest, shrinking exponentially with the HR-reserve fraction (about 1 ms near max).
     """
     rest, top = profile.resting_hr_bpm, profile.max_hr_bpm
     w = np.clip(np.asarray(workload, dtype=float), 0.0, 1.0)
@@ -257,7 +257,8 @@ def session_hr(
         return hr, rr
     x = (np.interp(t_beat_s[1:], np.arange(w.size) + 0.5, hr) - rest) / (top - rest)
     local_rmssd = np.exp(profile.ln_rmssd_mean) * np.exp(-4.0 * x) + 1.0
-    rr = rr + local_rmssd / np.sqrt(2.0) * rng.standard_normal(rr.size)
+    jitter = signal.lfilter([np.sqrt(1 - AR_COEF**2)], [1.0, -AR_COEF], rng.standard_normal(rr.size))
+    rr = rr + local_rmssd / np.sqrt(2.0 * (1.0 - AR_COEF)) * jitter  # AR(1): rMSSD of the jitter = local_rmssd
     return hr, rr
 
 
