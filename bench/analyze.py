@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.store.sqlite import SQLiteStore
-from ingest.virtual.physiology import simulate_training_history, training_history_batches
+from ingest.virtual.training_history import simulate_training_history, training_history_batches
 from monitor.analyze import analyze, day_start_ms
 
 AS_OF = dt.date(2026, 3, 31)

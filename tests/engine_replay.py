@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from ingest.virtual.physiology import TrainingHistory
+from ingest.virtual.training_history import TrainingHistory
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.rules import (
     DailyInputs,

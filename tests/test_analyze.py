@@ -15,13 +15,8 @@ from engine_replay import replay_engine
 from ingest.store.base import PointBatch
 from ingest.store.bulk import athletes_with, read_many
 from ingest.store.sqlite import SQLiteStore
-from ingest.virtual.physiology import (
-    AthleteProfile,
-    daily_ln_rmssd,
-    morning_rr_ms,
-    simulate_training_history,
-    training_history_batches,
-)
+from ingest.virtual.physiology import AthleteProfile, daily_ln_rmssd, morning_rr_ms
+from ingest.virtual.training_history import simulate_training_history, training_history_batches
 from monitor.analyze import SESSION_FIELDS, analyze, day_start_ms
 from monitor.cli.main import main
 from monitor.rules import flags_on

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from engine_replay import replay_engine
 
-from ingest.virtual.physiology import simulate_training_history
+from ingest.virtual.training_history import simulate_training_history
 from monitor.rules import SIGNALS, SignalSeries
 from monitor.thresholds import Thresholds, load_thresholds
 

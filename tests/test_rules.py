@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from engine_replay import history_inputs
 
-from ingest.virtual.physiology import simulate_training_history
+from ingest.virtual.training_history import simulate_training_history
 from monitor.readiness import rolling_stats
 from monitor.rules import (
     SIGNALS,

@@ -7,7 +7,8 @@ import datetime as dt
 import numpy as np
 
 from ingest.store.base import PointBatch
-from ingest.virtual.physiology import AthleteProfile, simulate_training_history, training_history_batches
+from ingest.virtual.physiology import AthleteProfile
+from ingest.virtual.training_history import simulate_training_history, training_history_batches
 from monitor.analyze import day_start_ms
 
 HEALTHY, HRV_SUPPRESSED, LOAD_SPIKE, ASYMMETRY_GCT = "healthy", "hrv_suppressed", "load_spike", "asymmetry_gct"
