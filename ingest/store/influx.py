@@ -14,21 +14,19 @@ in the URL (`http://user:password@host:8086`) are sent as HTTP Basic auth (Influ
 from __future__ import annotations
 
 import gzip
-import itertools
-import json
 import logging
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
-import numpy as np
 
 from ingest.store.base import Frame, PointBatch
 from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
+from ingest.store.influx_results import FrameBuilder, MalformedResponse, RawResults, iter_json_objects
 from ingest.store.influxql import quote_ident, quote_literal, time_range_clause
 from ingest.store.lineprotocol import MAX_LINES_PER_REQUEST, encode_block
 
@@ -86,104 +84,6 @@ def _describe_transport_error(exc: httpx.TransportError, timeout_s: float) -> st
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect: {text.lower() or 'no details'}"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class _MalformedResponse(Exception):
-    """The query response body is not the JSON InfluxDB sends."""
-
-
-def _iter_json_objects(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
-    """JSON objects from a byte stream: newline-separated (chunked responses) or one document."""
-    buffer = bytearray()
-    start = scan = 0
-    for data in itertools.chain(chunks, [b"\n"]):  # the final newline flushes a document without one
-        buffer += data
-        while (newline := buffer.find(b"\n", scan)) >= 0:
-            scan = newline + 1
-            piece = bytes(buffer[start:newline])
-            if piece.strip():
-                try:
-                    document = json.loads(piece)
-                except ValueError:
-                    continue  # a document spread over several lines: keep reading
-                if not isinstance(document, dict):
-                    raise _MalformedResponse(f"expected a JSON object, got {type(document).__name__}")
-                yield document
-            start = scan
-        if start > 1 << 20:
-            del buffer[:start]
-            scan, start = scan - start, 0
-    if bytes(buffer[start:]).strip():
-        raise _MalformedResponse("truncated or invalid JSON")
-
-
-class _RawResults:
-    """Collects statement results across chunks, merging consecutive pieces of the same series."""
-
-    def __init__(self) -> None:
-        self.results: dict[int, dict[str, Any]] = {}
-
-    def add(self, result: dict[str, Any]) -> None:
-        merged = self.results.setdefault(result.get("statement_id", 0), {"statement_id": result.get("statement_id", 0)})
-        for key, value in result.items():
-            if key not in ("series", "partial", "statement_id"):
-                merged[key] = value
-        for series in result.get("series", []):
-            series = {key: value for key, value in series.items() if key != "partial"}
-            previous = merged.setdefault("series", [])
-            if previous and _series_key(previous[-1]) == _series_key(series):
-                previous[-1].setdefault("values", []).extend(series.get("values", []))
-            else:
-                previous.append(series)
-
-    def finish(self) -> list[dict[str, Any]]:
-        return [self.results[key] for key in sorted(self.results)]
-
-
-def _series_key(series: Mapping[str, Any]) -> tuple[Any, ...]:
-    return series.get("name"), json.dumps(series.get("tags"), sort_keys=True), tuple(series.get("columns", ()))
-
-
-class _FrameBuilder:
-    """Turns streamed `SELECT time, fields...` rows into numpy chunks, then one Frame."""
-
-    def __init__(self, fields: Sequence[str], string_fields: set[str]) -> None:
-        self.fields = list(fields)
-        self.string_fields = string_fields
-        self.times: list[np.ndarray] = []
-        self.columns: dict[str, list[np.ndarray]] = {name: [] for name in self.fields}
-
-    def add(self, result: dict[str, Any]) -> None:
-        for series in result.get("series", []):
-            values = series.get("values") or []
-            if not values:
-                continue
-            index = {name: i for i, name in enumerate(series["columns"])}
-            rows = np.array(values, dtype=object)
-            self.times.append(rows[:, index["time"]].astype(np.int64))
-            for name in self.fields:
-                column = rows[:, index[name]] if name in index else np.full(len(rows), None, dtype=object)
-                self.columns[name].append(self._convert(name, column))
-
-    def _convert(self, name: str, column: np.ndarray) -> np.ndarray:
-        if name not in self.string_fields:
-            try:
-                return column.astype(np.float64)
-            except (TypeError, ValueError):
-                pass  # a string value where a number was expected (a per-shard type conflict on 1.x)
-        return column
-
-    def finish(self) -> Frame:
-        times = np.concatenate([np.empty(0, dtype=np.int64), *self.times])
-        columns = {
-            name: np.concatenate([self._convert(name, np.empty(0, dtype=object)), *chunks])
-            for name, chunks in self.columns.items()
-        }
-        if len(times) > 1 and not bool(np.all(times[1:] >= times[:-1])):
-            order = np.argsort(times, kind="stable")
-            times = times[order]
-            columns = {name: column[order] for name, column in columns.items()}
-        return Frame(times, columns)
 
 
 class InfluxStore:
@@ -259,7 +159,7 @@ class InfluxStore:
         version = self._call("GET", "/ping", lambda response: response.headers.get("X-Influxdb-Version", ""))
         self.server_version = version or "unknown"
         if major_version(version) == 1:
-            self._query_stream(f"CREATE DATABASE {quote_ident(self.database)}", _RawResults)
+            self._query_stream(f"CREATE DATABASE {quote_ident(self.database)}", RawResults)
         self._connected = True
         return self.server_version
 
@@ -362,7 +262,7 @@ class InfluxStore:
         def consume(response: httpx.Response) -> Any:
             target = collector()
             try:
-                for document in _iter_json_objects(response.iter_bytes()):
+                for document in iter_json_objects(response.iter_bytes()):
                     failure = document.get("error") or next(
                         (result["error"] for result in document.get("results", []) if result.get("error")), None
                     )
@@ -372,7 +272,7 @@ class InfluxStore:
                         )
                     for result in document.get("results", []):
                         target.add(result)
-            except _MalformedResponse as exc:
+            except MalformedResponse as exc:
                 raise StoreUnavailable(f"InfluxDB at {self._safe_base}/query: malformed JSON response: {exc}") from None
             return target.finish()
 
@@ -381,7 +281,7 @@ class InfluxStore:
     def query(self, q: str) -> list[dict[str, Any]]:
         """Run InfluxQL; the `results` list, with series streamed in chunks merged back together."""
         self._ensure_connected()
-        return self._query_stream(q, _RawResults)
+        return self._query_stream(q, RawResults)
 
     def _where_clause(
         self, athlete: str | None, tags: Mapping[str, str] | None, start_ms: int | None, end_ms: int | None
@@ -421,7 +321,7 @@ class InfluxStore:
         selected = ", ".join(f"{quote_ident(name)}::field AS {quote_ident(name)}" for name in names)
         where = self._where_clause(athlete, tags, start_ms, end_ms)
         q = f"SELECT {selected} FROM {quote_ident(measurement)}{where}"
-        return self._query_stream(q, lambda: _FrameBuilder(names, strings))
+        return self._query_stream(q, lambda: FrameBuilder(names, strings))
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
