@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ingest.store.influx import parse_retry_after
+from ingest.retry import backoff_delay_s, parse_retry_after
 from monitor.flags import Flag
 
 PAYLOAD_SCHEMA = "recovery-monitor/prevention-visit/v1"
@@ -230,8 +230,10 @@ class WebhookSender:
             tries = f"{attempt} attempt{'s' * (attempt > 1)}"
             if attempt > self.retries or self._should_stop():
                 raise AlertUnavailable(f"{self.where}: {problem}; gave up after {tries} in {elapsed:.1f} s")
-            ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempt - 1))
-            delay = self._random.uniform(0, ceiling) if retry_after is None else min(retry_after, self.backoff_cap_s)
+            if retry_after is None:
+                delay = backoff_delay_s(attempt, self.backoff_base_s, self.backoff_cap_s, self._random)
+            else:
+                delay = min(retry_after, self.backoff_cap_s)
             if elapsed + delay > self.max_total_s:
                 raise AlertUnavailable(f"{self.where}: {problem}; gave up after {tries}: retry budget exhausted")
             log.info("%s: %s; retry %d in %.2f s", self.where, problem, attempt, delay)

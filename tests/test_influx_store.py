@@ -9,8 +9,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -22,7 +20,7 @@ from influxd import InfluxServer, free_port
 
 from ingest.store.base import PointBatch
 from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
-from ingest.store.influx import InfluxStore, parse_retry_after
+from ingest.store.influx import InfluxStore
 from ingest.store.influxql import quote_ident, quote_literal, time_range_clause
 
 pytestmark = pytest.mark.influx
@@ -184,16 +182,6 @@ def test_credentials_twice_and_empty_database_are_config_errors() -> None:
         InfluxStore("http://u:p@host:8086", "db", token=TOKEN)
     with pytest.raises(StoreConfigError, match="database"):
         InfluxStore("http://host:8086", "")
-
-
-def test_parse_retry_after() -> None:
-    now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after(" 0 ") == 0.0
-    assert parse_retry_after(format_datetime(now + timedelta(seconds=90), usegmt=True), now.timestamp()) == 90.0
-    assert parse_retry_after(format_datetime(now - timedelta(seconds=90), usegmt=True), now.timestamp()) == 0.0
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None
 
 
 # -- against influxd ---------------------------------------------------------------------------------------------

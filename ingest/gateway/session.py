@@ -20,6 +20,7 @@ from ingest.ble.heart_rate import BATTERY_LEVEL_UUID, decode_battery_level
 from ingest.gateway.config import DeviceSpec, GatewaySettings
 from ingest.gateway.finder import DeviceFinder
 from ingest.gateway.recorders import Recorder, SetupError
+from ingest.retry import backoff_delay_s
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class DeviceSession:
             if outcome is None:  # connect failed: back off, then look for a fresh advertisement
                 failures += 1
                 self.stats.connect_failures += 1
-                delay = min(self.settings.backoff_max_s, 0.25 * 2 ** (failures - 1)) * self._random.uniform(0.5, 1.0)
+                delay = backoff_delay_s(failures, 0.25, self.settings.backoff_max_s, self._random, min_fraction=0.5)
                 await _until(asyncio.sleep(delay), stop)
                 since = time.monotonic() - 0.5
                 continue

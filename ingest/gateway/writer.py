@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.gateway.spool import Spool, SpoolBatch, merge_rows
+from ingest.retry import backoff_delay_s
 from ingest.store.base import Store
 from ingest.store.errors import EncodeError, StoreConfigError, StoreRequestError, StoreUnavailable
 
@@ -88,7 +89,7 @@ class SpoolWriter:
             except StoreUnavailable as exc:
                 failures += 1
                 self._record_failure(exc)
-                delay = min(self.backoff_cap_s, self.backoff_s * 2 ** (failures - 1)) * self._random.uniform(0.5, 1.0)
+                delay = backoff_delay_s(failures, self.backoff_s, self.backoff_cap_s, self._random, min_fraction=0.5)
                 await self._sleep(delay, stop)
                 continue
             if failures:

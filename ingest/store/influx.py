@@ -19,11 +19,11 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import httpx
 
+from ingest.retry import backoff_delay_s, parse_retry_after
 from ingest.store.base import Frame, PointBatch
 from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
 from ingest.store.influx_results import FrameBuilder, MalformedResponse, RawResults, iter_json_objects
@@ -36,19 +36,6 @@ ATHLETE_TAG = "athlete"
 _CHUNK_SIZE = 10_000
 _GZIP_LEVEL = 1
 _MAX_MESSAGE = 300
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` header (delta-seconds or HTTP date); None if absent or invalid."""
-    try:
-        return max(0.0, float(value or ""))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value or "")
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def major_version(version: str | None) -> int | None:
@@ -201,8 +188,9 @@ class InfluxStore:
             elapsed, tries = self._clock() - started, f"{attempts} attempt{'s' * (attempts > 1)}"
             if attempts > self.max_retries:
                 raise StoreUnavailable(self._scrub(f"{where}: {problem}; gave up after {tries} in {elapsed:.1f} s"))
-            ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempts - 1))
-            delay = self._random.uniform(0.0, ceiling) if retry_after is None else retry_after
+            if retry_after is None:
+                retry_after = backoff_delay_s(attempts, self.backoff_base_s, self.backoff_cap_s, self._random)
+            delay = retry_after
             if elapsed + delay > self.max_total_s:
                 budget = f"waiting {delay:.1f} s more would exceed {self.max_total_s:g} s"
                 raise StoreUnavailable(self._scrub(f"{where}: {problem}; gave up after {tries}: {budget}"))
