@@ -6,6 +6,7 @@ import sqlite3
 
 import numpy as np
 import pytest
+from store_contract import assert_reads_everyone_with_tag_columns
 
 from ingest.store import open_store, resolve_store_url
 from ingest.store.base import PointBatch
@@ -34,6 +35,10 @@ def test_write_read_count_and_list(store):
     assert store.count("hr") == 15
     assert store.count("hr", "A01", start_ms=5000) == 5
     assert store.list_athletes() == ["A01", "A02"]
+
+
+def test_reads_everyone_with_tag_columns(store):
+    assert_reads_everyone_with_tag_columns(store)
 
 
 def test_same_series_and_time_overwrites(store):

@@ -58,13 +58,16 @@ class Store(Protocol):
     def read(
         self,
         measurement: str,
-        athlete: str,
+        athlete: str | None,
         fields: Sequence[str],
         start_ms: int | None = None,
         end_ms: int | None = None,
         tags: Mapping[str, str] | None = None,
+        with_tags: Sequence[str] = (),
     ) -> Frame:
-        """Rows of one athlete's measurement in [start_ms, end_ms), sorted by time, optionally filtered by tags."""
+        """Rows of a measurement in [start_ms, end_ms) sorted by time: one athlete's, or everyone's with ``None``;
+        optionally filtered by tags. Each key of ``with_tags`` adds a column of the rows' tag values (None where
+        a series lacks that tag)."""
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None

@@ -295,21 +295,27 @@ class InfluxStore:
     def read(
         self,
         measurement: str,
-        athlete: str,
+        athlete: str | None,
         fields: Sequence[str],
         start_ms: int | None = None,
         end_ms: int | None = None,
         tags: Mapping[str, str] | None = None,
+        with_tags: Sequence[str] = (),
     ) -> Frame:
-        """One athlete's rows of `measurement` in [start_ms, end_ms), sorted by time (see the module docstring)."""
+        """Rows of `measurement` in [start_ms, end_ms) sorted by time, one athlete's or everyone's (``None``), with
+        ``with_tags`` as extra columns (see the module docstring)."""
         names = list(dict.fromkeys(fields))
         if not names:
             raise ValueError("read needs at least one field")
+        tag_names = [key for key in dict.fromkeys(with_tags) if key not in names]
         strings = {name for name, kinds in self.field_types(measurement).items() if "string" in kinds}
-        selected = ", ".join(f"{quote_ident(name)}::field AS {quote_ident(name)}" for name in names)
+        selected = ", ".join(
+            [f"{quote_ident(name)}::field AS {quote_ident(name)}" for name in names]
+            + [f"{quote_ident(key)}::tag AS {quote_ident(key)}" for key in tag_names]
+        )
         where = self._where_clause(athlete, tags, start_ms, end_ms)
         q = f"SELECT {selected} FROM {quote_ident(measurement)}{where}"
-        return self._query_stream(q, lambda: FrameBuilder(names, strings))
+        return self._query_stream(q, lambda: FrameBuilder([*names, *tag_names], strings | set(tag_names)))
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None

@@ -104,7 +104,10 @@ class SQLiteStore:
                 raise
         return written
 
-    def _matching_series(self, measurement: str, athlete: str | None, tags: Mapping[str, str] | None) -> list[int]:
+    def _matching_series(
+        self, measurement: str, athlete: str | None, tags: Mapping[str, str] | None
+    ) -> dict[int, dict[str, str]]:
+        """Series id → tag set of the measurement's series that match the athlete (None: all) and tags."""
         if athlete is None:
             rows = self._db.execute("SELECT id, tagset FROM series WHERE measurement = ?", (measurement,))
         else:
@@ -112,7 +115,12 @@ class SQLiteStore:
                 "SELECT id, tagset FROM series WHERE measurement = ? AND athlete = ?", (measurement, athlete)
             )
         wanted = {k: str(v) for k, v in (tags or {}).items()}
-        return [sid for sid, tagset in rows if all(json.loads(tagset).get(k) == v for k, v in wanted.items())]
+        matching = {}
+        for sid, tagset in rows:
+            series_tags = json.loads(tagset)
+            if all(series_tags.get(k) == v for k, v in wanted.items()):
+                matching[sid] = series_tags
+        return matching
 
     @staticmethod
     def _time_filter(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
@@ -128,17 +136,21 @@ class SQLiteStore:
     def read(
         self,
         measurement: str,
-        athlete: str,
+        athlete: str | None,
         fields: Sequence[str],
         start_ms: int | None = None,
         end_ms: int | None = None,
         tags: Mapping[str, str] | None = None,
+        with_tags: Sequence[str] = (),
     ) -> Frame:
-        """Rows of one athlete's measurement in [start_ms, end_ms), sorted by time."""
+        """Rows of a measurement in [start_ms, end_ms) sorted by time, one athlete's or everyone's (``None``),
+        with ``with_tags`` as extra columns."""
+        tag_names = [key for key in dict.fromkeys(with_tags) if key not in fields]
         with self._lock:
             series = self._matching_series(measurement, athlete, tags)
             if not series or not fields:
-                return Frame(np.empty(0, np.int64), {f: np.empty(0) for f in fields})
+                empty = {f: np.empty(0) for f in fields} | {k: np.empty(0, dtype=object) for k in tag_names}
+                return Frame(np.empty(0, np.int64), empty)
             time_sql, time_params = self._time_filter(start_ms, end_ms)
             sql = (
                 f"SELECT time_ms, series_id, field, value FROM points WHERE series_id IN "
@@ -146,7 +158,10 @@ class SQLiteStore:
                 "ORDER BY time_ms, series_id"
             )
             rows = self._db.execute(sql, [*series, *fields, *time_params]).fetchall()
-        return _pivot(rows, fields)
+        frame, row_series = _pivot(rows, fields)
+        for key in tag_names:
+            frame.columns[key] = np.array([series[int(sid)].get(key) for sid in row_series], dtype=object)
+        return frame
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
@@ -186,10 +201,11 @@ class SQLiteStore:
             self._db.close()
 
 
-def _pivot(rows: list[tuple], fields: Sequence[str]) -> Frame:
-    """Long rows (time, series, field, value) → one row per (series, time) with a column per field."""
+def _pivot(rows: list[tuple], fields: Sequence[str]) -> tuple[Frame, np.ndarray]:
+    """Long rows (time, series, field, value) → one row per (series, time) with a column per field, and the
+    series id of each row."""
     if not rows:
-        return Frame(np.empty(0, np.int64), {f: np.empty(0) for f in fields})
+        return Frame(np.empty(0, np.int64), {f: np.empty(0) for f in fields}), np.empty(0, np.int64)
     times = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     series = np.fromiter((r[1] for r in rows), np.int64, len(rows))
     keys = np.stack([times, series], axis=1)
@@ -207,4 +223,4 @@ def _pivot(rows: list[tuple], fields: Sequence[str]) -> Frame:
             columns[name] = np.array(column, dtype=object)
         else:
             columns[name] = np.array([np.nan if v is None else v for v in column], dtype=np.float64)
-    return Frame(times[new_row], columns)
+    return Frame(times[new_row], columns), series[new_row]
