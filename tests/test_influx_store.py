@@ -1,160 +1,25 @@
-"""InfluxStore against a real influxd (Debian's 1.6.7), directly and behind a fault-injecting loopback proxy."""
+"""InfluxStore against a real influxd (Debian's 1.6.7): reads, writes, quoting and round trips."""
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import re
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from influxd import InfluxServer, free_port
+from influx_helpers import T0, TOKEN, hr_batch, unique
+from influxd import InfluxServer
 from store_contract import assert_reads_everyone_with_tag_columns
 
 from ingest.store.base import PointBatch
-from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
+from ingest.store.errors import StoreConfigError
 from ingest.store.influx import InfluxStore
 from ingest.store.influxql import quote_ident, quote_literal, time_range_clause
 
 pytestmark = pytest.mark.influx
-
-T0 = 1_700_000_000_000  # 2023-11-14, ms
-TOKEN = "s3cret-token-value"
-
-
-def hr_batch(athlete: str, n: int, start_ms: int = T0, step_ms: int = 1000, **tags: str) -> PointBatch:
-    """n HR/RR samples of one athlete: `hr` integer bpm, `rr` float ms at 1/1024 s resolution."""
-    k = np.arange(n)
-    rr = np.round((800 + 40 * np.sin(k / 7)) * 1.024) / 1.024
-    fields = {"hr": np.round(60_000 / rr).astype(np.int64), "rr": rr}
-    return PointBatch("hr", {"athlete": athlete, **tags}, start_ms + k * step_ms, fields)
-
-
-# -- fault-injecting proxy ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Fault:
-    """What the proxy answers instead of forwarding: a status (with headers/body), or silence for `hang_s`."""
-
-    status: int = 0
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    hang_s: float = 0.0
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes  # decompressed
-    outcome: str
-
-
-class FaultProxy:
-    """Loopback HTTP proxy to influxd; the first queued faults answer requests whose path starts with `target`."""
-
-    def __init__(self, upstream: str, target: str = "/write") -> None:
-        self.target = target
-        self.faults: list[Fault] = []
-        self.seen: list[Seen] = []
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        self._upstream = httpx.Client(base_url=upstream, timeout=30.0, trust_env=False)
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                proxy._handle(self)
-
-            do_POST = do_GET
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def writes(self) -> list[Seen]:
-        return [seen for seen in self.seen if seen.path.startswith("/write")]
-
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
-        headers = dict(request.headers.items())
-        plain = gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body
-        with self._lock:
-            fault = self.faults.pop(0) if request.path.startswith(self.target) and self.faults else None
-            outcome = "forwarded" if fault is None else f"hang {fault.hang_s}" if fault.hang_s else str(fault.status)
-            self.seen.append(Seen(request.command, request.path, headers, plain, outcome))
-        if fault is not None and fault.hang_s:
-            self._closing.wait(fault.hang_s)
-            request.close_connection = True
-            return
-        if fault is not None:
-            status, reply_headers, reply = (
-                fault.status,
-                {"Content-Type": "application/json", **fault.headers},
-                fault.body,
-            )
-        else:
-            keep = {
-                k: v for k, v in headers.items() if k.lower() in ("content-type", "content-encoding", "authorization")
-            }
-            response = self._upstream.request(request.command, request.path, content=body, headers=keep)
-            skip = {"content-length", "content-encoding", "transfer-encoding", "connection"}
-            status, reply = response.status_code, response.content
-            reply_headers = {k: v for k, v in response.headers.items() if k.lower() not in skip}
-        request.send_response(status)
-        for key, value in reply_headers.items():
-            request.send_header(key, value)
-        request.send_header("Content-Length", str(len(reply)))
-        request.end_headers()
-        request.wfile.write(reply)
-
-    def close(self) -> None:
-        self._closing.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._upstream.close()
-
-
-_NUMBERS = itertools.count(1)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}_{next(_NUMBERS)}_{time.monotonic_ns() % 10**8}"
-
-
-@pytest.fixture
-def proxy(influxd: InfluxServer) -> Iterator[FaultProxy]:
-    server = FaultProxy(influxd.http_url)
-    yield server
-    server.close()
-
-
-def proxied_store(proxy: FaultProxy, **options: float) -> InfluxStore:
-    """A connected store that talks through the proxy, with fast retries unless told otherwise."""
-    settings_ = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "max_total_s": 20.0, **options}
-    store = InfluxStore(proxy.url, unique("proxied"), token=TOKEN, **settings_)
-    store.connect()
-    return store
 
 
 # -- pure helpers ------------------------------------------------------------------------------------------------
@@ -242,17 +107,6 @@ def test_rewriting_the_same_points_keeps_the_count(influx_store: InfluxStore) ->
     influx_store.write([hr_batch("a", 500)])
     influx_store.write([hr_batch("a", 500)])
     assert influx_store.count("hr", "a") == 500
-
-
-def test_batches_are_split_at_5000_lines_and_gzipped(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy)
-    batches = [hr_batch("a", 4000), hr_batch("a", 7000, T0 + 4_000_000), hr_batch("b", 1001)]
-    assert store.write(batches) == 12_001
-    writes = proxy.writes()
-    assert [seen.body.count(b"\n") for seen in writes] == [5000, 5000, 2001]
-    assert all(seen.headers["Content-Encoding"] == "gzip" and "precision=ms" in seen.path for seen in writes)
-    assert all(seen.headers["Authorization"] == f"Token {TOKEN}" for seen in proxy.seen)
-    assert store.count("hr") == 12_001 and store.count("hr", "b") == 1001
 
 
 def test_large_reads_are_streamed_in_chunks(influx_store: InfluxStore) -> None:
@@ -366,124 +220,3 @@ def test_round_trip_through_influxd(
         keys["s"]: text,
     }
     assert type(got[keys["i"]]) is int and type(got[keys["b"]]) is bool
-
-
-# -- retries and errors --------------------------------------------------------------------------------------------
-
-
-def test_503s_are_retried_without_duplicates(proxy: FaultProxy, caplog: pytest.LogCaptureFixture) -> None:
-    store = proxied_store(proxy)
-    proxy.faults = [Fault(503, b'{"error":"overloaded"}'), Fault(500, b"boom"), Fault(503)]
-    with caplog.at_level("INFO", logger="ingest.store.influx"):
-        assert store.write(hr_batch("a", 300)) == 300
-    assert [seen.outcome for seen in proxy.writes()] == ["503", "500", "503", "forwarded"]
-    assert store.count("hr") == 300
-    assert "HTTP 503: overloaded; retry 1" in caplog.text and TOKEN not in caplog.text
-
-
-def test_a_413_splits_the_body_in_halves(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy)
-    proxy.faults = [Fault(413, b'{"error":"Request Entity Too Large"}')]
-    assert store.write(hr_batch("a", 5000)) == 5000
-    assert [seen.body.count(b"\n") for seen in proxy.writes()] == [5000, 2500, 2500]
-    assert store.count("hr") == 5000
-
-
-def test_429_retry_after_is_honoured(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy)
-    proxy.faults = [Fault(429, b'{"error":"slow down"}', {"Retry-After": "1"})]
-    started = time.monotonic()
-    store.write(hr_batch("a", 10))
-    assert time.monotonic() - started >= 1.0
-    assert len(proxy.writes()) == 2 and store.count("hr") == 10
-
-
-def test_a_hang_longer_than_the_timeout_is_retried(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy, timeout_s=0.5)
-    proxy.faults = [Fault(hang_s=5.0)]
-    started = time.monotonic()
-    store.write(hr_batch("a", 10))
-    assert 0.5 <= time.monotonic() - started < 4.0
-    assert [seen.outcome for seen in proxy.writes()] == ["hang 5.0", "forwarded"] and store.count("hr") == 10
-
-
-def test_exhausted_retries_raise_store_unavailable(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy, max_retries=2)
-    proxy.faults = [Fault(503, b'{"error":"still starting"}')] * 5
-    with pytest.raises(StoreUnavailable) as caught:
-        store.write(hr_batch("a", 10))
-    message = str(caught.value)
-    assert "HTTP 503: still starting" in message and "gave up after 3 attempts" in message and "\n" not in message
-    assert len(proxy.writes()) == 3
-
-
-def test_a_retry_after_beyond_the_time_budget_gives_up_at_once(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy, max_total_s=5.0)
-    proxy.faults = [Fault(503, headers={"Retry-After": "60"})]
-    started = time.monotonic()
-    with pytest.raises(StoreUnavailable, match="would exceed 5 s"):
-        store.write(hr_batch("a", 10))
-    assert time.monotonic() - started < 2.0
-
-
-def test_a_field_type_conflict_is_not_retried(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy)
-    store.write(hr_batch("a", 5))
-    clash = PointBatch("hr", {"athlete": "a"}, np.array([T0 + 10]), {"hr": np.array(["high"], dtype=object)})
-    with pytest.raises(StoreRequestError) as caught:
-        store.write(clash)
-    assert caught.value.status == 400 and "field type conflict" in str(caught.value)
-    assert len(proxy.writes()) == 2
-
-
-def test_a_404_is_not_retried_and_keeps_the_server_message(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy)
-    proxy.faults = [Fault(404, b'{"error":"database not found: \\"x\\""}')]
-    with pytest.raises(StoreRequestError, match='database not found: "x"') as caught:
-        store.write(hr_batch("a", 5))
-    assert caught.value.status == 404 and len(proxy.writes()) == 1
-
-
-def test_an_unreachable_server_is_reported_in_one_line() -> None:
-    port = free_port()
-    store = InfluxStore(f"http://127.0.0.1:{port}", "db", token=TOKEN, max_retries=2, backoff_base_s=0.01)
-    with pytest.raises(StoreUnavailable) as caught:
-        store.write(hr_batch("a", 1))
-    message = str(caught.value)
-    assert message.startswith(f"InfluxDB at http://127.0.0.1:{port}/ping: connection refused; gave up after 3 attempts")
-    assert "\n" not in message and TOKEN not in message
-
-
-def test_a_401_raises_store_auth_error_without_the_token(proxy: FaultProxy) -> None:
-    store = proxied_store(proxy)
-    proxy.faults = [Fault(401, b'{"error":"authorization failed"}')]
-    with pytest.raises(StoreAuthError, match="authorization failed") as caught:
-        store.write(hr_batch("a", 5))
-    assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value) and TOKEN not in repr(store)
-    assert len(proxy.writes()) == 1
-
-
-def test_real_authentication_failures(auth_influxd: InfluxServer) -> None:
-    with pytest.raises(StoreAuthError, match="HTTP 401") as caught:
-        InfluxStore(auth_influxd.http_url, "db", token=TOKEN).connect()
-    assert TOKEN not in str(caught.value)
-    wrong = auth_influxd.http_url.replace("http://", "http://admin:wrong-pw@")
-    with pytest.raises(StoreAuthError, match="authorization failed") as caught:
-        InfluxStore(wrong, "db").connect()
-    assert "wrong-pw" not in str(caught.value)
-    right = InfluxStore(auth_influxd.http_url.replace("http://", "http://admin:pw@"), "db")
-    assert right.write(hr_batch("a", 10)) == 10 and right.count("hr") == 10
-    assert "pw" not in right.url
-
-
-def test_writes_survive_a_server_restart(influx_store: InfluxStore, influxd: InfluxServer) -> None:
-    influx_store.write(hr_batch("a", 10))
-    influx_store.max_retries, influx_store.backoff_base_s, influx_store.backoff_cap_s = 40, 0.1, 0.3
-    influxd.stop()
-    restart = threading.Timer(1.0, influxd.start)
-    restart.start()
-    try:
-        assert influx_store.write(hr_batch("a", 20, T0 + 60_000)) == 20
-    finally:
-        restart.join()
-    assert influx_store.count("hr") == 30
