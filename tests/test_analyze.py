@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from engine_replay import replay_engine
 
+from ingest.store import bulk
 from ingest.store.base import PointBatch
 from ingest.store.bulk import athletes_with, read_many
 from ingest.store.sqlite import SQLiteStore
@@ -153,6 +154,14 @@ def test_read_many_equals_one_read_per_athlete(store):
             np.testing.assert_allclose(many.columns[f][mine], frame.columns[f], equal_nan=True)
     assert len(read_many(store, "session", ["duration_s"], ["nobody"])) == 0
     assert len(read_many(store, "nothing", ["x"])) == 0
+    generic = bulk._read_tagged(store, "session", list(SESSION_FIELDS), None, start, end)  # any other backend
+    assert generic.athletes == many.athletes
+    np.testing.assert_array_equal(generic.athlete_index, many.athlete_index)
+    np.testing.assert_array_equal(generic.time_ms, many.time_ms)
+    for f in SESSION_FIELDS:
+        np.testing.assert_allclose(generic.columns[f], many.columns[f], equal_nan=True)
+    one = bulk._read_tagged(store, "session", ["duration_s"], [many.athletes[1]], start, end)
+    assert one.athletes == [many.athletes[1]] and len(one) == int(np.sum(many.athlete_index == 1))
 
 
 def run_cli(capsys, *args: str) -> tuple[int, str, str]:

@@ -2,8 +2,7 @@
 
 On the embedded store this is one SQL query per chunk of series, on separate read-only connections (WAL readers
 never block the writer), that pivots the long (series, time, field, value) rows into one row per point inside
-SQLite; on InfluxDB one InfluxQL query grouped by athlete; any other backend falls back to one `Store.read` per
-athlete.
+SQLite; on any other backend (InfluxDB) one `Store.read` of every athlete with the athlete tag as a column.
 """
 
 from __future__ import annotations
@@ -19,6 +18,8 @@ import numpy as np
 
 from ingest.store.base import Store
 from ingest.store.errors import StoreUnavailable
+
+ATHLETE = "athlete"
 
 
 @dataclass
@@ -113,9 +114,7 @@ def read_many(
     fields = list(dict.fromkeys(fields))
     path = _sqlite_path(store)
     if path is None:
-        if _is_influx(store):
-            return _read_influx(store, measurement, fields, athletes, start_ms, end_ms)
-        return _read_each(store, measurement, fields, athletes, start_ms, end_ms)
+        return _read_tagged(store, measurement, fields, athletes, start_ms, end_ms)
     series = _fetch_all(path, "SELECT id, athlete FROM series WHERE measurement = ?", (measurement,))
     wanted = None if athletes is None else set(athletes)
     series = [(sid, a) for sid, a in series if a is not None and (wanted is None or a in wanted)]
@@ -155,7 +154,13 @@ def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else np.nan
 
 
-def _read_influx(
+def _numeric(column: np.ndarray) -> np.ndarray:
+    if column.dtype.kind in "fiub":
+        return column.astype(float)
+    return np.array([_number(v) for v in column], dtype=float)
+
+
+def _read_tagged(
     store: Store,
     measurement: str,
     fields: list[str],
@@ -163,62 +168,20 @@ def _read_influx(
     start_ms: int | None,
     end_ms: int | None,
 ) -> ManyFrame:
-    """One `SELECT … GROUP BY "athlete"` instead of a query per athlete."""
-    from ingest.store.influxql import quote_ident, time_range_clause
-
-    selected = ", ".join(f"{quote_ident(f)}::field AS {quote_ident(f)}" for f in fields)
-    where = time_range_clause(start_ms, end_ms)
-    q = f'SELECT {selected} FROM {quote_ident(measurement)}{" WHERE " + where if where else ""} GROUP BY "athlete"'
-    by_athlete: dict[str, list[list]] = {}
-    for result in store.query(q):
-        for series in result.get("series", []):
-            athlete = (series.get("tags") or {}).get("athlete")
-            if athlete:
-                position = {name: i for i, name in enumerate(series["columns"])}
-                rows = by_athlete.setdefault(athlete, [])
-                for row in series.get("values") or []:
-                    rows.append([row[0]] + [row[position[f]] if f in position else None for f in fields])
-    names = list(athletes) if athletes is not None else sorted(by_athlete)
-    parts = [(i, by_athlete[a]) for i, a in enumerate(names) if by_athlete.get(a)]
-    if not parts:
-        return _empty(names, fields)
-    index = np.concatenate([np.full(len(rows), i, np.int64) for i, rows in parts])
-    rows = [r for _, part in parts for r in part]
-    time_ms = np.array([int(r[0]) for r in rows], np.int64)
-    values = np.array([[_number(v) for v in r[1:]] for r in rows], dtype=float).reshape(len(rows), len(fields))
+    """One `Store.read` of every athlete (or the only one asked for) with the athlete tag as a column."""
+    one = athletes[0] if athletes is not None and len(athletes) == 1 else None
+    if not fields:
+        return _empty(list(athletes or []), fields)
+    frame = store.read(measurement, one, fields, start_ms, end_ms, with_tags=[ATHLETE])
+    owner = frame.columns[ATHLETE]
+    names = list(athletes) if athletes is not None else sorted({a for a in owner if a})
+    row_of = {a: i for i, a in enumerate(names)}
+    index = np.fromiter((row_of.get(a, -1) for a in owner), np.int64, len(owner))
+    keep = index >= 0
+    index, time_ms = index[keep], np.asarray(frame.time_ms, np.int64)[keep]
     order = np.lexsort((time_ms, index))
-    return ManyFrame(names, index[order], time_ms[order], {f: values[order, i] for i, f in enumerate(fields)})
-
-
-def _read_each(
-    store: Store,
-    measurement: str,
-    fields: list[str],
-    athletes: Sequence[str] | None,
-    start_ms: int | None,
-    end_ms: int | None,
-) -> ManyFrame:
-    names = list(athletes) if athletes is not None else store.list_athletes()
-    parts_index, parts_time, parts_cols = [], [], {f: [] for f in fields}
-    for i, athlete in enumerate(names):
-        frame = store.read(measurement, athlete, fields, start_ms, end_ms)
-        if not len(frame):
-            continue
-        parts_index.append(np.full(len(frame), i, np.int64))
-        parts_time.append(np.asarray(frame.time_ms, np.int64))
-        for f in fields:
-            column = frame.columns.get(f, np.full(len(frame), np.nan))
-            if column.dtype.kind not in "fiub":
-                column = np.array([v if isinstance(v, int | float) else np.nan for v in column], dtype=float)
-            parts_cols[f].append(column.astype(float))
-    if not parts_index:
-        return _empty(names, fields)
-    return ManyFrame(
-        names,
-        np.concatenate(parts_index),
-        np.concatenate(parts_time),
-        {f: np.concatenate(parts_cols[f]) for f in fields},
-    )
+    columns = {f: _numeric(frame.columns[f])[keep][order] for f in fields}
+    return ManyFrame(names, index[order], time_ms[order], columns)
 
 
 def athletes_with(store: Store, measurement: str) -> set[str]:
