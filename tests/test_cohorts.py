@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from engine_replay import replay_engine
+from rich.console import Console
+from rich.progress import track
 
 from ingest.virtual.training_history import simulate_training_history
 from monitor.rules import SIGNALS, SignalSeries
@@ -188,7 +190,7 @@ def with_change(th: Thresholds, change: str) -> Thresholds:
 def trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
     """Markdown rows: steady athletes flagged (of ``n × steady_seeds``) and 3-day sensitivity per change."""
     rows = []
-    for change in TRADE_OFFS:
+    for change in track(TRADE_OFFS, description="trade-offs", console=Console(stderr=True)):
         th = with_change(load_thresholds(), change)
         steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
         flagged = sum(s.any_flag_athletes for s in steady)
