@@ -195,10 +195,11 @@ async def stream_squad(store: Store, runs: list[AthleteRun], console: Console) -
 def add_parser(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser(
         "demo",
-        help="simulate a squad whose heart-rate straps stream over virtual Bluetooth LE, then flag readiness",
-        description="Simulates D days of history for N athletes; their recent morning readings and one live session "
-        "stream through virtual heart-rate straps (a Bumble BLE stack in-process) into the store, and the "
-        "readiness analysis flags suppressed HRV.",
+        help="simulate a squad whose wearables stream over virtual Bluetooth LE, then analyse and flag it",
+        description="Simulates D days of training history for N athletes (healthy, suppressed HRV, a load spike, a "
+        "ground-contact asymmetry onset); their recent morning readings and a live session stream through virtual "
+        "straps, footpods, muscle-load pods and a power meter (a Bumble BLE stack in-process) into the store, and "
+        "the full analysis (load, HRV readiness, asymmetry) flags them and recommends IDN visits.",
     )
     demo.add_argument("--athletes", type=int, default=6, metavar="N", help="squad size (default 6)")
     demo.add_argument("--days", type=int, default=42, metavar="D", help="days of history (default 42)")
