@@ -158,6 +158,10 @@ def _validate(t: Thresholds, origin: str) -> None:
     for section, watch, act in (("load", "acwr_watch", "acwr_act"), ("asymmetry", "watch_pct", "act_pct")):
         if getattr(getattr(t, section), act) < getattr(getattr(t, section), watch):
             raise ValueError(f"thresholds {origin}: {section}.{act} must not be below {section}.{watch}")
+    for name in ("load", "recovery", "asymmetry"):
+        for key, value in dataclasses.asdict(getattr(t, name)).items():
+            if isinstance(value, int | float) and not value >= 0:
+                raise ValueError(f"thresholds {origin}: {name}.{key} must be a number ≥ 0, not {value}")
     sections = (t.load, t.recovery, t.asymmetry)
     days = [v for s in sections for k, v in dataclasses.asdict(s).items() if k.endswith("days")]
     if any(d < 1 for d in days) or t.analysis.lookback_days < t.load.chronic_days:

@@ -143,6 +143,8 @@ def test_thresholds_defaults_overrides_and_errors(tmp_path):
         "[load]\nacute_days = 7.5\n": "whole number",
         '[load]\nacwr_variant = "median"\n': "acwr_variant",
         "[asymmetry]\nact_pct = 5.0\n": "must not be below",
+        "[asymmetry]\ncusum_h = -1.0\n": "asymmetry.cusum_h must be a number ≥ 0",
+        "[recovery]\nrange_sd = -0.5\n": "recovery.range_sd must be a number ≥ 0",
         "[load\n": "not valid TOML",
     }
     for text, message in bad.items():
