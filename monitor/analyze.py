@@ -193,8 +193,8 @@ def build_inputs(
     )
 
 
-def _mornings_from_beats(store: Store, athlete: str, as_of: dt.date, th: Thresholds) -> list[Reading]:
-    n_days = th.recovery.baseline_days + th.recovery.window_days
+def _mornings_from_beats(store: Store, athlete: str, as_of: dt.date, th: Thresholds, earlier: int) -> list[Reading]:
+    n_days = th.recovery.baseline_days + th.recovery.window_days + earlier
     first_day = as_of - dt.timedelta(days=n_days - 1)
     frame = store.read("rr", athlete, ["rr_ms"], day_start_ms(first_day), day_start_ms(as_of) + DAY_MS)
     readings = find_readings(frame.time_ms, frame.columns["rr_ms"])
@@ -236,21 +236,23 @@ def analyze(
     write: bool = True,
 ) -> AnalysisResult:
     """Compute every indicator, flag and IDN recommendation of ``athletes`` (default: all in the store) on
-    ``as_of``, and write `daily` and `flag` points for the last ``write_days`` days ending on ``as_of``."""
+    ``as_of``, and write `daily` and `flag` points for the last ``write_days`` days ending on ``as_of``. Every
+    written day is computed with the full look-back windows behind it, so a backfill equals the daily runs."""
     th = thresholds or load_thresholds()
     clock = time.perf_counter()
     roster = sorted(store.list_athletes()) if athletes is None else list(athletes)
-    n_days = th.analysis.lookback_days
+    earlier = max(1, write_days) - 1  # written days before as_of
+    n_days = th.analysis.lookback_days + earlier
     first_day = as_of - dt.timedelta(days=n_days - 1)
     start_ms, end_ms = day_start_ms(first_day), day_start_ms(as_of) + DAY_MS
-    recent_ms = day_start_ms(as_of - dt.timedelta(days=th.analysis.recent_lookback_days - 1))
+    recent_ms = day_start_ms(as_of - dt.timedelta(days=th.analysis.recent_lookback_days - 1 + earlier))
     sessions = read_many(store, "session", LOAD_FIELDS, roster, start_ms, end_ms)
     asymmetry = read_many(store, "session", ASYMMETRY_FIELDS, roster, recent_ms, end_ms)
     readiness = read_many(store, "readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
     derived: list[PointBatch] = []
     for athlete in sorted(athletes_with(store, "rr") & set(roster)):
-        mornings = _mornings_from_beats(store, athlete, as_of, th)
+        mornings = _mornings_from_beats(store, athlete, as_of, th, earlier)
         if mornings:
             _merge_mornings(inputs, roster.index(athlete), mornings)
             derived.append(_readiness_batch(athlete, mornings))

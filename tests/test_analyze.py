@@ -18,7 +18,7 @@ from ingest.store.bulk import athletes_with, read_many
 from ingest.store.sqlite import SQLiteStore
 from ingest.virtual.physiology import AthleteProfile, daily_ln_rmssd, morning_rr_ms
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
-from monitor.analyze import SESSION_FIELDS, analyze, day_start_ms
+from monitor.analyze import DAY_MS, SESSION_FIELDS, analyze, day_start_ms
 from monitor.cli.main import main
 from monitor.rules import flags_on
 
@@ -138,6 +138,24 @@ def test_mornings_are_taken_from_beats_when_no_readiness_points_exist(tmp_path):
     assert report.status["ln_rmssd_baseline_mean"] == "ok"
     assert store.count("readiness", "BEATS") == 30  # readings found in the beats are stored as `readiness` points
     store.close()
+
+
+def test_a_backfill_writes_what_the_daily_runs_wrote(store):
+    old = AS_OF - dt.timedelta(days=70)  # beyond the recent look-back of an as-of run (120 − 67 days)
+    fields = ["ln_rmssd_7d", "readings_7d", "gct_symmetry_index_pct", "muscle_symmetry_index_pct"]
+    window = (day_start_ms(old), day_start_ms(old) + DAY_MS)
+
+    def stored() -> dict[str, list]:
+        return {
+            athlete: [store.read("daily", athlete, fields, *window).columns[f].tolist() for f in fields]
+            for athlete in store.list_athletes()
+        }
+
+    analyze(store, old)
+    daily_run = stored()
+    assert all(np.isfinite(values[0][0]) and values[1][0] >= 3 for values in daily_run.values())
+    analyze(store, AS_OF, write_days=71)
+    np.testing.assert_equal(stored(), daily_run)  # NaN where a metric has no sessions
 
 
 def test_read_many_equals_one_read_per_athlete(store):
