@@ -11,6 +11,14 @@ Clock = Callable[[], int]
 """Returns the current time in integer milliseconds since the Unix epoch."""
 
 
+def strictly_after(times_ms: np.ndarray, last_ms: int) -> np.ndarray:
+    """The times raised as little as needed to be strictly increasing and after ``last_ms`` (the same series and
+    timestamp would overwrite a stored point)."""
+    times = np.asarray(times_ms, np.int64)
+    step = np.arange(times.size, dtype=np.int64)
+    return np.maximum.accumulate(np.maximum(times - step, last_ms + 1)) + step
+
+
 def wall_clock_ms() -> int:
     """The host's wall clock, for live sensors."""
     return time.time_ns() // 1_000_000
@@ -62,11 +70,6 @@ class BeatTimeline:
             beats = self._last_beat_ms + offsets
         self._last_beat_ms = float(beats[-1])
         times = np.rint(beats).astype(np.int64)
-        return self._strictly_after_last(times)
-
-    def _strictly_after_last(self, times: np.ndarray) -> np.ndarray:
-        floor = self._last_emitted_ms + 1 + np.arange(times.size, dtype=np.int64)
-        times = np.maximum.accumulate(np.maximum(times - np.arange(times.size), floor - np.arange(times.size)))
-        times = times + np.arange(times.size)
+        times = strictly_after(times, self._last_emitted_ms)
         self._last_emitted_ms = int(times[-1])
         return times

@@ -37,7 +37,7 @@ from ingest.gateway.clock_sync import SensorClockMapper, Unwrapper
 from ingest.gateway.config import DeviceSpec
 from ingest.gateway.profiles import PROFILES
 from ingest.heart_rate_stream import HeartRateRecorder
-from ingest.timeline import Clock
+from ingest.timeline import Clock, strictly_after
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +93,7 @@ class Recorder:
 
     def emit(self, measurement: str, tags: Mapping[str, str], times: np.ndarray, fields: dict[str, np.ndarray]) -> None:
         """Make times strictly increasing per series (same series + time would overwrite), then spool."""
-        times = np.asarray(times, np.int64)
-        floor = self._last_ms.get(measurement, -(2**62)) + 1
-        times = np.maximum(times, floor + np.arange(len(times)))
-        times = np.maximum.accumulate(times - np.arange(len(times))) + np.arange(len(times))
+        times = strictly_after(times, self._last_ms.get(measurement, -(2**62)))
         if self.sink.add(measurement, tags, times, fields):
             self._last_ms[measurement] = int(times[-1])
             self.stats.samples += len(times)
