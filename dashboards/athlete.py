@@ -9,10 +9,11 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards.panels import (
     ATHLETE_MATCH,
     ATHLETE_UID,
-    SEVERITY_COLOURS,
+    SEVERITY_MAPPING,
     TAG,
     athlete_variable,
     dashboard_links,
+    mappings_prop,
     prop,
     stat,
     table,
@@ -193,7 +194,7 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
     ).override_by_name(
         "severity",
         [
-            prop("mappings", [m.to_json() for m in value_map({k: (k, c) for k, c in SEVERITY_COLOURS.items()})]),
+            mappings_prop(SEVERITY_MAPPING),
             prop("custom.cellOptions", {"type": "color-background"}),
         ],
     )

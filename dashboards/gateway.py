@@ -7,22 +7,25 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import statetimeline
-from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards.panels import (
     GATEWAY_UID,
     TAG,
+    colour_cells,
     dashboard_links,
+    mappings_prop,
     prop,
+    query_variable,
     stat,
     table,
+    tag_match,
     targets,
     timeseries,
     value_map,
 )
 from dashboards.query import Influx, datasource_ref
 
-GATEWAY_MATCH = '"gateway" =~ /^$gateway$/'
+GATEWAY_MATCH = tag_match("gateway")
 WHERE = f"WHERE {GATEWAY_MATCH} AND $timeFilter"
 STATE_MAPPING = {
     "connected": ("connected", "green"),
@@ -34,17 +37,7 @@ STATE_MAPPING = {
 
 def gateway_variable() -> dash.QueryVariable:
     """`$gateway`: every gateway host that reported telemetry (multi-select, All by default)."""
-    return (
-        dash.QueryVariable("gateway")
-        .label("Gateway")
-        .datasource(datasource_ref())
-        .query('SHOW TAG VALUES FROM "gateway" WITH KEY = "gateway"')
-        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
-        .sort(model.VariableSort.ALPHABETICAL_ASC)
-        .multi(True)
-        .include_all(True)
-        .all_value(".*")
-    )
+    return query_variable("gateway", "Gateway", 'SHOW TAG VALUES FROM "gateway" WITH KEY = "gateway"', multi=True)
 
 
 def _stats(board: dash.Dashboard) -> dash.Dashboard:
@@ -114,13 +107,7 @@ def build() -> dash.Dashboard:
             )
         ],
         width=12,
-    ).override_by_name(
-        "state",
-        [
-            prop("mappings", [m.to_json() for m in value_map(STATE_MAPPING)]),
-            prop("custom.cellOptions", {"type": "color-background", "mode": "basic"}),
-        ],
-    )
+    ).override_by_name("state", [mappings_prop(STATE_MAPPING), colour_cells()])
     board = board.with_panel(devices)
     states = (
         statetimeline.Panel()

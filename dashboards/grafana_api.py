@@ -31,7 +31,6 @@ from grafana_client.client import (
 
 T = TypeVar("T")
 
-DISABLE_PROVENANCE = {"X-Disable-Provenance": "true"}
 _MAX_MESSAGE = 200
 
 

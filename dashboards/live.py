@@ -12,7 +12,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import timeseries as ts_panel
 from grafana_foundation_sdk.models import dashboard as model
 
-from dashboards.athlete import SYMMETRY_LINES
+from dashboards.athlete import SYMMETRY_LINES, WHERE, q
 from dashboards.panels import (
     ATHLETE_MATCH,
     LIVE_UID,
@@ -26,13 +26,8 @@ from dashboards.panels import (
 )
 from dashboards.query import Influx
 
-WHERE = f"WHERE {ATHLETE_MATCH} AND $timeFilter"
 BUCKETS = "GROUP BY time($__interval) fill(none)"
 SIDES = ("left", "right")
-
-
-def q(query: str) -> Influx:
-    return Influx(query).alias("$col")
 
 
 def _side(field: str, label: str, side: str) -> Influx:

@@ -22,10 +22,18 @@ ATHLETE_UID = "recovery-athlete"
 LIVE_UID = "recovery-live"
 GATEWAY_UID = "recovery-gateway"
 
-ATHLETE_MATCH = '"athlete" =~ /^$athlete$/'
-"""WHERE clause piece for the `$athlete` variable (regex, so `All` and multi-value selections work too)."""
+
+def tag_match(tag: str) -> str:
+    """WHERE clause piece matching tag `tag` to variable `$tag` (regex, so `All` and multi-value selections work)."""
+    return f'"{tag}" =~ /^${tag}$/'
+
+
+ATHLETE_MATCH = tag_match("athlete")
+"""WHERE clause piece for the `$athlete` variable."""
 
 SEVERITY_COLOURS = {"act": "red", "watch": "orange"}
+SEVERITY_MAPPING = {severity: (severity, colour) for severity, colour in SEVERITY_COLOURS.items()}
+"""Value mapping for a `severity` field: the severity itself, in its colour."""
 
 Step = tuple[float | None, str]
 PanelBuilder = cogbuilder.Builder[model.Panel]
@@ -63,6 +71,16 @@ def value_map(mapping: dict[str, tuple[str, str]]) -> list[model.ValueMapping]:
         for i, (key, (text, colour)) in enumerate(mapping.items())
     }
     return [model.ValueMap(options=options)]
+
+
+def mappings_prop(mapping: dict[str, tuple[str, str]]) -> model.DynamicConfigValue:
+    """Field-override property applying `value_map(mapping)`, e.g. to one table column."""
+    return prop("mappings", [value_mapping.to_json() for value_mapping in value_map(mapping)])
+
+
+def colour_cells() -> model.DynamicConfigValue:
+    """Field-override property colouring a table column's cell backgrounds (by mapping or threshold)."""
+    return prop("custom.cellOptions", {"type": "color-background", "mode": "basic"})
 
 
 def targets(panel, queries: list[Influx]):  # type: ignore[no-untyped-def]
@@ -165,16 +183,21 @@ def dashboard_links() -> dash.DashboardLink:
     )
 
 
-def athlete_variable(*, multi: bool = False) -> dash.QueryVariable:
-    """`$athlete`: every athlete with data in `daily` or `hr` (the pseudonymous ID only)."""
+def query_variable(name: str, label: str, query: str, *, multi: bool = False) -> dash.QueryVariable:
+    """`$name` from an InfluxQL `query`, refreshed with the time range, sorted A–Z; `multi` adds `All` (`.*`)."""
     variable = (
-        dash.QueryVariable("athlete")
-        .label("Athlete")
+        dash.QueryVariable(name)
+        .label(label)
         .datasource(datasource_ref())
-        .query('SHOW TAG VALUES WITH KEY = "athlete"')
+        .query(query)
         .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(model.VariableSort.ALPHABETICAL_ASC)
     )
     if multi:
         variable = variable.multi(True).include_all(True).all_value(".*")
     return variable
+
+
+def athlete_variable(*, multi: bool = False) -> dash.QueryVariable:
+    """`$athlete`: every athlete with data in `daily` or `hr` (the pseudonymous ID only)."""
+    return query_variable("athlete", "Athlete", 'SHOW TAG VALUES WITH KEY = "athlete"', multi=multi)

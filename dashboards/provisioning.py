@@ -145,9 +145,8 @@ def write_provisioning(out_dir: Path) -> list[Path]:
     return written
 
 
-def stale_files(out_dir: Path, files: dict[str, str] | None = None) -> list[Path]:
-    """Files in the generated folders that the generator would not write (e.g. a renamed dashboard)."""
-    files = provisioning_files() if files is None else files
+def stale_files(out_dir: Path, files: dict[str, str]) -> list[Path]:
+    """Files in the generated folders that are not among `files` (e.g. a renamed dashboard)."""
     stale = []
     for folder in ("datasources", "dashboards", DASHBOARD_JSON_DIR, "alerting"):
         directory = out_dir / folder

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
-from grafana_foundation_sdk.models import dashboard as model
 
 from dashboards.athlete import ACWR_STAT, IDN_MAPPING, READINESS_MAPPING
 from dashboards.panels import (
     ATHLETE_MATCH,
     SEVERITY_COLOURS,
+    SEVERITY_MAPPING,
     SQUAD_UID,
     TAG,
     PanelBuilder,
     athlete_detail_url,
     athlete_variable,
+    colour_cells,
     dashboard_links,
     link,
+    mappings_prop,
     prop,
     stat,
     table,
     threshold_prop,
     timeseries,
     transformation,
-    value_map,
 )
 from dashboards.query import Influx
 
@@ -33,14 +34,18 @@ LATEST = f'WHERE {ATHLETE_MATCH} AND $timeFilter GROUP BY "athlete"'
 ATHLETE_LINK = link("Athlete detail", athlete_detail_url("${__data.fields.athlete}"))
 
 
-def _count_athletes(title: str, severity: str, colour: str) -> PanelBuilder:
-    inner = (
-        f'SELECT count("value") AS "flags" FROM "flag" WHERE "severity" = \'{severity}\' AND {ATHLETE_MATCH} '
+def _flag_count(severity: str, alias: str) -> str:
+    """InfluxQL: per athlete, the number of `severity` flags evaluated in the last 24 h, as column `alias`."""
+    return (
+        f'SELECT count("value") AS "{alias}" FROM "flag" WHERE "severity" = \'{severity}\' AND {ATHLETE_MATCH} '
         f'AND {CURRENT} GROUP BY "athlete"'
     )
+
+
+def _count_athletes(title: str, severity: str, colour: str) -> PanelBuilder:
     return stat(
         title,
-        [Influx(f'SELECT count("flags") AS "athletes" FROM ({inner})')],
+        [Influx(f'SELECT count("flags") AS "athletes" FROM ({_flag_count(severity, "flags")})')],
         steps=((None, "green"), (1.0, colour)),
         no_value="0",
         width=6,
@@ -84,14 +89,8 @@ def _overview_stats(board: dash.Dashboard) -> dash.Dashboard:
 def _squad_table() -> PanelBuilder:
     queries = [
         Influx(f'SELECT last("status") AS "readiness", last("ln_rmssd_7d") AS "ln rMSSD 7d" FROM "daily" {LATEST}'),
-        Influx(
-            f'SELECT count("value") AS "act flags" FROM "flag" WHERE "severity" = \'act\' AND {ATHLETE_MATCH} '
-            f'AND {CURRENT} GROUP BY "athlete"'
-        ),
-        Influx(
-            f'SELECT count("value") AS "watch flags" FROM "flag" WHERE "severity" = \'watch\' AND {ATHLETE_MATCH} '
-            f'AND {CURRENT} GROUP BY "athlete"'
-        ),
+        Influx(_flag_count("act", "act flags")),
+        Influx(_flag_count("watch", "watch flags")),
         Influx(f'SELECT last("recommend_idn_visit") AS "prevention visit" FROM "daily" {LATEST}'),
         Influx(f'SELECT last("acwr") AS "ACWR" FROM "daily" {LATEST}'),
         Influx(f'SELECT last("gct_symmetry_index_pct") AS "GCT SI %" FROM "daily" {LATEST}'),
@@ -112,23 +111,15 @@ def _squad_table() -> PanelBuilder:
         .override_by_name("athlete", [prop("links", [ATHLETE_LINK.build().to_json()])])
         .override_by_name(
             "readiness",
-            [
-                prop("mappings", [m.to_json() for m in value_map(READINESS_MAPPING)]),
-                prop("custom.cellOptions", {"type": "color-text"}),
-            ],
+            [mappings_prop(READINESS_MAPPING), prop("custom.cellOptions", {"type": "color-text"})],
         )
-        .override_by_name(
-            "act flags",
-            [threshold_prop((None, "transparent"), (1, SEVERITY_COLOURS["act"])), _colour_cells()],
+    )
+    for severity, colour in SEVERITY_COLOURS.items():
+        panel = panel.override_by_name(
+            f"{severity} flags", [threshold_prop((None, "transparent"), (1, colour)), colour_cells()]
         )
-        .override_by_name(
-            "watch flags",
-            [threshold_prop((None, "transparent"), (1, SEVERITY_COLOURS["watch"])), _colour_cells()],
-        )
-        .override_by_name(
-            "prevention visit",
-            [prop("mappings", [m.to_json() for m in value_map(IDN_MAPPING)]), _colour_cells()],
-        )
+    return (
+        panel.override_by_name("prevention visit", [mappings_prop(IDN_MAPPING), colour_cells()])
         .override_by_name("ACWR", [threshold_prop(*ACWR_STAT), prop("custom.cellOptions", {"type": "color-text"})])
         .override_by_name(
             "GCT SI %",
@@ -139,11 +130,6 @@ def _squad_table() -> PanelBuilder:
         )
         .decimals(2)
     )
-    return panel
-
-
-def _colour_cells() -> model.DynamicConfigValue:
-    return prop("custom.cellOptions", {"type": "color-background", "mode": "basic"})
 
 
 def _current_flags() -> PanelBuilder:
@@ -160,13 +146,7 @@ def _current_flags() -> PanelBuilder:
         )
         .with_transformation(transformation("organize", {"excludeByName": {"Time": True}}))
         .override_by_name("athlete", [prop("links", [ATHLETE_LINK.build().to_json()])])
-        .override_by_name(
-            "severity",
-            [
-                prop("mappings", [m.to_json() for m in value_map({k: (k, c) for k, c in SEVERITY_COLOURS.items()})]),
-                _colour_cells(),
-            ],
-        )
+        .override_by_name("severity", [mappings_prop(SEVERITY_MAPPING), colour_cells()])
     )
 
 

@@ -116,7 +116,6 @@ def chart(
     bands: tuple[Band, ...] = (),
     lines: tuple[HLine, ...] = (),
     regions: tuple[Region, ...] = (),
-    zero_based: bool = False,
 ) -> str:
     """One chart as an `<svg>` element; says "no data yet" when no series has a finite value."""
     has_right = any(s.axis == "right" for s in series)
@@ -145,7 +144,7 @@ def chart(
         values += [np.atleast_1d(np.asarray(b.low, float)) for b in bands if b.axis == axis and b.x_ms is None]
         values += [np.array([h.y]) for h in lines if h.axis == axis]
         low, high = _extent(values) or (0.0, 1.0)
-        if zero_based or any(s.style == "bars" for s in data_series if s.axis == axis):
+        if any(s.style == "bars" for s in data_series if s.axis == axis):
             low = min(low, 0.0)
         scales[axis] = _Scale(low, high, top, bottom)
 
