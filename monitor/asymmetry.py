@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from monitor.load import rolling_sum
+from monitor.readiness import RollingStats, window_stats
 
 
 def symmetry_index_pct(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -107,31 +107,11 @@ def gait_summary(
 
 
 @dataclass(frozen=True)
-class WindowStats:
-    """Session-weighted mean, SD (ddof=1) and count of daily SI values in a trailing window."""
-
-    n: np.ndarray
-    mean: np.ndarray
-    sd: np.ndarray
-
-
-def window_stats(si_sum: np.ndarray, si_sq_sum: np.ndarray, n: np.ndarray, window: int, lag: int = 0) -> WindowStats:
-    """Stats of the sessions in ``[t − lag − window + 1, t − lag]`` from per-day sums of SI, SI² and counts."""
-    cnt = rolling_sum(n, window, lag)
-    s1 = rolling_sum(si_sum, window, lag)
-    s2 = rolling_sum(si_sq_sum, window, lag)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(cnt > 0, s1 / cnt, np.nan)
-        var = np.where(cnt > 1, (s2 - s1 * s1 / np.maximum(cnt, 1)) / np.maximum(cnt - 1, 1), np.nan)
-    return WindowStats(n=np.rint(cnt).astype(np.int64), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
-
-
-@dataclass(frozen=True)
 class AsymmetrySeries:
     """One asymmetry metric for every athlete and day."""
 
-    week: WindowStats  # sessions in the 7-day window
-    baseline: WindowStats  # sessions in the baseline window before the 7-day window
+    week: RollingStats  # sessions in the 7-day window
+    baseline: RollingStats  # sessions in the baseline window before the 7-day window
     week_ok: np.ndarray  # enough sessions in the week for the 7-day SI
     baseline_ok: np.ndarray  # enough sessions in the baseline
     shift_pct: np.ndarray  # 7-day SI − baseline mean, percentage points

@@ -23,6 +23,20 @@ class RollingStats:
     sd: np.ndarray
 
 
+def window_stats(
+    value_sum: np.ndarray, value_sq_sum: np.ndarray, n: np.ndarray, window: int, lag: int = 0
+) -> RollingStats:
+    """Stats of the values in days ``[t − lag − window + 1, t − lag]`` from per-day sums of values, squares and
+    counts, along the last axis (several values a day count each, e.g. sessions)."""
+    cnt = rolling_sum(n, window, lag)
+    s1 = rolling_sum(value_sum, window, lag)
+    s2 = rolling_sum(value_sq_sum, window, lag)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, s1 / cnt, np.nan)
+        var = np.where(cnt > 1, (s2 - s1 * s1 / np.maximum(cnt, 1)) / np.maximum(cnt - 1, 1), np.nan)
+    return RollingStats(n=np.rint(cnt).astype(np.int64), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
+
+
 def rolling_stats(x: np.ndarray, window: int, lag: int = 0) -> RollingStats:
     """Stats of the finite values of ``x[..., t-lag-window+1 .. t-lag]`` for every ``t`` along the last axis
     (windows clipped at the start; one row per athlete or a single series)."""
@@ -31,9 +45,5 @@ def rolling_stats(x: np.ndarray, window: int, lag: int = 0) -> RollingStats:
     with np.errstate(invalid="ignore"):  # centring each row keeps the cumulative sums accurate
         centre = np.nanmean(np.where(valid.any(axis=-1, keepdims=True), x, 0.0), axis=-1, keepdims=True)
     z = np.where(valid, x - centre, 0.0)
-    n = rolling_sum(valid.astype(float), window, lag)
-    s1, s2 = rolling_sum(z, window, lag), rolling_sum(z * z, window, lag)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, s1 / n + centre, np.nan)
-        var = np.where(n > 1, (s2 - s1 * s1 / n) / (n - 1), np.nan)
-    return RollingStats(n=np.rint(n).astype(int), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
+    stats = window_stats(z, z * z, valid.astype(float), window, lag)
+    return RollingStats(n=stats.n, mean=stats.mean + centre, sd=stats.sd)

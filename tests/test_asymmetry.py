@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from monitor import asymmetry as asy
+from monitor.readiness import window_stats
 
 
 def test_symmetry_index_sign_convention_left_larger_is_positive():
@@ -72,7 +73,7 @@ def test_window_stats_match_numpy():
     rng = np.random.default_rng(0)
     si = np.where(rng.random((3, 60)) < 0.6, rng.normal(2.0, 1.5, (3, 60)), np.nan)
     ok = np.isfinite(si)
-    s = asy.window_stats(np.where(ok, si, 0), np.where(ok, si * si, 0), ok.astype(int), window=20, lag=7)
+    s = window_stats(np.where(ok, si, 0), np.where(ok, si * si, 0), ok.astype(int), window=20, lag=7)
     for i in range(3):
         values = si[i, 33:53][ok[i, 33:53]]
         assert s.n[i, 59] == values.size
