@@ -22,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.store.sqlite import SQLiteStore
+from ingest.timeline import day_start_ms
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
-from monitor.analyze import analyze, day_start_ms
+from monitor.analyze import analyze
 
 AS_OF = dt.date(2026, 3, 31)
 

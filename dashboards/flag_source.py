@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from ingest.store.base import Store
+from ingest.timeline import day_start_ms, ms_day
 
-DAY_MS = 86_400_000
 FLAG_FIELDS = ("value", "threshold", "window", "since", "reason")
 FLAG_TAGS = ("athlete", "family", "signal", "severity")
 
@@ -47,7 +47,7 @@ class FlagEpisode:
     @property
     def key(self) -> str:
         """Stable identity of the episode, used to find it again among published annotations."""
-        return f"{self.athlete}/{self.signal}/{dt.datetime.fromtimestamp(self.start_ms / 1000, dt.UTC):%Y-%m-%d}"
+        return f"{self.athlete}/{self.signal}/{ms_day(self.start_ms).isoformat()}"
 
 
 def _since_ms(since: str, fallback: int) -> int:
@@ -55,7 +55,7 @@ def _since_ms(since: str, fallback: int) -> int:
         day = dt.date.fromisoformat(since)
     except (TypeError, ValueError):
         return fallback
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+    return day_start_ms(day)
 
 
 def _number(value: Any) -> float | None:

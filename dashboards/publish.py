@@ -7,16 +7,16 @@ again by their `episode:` tag.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from dashboards import alerting, catalog
-from dashboards.flag_source import DAY_MS, FlagEpisode, episodes
+from dashboards.flag_source import FlagEpisode, episodes
 from dashboards.grafana_api import GrafanaApi
 from dashboards.panels import FOLDER_TITLE, FOLDER_UID
+from ingest.timeline import DAY_MS, ms_day
 
 ANNOTATION_TAG = "recovery-flag"
 MESSAGE = "published by recovery-monitor"
@@ -96,7 +96,7 @@ def publish_alert_rules(api: GrafanaApi, report: PublishReport) -> None:
 
 def annotation_body(episode: FlagEpisode) -> dict[str, Any]:
     """One region from the episode's first day to the end of its last evaluated day."""
-    since = dt.datetime.fromtimestamp(episode.start_ms / 1000, dt.UTC).date().isoformat()
+    since = ms_day(episode.start_ms).isoformat()
     return {
         "time": episode.start_ms,
         "timeEnd": episode.last_ms + DAY_MS,

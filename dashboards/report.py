@@ -12,9 +12,10 @@ from html import escape
 
 import numpy as np
 
-from dashboards.flag_source import DAY_MS, FlagPoint, episodes, read_flags
+from dashboards.flag_source import FlagPoint, episodes, read_flags
 from dashboards.svg import Band, HLine, Region, Series, chart
 from ingest.store.base import Frame, Store
+from ingest.timeline import DAY_MS, day_start_ms, ms_day
 
 DAILY_FIELDS = (
     "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
@@ -55,14 +56,10 @@ class ReportData:
     flags: list[FlagPoint] = field(default_factory=list)
 
 
-def _day_ms(day: dt.date) -> int:
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
-
-
 def load_report_data(store: Store, athlete: str, today: dt.date, days: int) -> ReportData:
     """Read the athlete's `daily`, `readiness`, `session` and `flag` points of the `days` ending `today`."""
-    start_ms = _day_ms(today - dt.timedelta(days=days - 1))
-    end_ms = _day_ms(today) + DAY_MS
+    start_ms = day_start_ms(today - dt.timedelta(days=days - 1))
+    end_ms = day_start_ms(today) + DAY_MS
     return ReportData(
         athlete=athlete,
         start_ms=start_ms,
@@ -179,10 +176,6 @@ def charts(data: ReportData) -> list[str]:
     return [load, pmc, hrv, rhr, symmetry]
 
 
-def _date(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d")
-
-
 def _num(value: float | None, digits: int = 2) -> str:
     return "—" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
@@ -221,7 +214,8 @@ def _flags_table(data: ReportData) -> str:
     for f in sorted(data.flags, key=lambda p: (-p.time_ms, p.signal)):
         colour = SEVERITY_COLOURS.get(f.severity, "#8c959f")
         rows.append(
-            f"<tr><td>{_date(f.time_ms)}</td><td><span class='sev' style='background:{colour}'>{escape(f.severity)}"
+            f"<tr><td>{ms_day(f.time_ms).isoformat()}</td>"
+            f"<td><span class='sev' style='background:{colour}'>{escape(f.severity)}"
             f"</span></td><td>{escape(f.family)}</td><td>{escape(f.signal)}</td><td>{_num(f.value)}</td>"
             f"<td>{_num(f.threshold)}</td><td>{escape(f.since)}</td><td>{escape(f.reason)}</td></tr>"
         )
@@ -249,7 +243,7 @@ def _sessions_table(data: ReportData) -> str:
 def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
     """The complete HTML document."""
     generated = generated or dt.datetime.now(dt.UTC)
-    period = f"{_date(data.start_ms)} to {_date(data.end_ms - DAY_MS)}"
+    period = f"{ms_day(data.start_ms).isoformat()} to {ms_day(data.end_ms - DAY_MS).isoformat()}"
     plots = "\n".join(charts(data))
     return f"""<!DOCTYPE html>
 <html lang="en">

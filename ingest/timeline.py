@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+DAY_MS = 86_400_000
+_EPOCH_DAY = dt.date(1970, 1, 1)
+
 Clock = Callable[[], int]
 """Returns the current time in integer milliseconds since the Unix epoch."""
+
+
+def day_start_ms(day: dt.date) -> int:
+    """00:00 UTC of ``day`` in epoch milliseconds."""
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def ms_day(time_ms: int) -> dt.date:
+    """The UTC day of a time in epoch milliseconds."""
+    return _EPOCH_DAY + dt.timedelta(days=int(time_ms) // DAY_MS)
 
 
 def strictly_after(times_ms: np.ndarray, last_ms: int) -> np.ndarray:

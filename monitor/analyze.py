@@ -16,6 +16,7 @@ import numpy as np
 
 from ingest.store.base import PointBatch, Store
 from ingest.store.bulk import ManyFrame, athletes_with, read_many
+from ingest.timeline import DAY_MS, day_start_ms
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import ReadingMetrics, reading_metrics, split_readings
 from monitor.load import daily_count, daily_sum, srpe_load
@@ -23,7 +24,6 @@ from monitor.outputs import AthleteReport, athlete_report, daily_batches, flag_b
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
 from monitor.thresholds import Thresholds, load_thresholds
 
-DAY_MS = 86_400_000
 MORNING_READING_MAX_S = 10 * 60
 
 
@@ -42,11 +42,6 @@ class Reading:
     @property
     def day(self) -> dt.date:
         return dt.datetime.fromtimestamp(self.start_ms / 1000, dt.UTC).date()
-
-
-def day_start_ms(day: dt.date) -> int:
-    """00:00 UTC of `day` in epoch milliseconds."""
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def find_readings(time_ms: np.ndarray, rr_ms: np.ndarray) -> list[Reading]:

@@ -20,7 +20,6 @@ from monitor.thresholds import Thresholds
 
 INSUFFICIENT = "insufficient data"
 COUNT_FIELDS = ("readings_7d", "gct_sessions_7d", "muscle_sessions_7d", "pedal_sessions_7d")
-DAY_MS = 86_400_000
 
 
 def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:

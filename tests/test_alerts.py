@@ -20,6 +20,7 @@ from werkzeug import Request, Response
 from ingest.store import open_store
 from ingest.store.base import PointBatch
 from ingest.store.sqlite import SQLiteStore
+from ingest.timeline import day_start_ms
 from monitor.alerts import (
     AlertRecord,
     AlertRejected,
@@ -34,7 +35,7 @@ from monitor.cli.main import main
 from monitor.flags import Flag
 from monitor.service import monitor as service
 from monitor.service.analysis import Recommendation
-from monitor.service.episodes import day_ms, stored_alert
+from monitor.service.episodes import stored_alert
 from monitor.service.monitor import Monitor, ServeConfig
 
 D0 = dt.date(2026, 3, 1)
@@ -130,7 +131,7 @@ def test_episodes_over_days_and_restarts_alert_once_each(httpserver, tmp_path, m
     def scripted(store, as_of, *, write_days, thresholds_path=None):
         recommended = pattern[(as_of - D0).days] == "T"
         fields = {"recommend_idn_visit": np.array([recommended]), "status": np.array(["ok"], dtype=object)}
-        store.write([PointBatch("daily", {"athlete": "A1"}, np.array([day_ms(as_of)], np.int64), fields)])
+        store.write([PointBatch("daily", {"athlete": "A1"}, np.array([day_start_ms(as_of)], np.int64), fields)])
         return [Recommendation("A1", as_of, recommended, (flag,) if recommended else (), ("act: hrv_suppressed",))]
 
     monkeypatch.setattr(service, "analyze_all", scripted)

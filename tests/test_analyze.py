@@ -16,9 +16,10 @@ from ingest.store import bulk
 from ingest.store.base import PointBatch
 from ingest.store.bulk import athletes_with, read_many
 from ingest.store.sqlite import SQLiteStore
+from ingest.timeline import DAY_MS, day_start_ms
 from ingest.virtual.physiology import AthleteProfile, daily_ln_rmssd, morning_rr_ms
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
-from monitor.analyze import DAY_MS, SESSION_FIELDS, analyze, day_start_ms
+from monitor.analyze import SESSION_FIELDS, analyze
 from monitor.cli.main import main
 from monitor.rules import flags_on
 

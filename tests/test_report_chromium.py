@@ -155,8 +155,9 @@ def test_report_renders_in_headless_chromium(tmp_path):
 def _season_store(path: Path, as_of: dt.date) -> str:
     """One simulated athlete over 150 days: steady training, then an HRV drop and a GCT asymmetry onset."""
     from ingest.store.sqlite import SQLiteStore
+    from ingest.timeline import day_start_ms
     from ingest.virtual.training_history import simulate_training_history, training_history_batches
-    from monitor.analyze import analyze, day_start_ms
+    from monitor.analyze import analyze
 
     days = 150
     history = simulate_training_history(

@@ -20,12 +20,12 @@ import numpy as np
 
 from ingest.activity import EXTRA_KEYS, SUMMARY_KEYS, FileDecodeError
 from ingest.store.base import PointBatch, Store
+from ingest.timeline import day_start_ms
 
 MISSING = ("", "-")
 """Cell values that mean 'no value' (HRV4Training writes `-`)."""
 DELIMITERS = (",", ";", "\t")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-DAY_MS = 86_400_000
 
 
 def text_lines(data: bytes) -> list[str]:
@@ -113,8 +113,7 @@ def check_range(value: float, column: str, line: int, low: float, high: float, *
 
 def utc_ms(day: dt.date, seconds_of_day: float = 0.0) -> int:
     """Milliseconds since the epoch of `day` 00:00 UTC plus `seconds_of_day`."""
-    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-    return int(midnight.timestamp() * 1000) + round(seconds_of_day * 1000)
+    return day_start_ms(day) + round(seconds_of_day * 1000)
 
 
 def iso_utc(time_ms: int) -> str:

@@ -28,7 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ingest.activity import FileDecodeError
-from ingest.imports.common import DAY_MS, CsvTable, Table, TextActivity, cell, check_range, iso_utc, number, utc_ms
+from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, iso_utc, number, utc_ms
+from ingest.timeline import DAY_MS
 
 HRV4T_MARKERS = ("rmssd", "hrv4t_recovery_points")
 ELITE_MARKERS = ("datetime", "rmssd", "lnrmssd")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.store.base import PointBatch
+from ingest.timeline import DAY_MS
 
-DAY_MS = 86_400_000
 SESSION_HOUR_MS = 17 * 3_600_000  # sessions start at 17:00 UTC
 MORNING_HOUR_MS = 6 * 3_600_000 + 1_800_000  # morning readings at 06:30 UTC
 EVENT_KINDS = ("spike", "hrv_drop", "gct_onset", "muscle_onset", "pedal_onset")

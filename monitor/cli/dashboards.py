@@ -9,11 +9,11 @@ import os
 import time
 from pathlib import Path
 
+from ingest.timeline import DAY_MS
 from monitor.cli.common import CliError, add_store_option
 
 TOKEN_ENV = "GRAFANA_TOKEN"
 TOKEN_FILE_ENV = "GRAFANA_TOKEN_FILE"
-DAY_MS = 86_400_000
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:

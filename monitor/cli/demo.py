@@ -25,7 +25,7 @@ from ingest.gateway.virtual_run import run_virtual_ingest
 from ingest.heart_rate_stream import HeartRateRecorder
 from ingest.store import open_store
 from ingest.store.base import PointBatch, Store
-from ingest.timeline import NotificationClock
+from ingest.timeline import DAY_MS, NotificationClock, day_start_ms
 from ingest.virtual.hr_strap import VirtualHeartRateStrap
 from ingest.virtual.physiology import (
     AthleteProfile,
@@ -35,7 +35,7 @@ from ingest.virtual.physiology import (
     morning_rr_ms,
     session_hr,
 )
-from monitor.analyze import DAY_MS, analyze, day_start_ms
+from monitor.analyze import analyze
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.demo_squad import assign_conditions, training_batches
 from monitor.load import trimp_banister

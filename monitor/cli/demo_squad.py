@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 
 from ingest.store.base import PointBatch
+from ingest.timeline import day_start_ms
 from ingest.virtual.physiology import AthleteProfile
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
-from monitor.analyze import day_start_ms
 
 HEALTHY, HRV_SUPPRESSED, LOAD_SPIKE, ASYMMETRY_GCT = "healthy", "hrv_suppressed", "load_spike", "asymmetry_gct"
 EXPECTED_SIGNAL = {HRV_SUPPRESSED: "hrv_suppressed", LOAD_SPIKE: "acwr_spike", ASYMMETRY_GCT: "asymmetry_gct"}

@@ -15,26 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.store.base import PointBatch, Store
+from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.alerts import AlertRecord, EpisodeState, latest, open_episode_start
 
-DAY_MS = 86_400_000
 ALERT_MEASUREMENT = "alert"
 CHANNEL = "webhook"
-EPOCH = dt.date(1970, 1, 1)
-
-
-def day_ms(day: dt.date) -> int:
-    """00:00 UTC of `day` in epoch ms."""
-    return (day - EPOCH).days * DAY_MS
-
-
-def ms_day(time_ms: int) -> dt.date:
-    return EPOCH + dt.timedelta(days=int(time_ms) // DAY_MS)
 
 
 def recommendation_days(store: Store, athlete: str, first: dt.date, last: dt.date) -> dict[dt.date, bool]:
     """Day → recommended, for the days in [first, last] on which the analysis stored a `daily` point."""
-    start, end = day_ms(first), day_ms(last) + DAY_MS
+    start, end = day_start_ms(first), day_start_ms(last) + DAY_MS
     daily = store.read("daily", athlete, ["recommend_idn_visit", "status"], start, end)
     act = store.read("flag", athlete, ["reason"], start, end, tags={"severity": "act"})
     act_days = {ms_day(t) for t in act.time_ms.tolist()}
@@ -63,7 +53,7 @@ def alert_batch(record: AlertRecord) -> PointBatch:
     return PointBatch(
         ALERT_MEASUREMENT,
         {"athlete": record.athlete, "channel": CHANNEL},
-        np.array([day_ms(record.episode_start)], np.int64),
+        np.array([day_start_ms(record.episode_start)], np.int64),
         {
             "episode_id": np.array([record.episode_id], dtype=object),
             "sent_ms": np.array([record.sent_ms], np.int64),

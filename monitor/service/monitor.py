@@ -21,6 +21,7 @@ from dashboards.grafana_api import GrafanaApi, GrafanaError
 from ingest.store import open_store, resolve_store_url
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
+from ingest.timeline import day_start_ms
 from monitor.alerts import (
     AlertError,
     AlertRecord,
@@ -32,7 +33,7 @@ from monitor.alerts import (
     episode_id,
 )
 from monitor.service.analysis import Recommendation, analyze_all
-from monitor.service.episodes import alert_batch, day_ms, decide, reconcile
+from monitor.service.episodes import alert_batch, decide, reconcile
 
 TRIGGER_MEASUREMENTS = ("session", "readiness")
 TRIGGER_DAYS = 2
@@ -116,7 +117,7 @@ class CycleReport:
 
 def fingerprint(store: Store, now: dt.datetime) -> tuple[int, ...]:
     """Point counts of the trigger measurements over the last days: a change means new data arrived."""
-    since = day_ms(now.date() - dt.timedelta(days=TRIGGER_DAYS))
+    since = day_start_ms(now.date() - dt.timedelta(days=TRIGGER_DAYS))
     return tuple(store.count(measurement, None, since) for measurement in TRIGGER_MEASUREMENTS)
 
 
@@ -284,7 +285,7 @@ class Monitor:
         from dashboards.flag_source import episodes, read_flags
         from dashboards.publish import PublishReport, publish_annotations
 
-        since = day_ms(report.as_of - dt.timedelta(days=self.config.window_days - 1))
+        since = day_start_ms(report.as_of - dt.timedelta(days=self.config.window_days - 1))
         counts = PublishReport()
         try:
             publish_annotations(self.grafana, episodes(read_flags(store, start_ms=since)), counts)
