@@ -64,10 +64,12 @@ def alert_batch(record: AlertRecord) -> PointBatch:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether to alert for an athlete recommended today: `start` is the open episode's first day."""
+    """Whether to alert for an athlete recommended today: `start` is the open episode's first day; `previous` the
+    latest alert of the state file and the store, `stored` the store's."""
 
     start: dt.date
     previous: AlertRecord | None
+    stored: AlertRecord | None
 
     @property
     def new_episode(self) -> bool:
@@ -82,7 +84,8 @@ def decide(
     The days read reach back `window_days` (which the analysis has just rewritten) or to the last alerted
     episode's first day, whichever is earlier, so an episode longer than the window is still recognised.
     """
-    previous = latest(state.last(athlete), stored_alert(store, athlete))
+    stored = stored_alert(store, athlete)
+    previous = latest(state.last(athlete), stored)
     first = as_of - dt.timedelta(days=window_days - 1)
     if previous is not None:
         first = min(first, previous.episode_start)
@@ -90,14 +93,14 @@ def decide(
     days[as_of] = True
     start = open_episode_start(days, first, as_of, end_after_days)
     assert start is not None  # as_of itself is recommended
-    return Decision(start, previous)
+    return Decision(start, previous, stored)
 
 
-def reconcile(store: Store, state: EpisodeState, record: AlertRecord) -> None:
-    """Make both records hold `record`: the state file (durable) and the store (survives a lost state file)."""
+def reconcile(store: Store, state: EpisodeState, record: AlertRecord, stored: AlertRecord | None) -> None:
+    """Make both records hold `record`: the state file (durable) and the store (survives a lost state file);
+    `stored` is the store's latest alert as `decide` read it."""
     current = state.last(record.athlete)
     if current is None or current.episode_start < record.episode_start:
         state.record(record)
-    stored = stored_alert(store, record.athlete)
     if stored is None or stored.episode_start < record.episode_start:
         store.write([alert_batch(record)])

@@ -257,7 +257,7 @@ class Monitor:
         )
         if not decision.new_episode:
             assert decision.previous is not None
-            reconcile(store, self.state, decision.previous)
+            reconcile(store, self.state, decision.previous, decision.stored)
             report.alerts_known.append(decision.previous.episode_id)
             return
         if self.sender is None:
