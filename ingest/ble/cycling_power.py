@@ -53,18 +53,19 @@ WHEEL_EVENT_TICKS_PER_S = 2048
 CRANK_EVENT_TICKS_PER_S = 1024
 TORQUE_UNITS_PER_NM = 32
 
-# (flag, struct format) in specification order; the extreme angles are unpacked separately.
-_OPTIONAL_FIELDS: tuple[tuple[int, str], ...] = (
-    (FLAG_PEDAL_BALANCE, "B"),
-    (FLAG_ACCUMULATED_TORQUE, "H"),
-    (FLAG_WHEEL_REVOLUTIONS, "IH"),
-    (FLAG_CRANK_REVOLUTIONS, "HH"),
-    (FLAG_EXTREME_FORCES, "hh"),
-    (FLAG_EXTREME_TORQUES, "hh"),
-    (FLAG_EXTREME_ANGLES, "3s"),
-    (FLAG_TOP_DEAD_SPOT, "H"),
-    (FLAG_BOTTOM_DEAD_SPOT, "H"),
-    (FLAG_ACCUMULATED_ENERGY, "H"),
+# (flag, struct format, field names) in specification order. The extreme angles are the one special case: both
+# angles are packed into a single 3-byte value ("3s").
+_OPTIONAL_FIELDS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (FLAG_PEDAL_BALANCE, "B", ("pedal_balance_raw",)),
+    (FLAG_ACCUMULATED_TORQUE, "H", ("accumulated_torque_raw",)),
+    (FLAG_WHEEL_REVOLUTIONS, "IH", ("wheel_revolutions", "last_wheel_event_ticks")),
+    (FLAG_CRANK_REVOLUTIONS, "HH", ("crank_revolutions", "last_crank_event_ticks")),
+    (FLAG_EXTREME_FORCES, "hh", ("max_force_n", "min_force_n")),
+    (FLAG_EXTREME_TORQUES, "hh", ("max_torque_raw", "min_torque_raw")),
+    (FLAG_EXTREME_ANGLES, "3s", ("max_angle_deg", "min_angle_deg")),
+    (FLAG_TOP_DEAD_SPOT, "H", ("top_dead_spot_deg",)),
+    (FLAG_BOTTOM_DEAD_SPOT, "H", ("bottom_dead_spot_deg",)),
+    (FLAG_ACCUMULATED_ENERGY, "H", ("accumulated_energy_kj",)),
 )
 
 
@@ -114,35 +115,23 @@ def decode_cycling_power_measurement(data: BytesLike) -> CyclingPowerMeasurement
     if size < 4:
         raise DecodeError(f"0x2A63: {size} bytes, expected at least 4 (u16 flags, sint16 power)")
     flags, power = struct.unpack_from("<Hh", payload, 0)
-    fmt = "<" + "".join(code for flag, code in _OPTIONAL_FIELDS if flags & flag)
+    fmt = "<" + "".join(code for flag, code, _names in _OPTIONAL_FIELDS if flags & flag)
     expected = 4 + struct.calcsize(fmt)
     if size != expected:
         raise DecodeError(f"0x2A63: {size} bytes, expected exactly {expected} for flags 0x{flags:04x}")
-    values = list(struct.unpack_from(fmt, payload, 4))
+    values = iter(struct.unpack_from(fmt, payload, 4))
     fields: dict[str, object] = {}
+    for flag, _code, names in _OPTIONAL_FIELDS:
+        if flags & flag:
+            if flag == FLAG_EXTREME_ANGLES:
+                packed = int.from_bytes(next(values), "little")
+                fields.update(zip(names, (packed & 0xFFF, packed >> 12)))
+            else:
+                fields.update((name, next(values)) for name in names)
     if flags & FLAG_PEDAL_BALANCE:
-        fields["pedal_balance_raw"] = values.pop(0)
         fields["pedal_balance_left_reference"] = bool(flags & FLAG_BALANCE_LEFT_REFERENCE)
     if flags & FLAG_ACCUMULATED_TORQUE:
-        fields["accumulated_torque_raw"] = values.pop(0)
         fields["torque_crank_based"] = bool(flags & FLAG_TORQUE_CRANK_BASED)
-    if flags & FLAG_WHEEL_REVOLUTIONS:
-        fields["wheel_revolutions"], fields["last_wheel_event_ticks"] = values.pop(0), values.pop(0)
-    if flags & FLAG_CRANK_REVOLUTIONS:
-        fields["crank_revolutions"], fields["last_crank_event_ticks"] = values.pop(0), values.pop(0)
-    if flags & FLAG_EXTREME_FORCES:
-        fields["max_force_n"], fields["min_force_n"] = values.pop(0), values.pop(0)
-    if flags & FLAG_EXTREME_TORQUES:
-        fields["max_torque_raw"], fields["min_torque_raw"] = values.pop(0), values.pop(0)
-    if flags & FLAG_EXTREME_ANGLES:
-        packed = int.from_bytes(values.pop(0), "little")
-        fields["max_angle_deg"], fields["min_angle_deg"] = packed & 0xFFF, packed >> 12
-    if flags & FLAG_TOP_DEAD_SPOT:
-        fields["top_dead_spot_deg"] = values.pop(0)
-    if flags & FLAG_BOTTOM_DEAD_SPOT:
-        fields["bottom_dead_spot_deg"] = values.pop(0)
-    if flags & FLAG_ACCUMULATED_ENERGY:
-        fields["accumulated_energy_kj"] = values.pop(0)
     return CyclingPowerMeasurement(
         power_w=power,
         offset_compensation=bool(flags & FLAG_OFFSET_COMPENSATION),
@@ -155,37 +144,17 @@ def encode_cycling_power_measurement(measurement: CyclingPowerMeasurement) -> by
     m = measurement
     flags = FLAG_OFFSET_COMPENSATION if m.offset_compensation else 0
     fmt, values = "<", []
-    groups: list[tuple[int, str, tuple[object, ...] | None]] = [
-        (FLAG_PEDAL_BALANCE, "B", None if m.pedal_balance_raw is None else (m.pedal_balance_raw,)),
-        (FLAG_ACCUMULATED_TORQUE, "H", None if m.accumulated_torque_raw is None else (m.accumulated_torque_raw,)),
-        (
-            FLAG_WHEEL_REVOLUTIONS,
-            "IH",
-            None if m.wheel_revolutions is None else (m.wheel_revolutions, m.last_wheel_event_ticks or 0),
-        ),
-        (
-            FLAG_CRANK_REVOLUTIONS,
-            "HH",
-            None if m.crank_revolutions is None else (m.crank_revolutions, m.last_crank_event_ticks or 0),
-        ),
-        (FLAG_EXTREME_FORCES, "hh", None if m.max_force_n is None else (m.max_force_n, m.min_force_n or 0)),
-        (FLAG_EXTREME_TORQUES, "hh", None if m.max_torque_raw is None else (m.max_torque_raw, m.min_torque_raw or 0)),
-        (
-            FLAG_EXTREME_ANGLES,
-            "3s",
-            None
-            if m.max_angle_deg is None
-            else (((m.max_angle_deg & 0xFFF) | ((m.min_angle_deg or 0) & 0xFFF) << 12).to_bytes(3, "little"),),
-        ),
-        (FLAG_TOP_DEAD_SPOT, "H", None if m.top_dead_spot_deg is None else (m.top_dead_spot_deg,)),
-        (FLAG_BOTTOM_DEAD_SPOT, "H", None if m.bottom_dead_spot_deg is None else (m.bottom_dead_spot_deg,)),
-        (FLAG_ACCUMULATED_ENERGY, "H", None if m.accumulated_energy_kj is None else (m.accumulated_energy_kj,)),
-    ]
-    for flag, code, group in groups:
-        if group is not None:
-            flags |= flag
-            fmt += code
-            values.extend(group)
+    for flag, code, names in _OPTIONAL_FIELDS:
+        first = getattr(m, names[0])
+        if first is None:  # the first field of a group decides whether the group is sent; the others default to 0
+            continue
+        rest = [getattr(m, name) or 0 for name in names[1:]]
+        if flag == FLAG_EXTREME_ANGLES:
+            values.append(((first & 0xFFF) | (rest[0] & 0xFFF) << 12).to_bytes(3, "little"))
+        else:
+            values.extend((first, *rest))
+        flags |= flag
+        fmt += code
     if m.pedal_balance_raw is not None and m.pedal_balance_left_reference:
         flags |= FLAG_BALANCE_LEFT_REFERENCE
     if m.accumulated_torque_raw is not None and m.torque_crank_based:
