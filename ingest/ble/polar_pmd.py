@@ -44,6 +44,8 @@ SETTING_SAMPLE_RATE, SETTING_RESOLUTION, SETTING_RANGE, SETTING_RANGE_MILLIUNIT 
 SETTING_CHANNELS, SETTING_FACTOR = 4, 5
 _SETTING_SIZES = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4}
 
+STATUS_OK, STATUS_INVALID_OP_CODE, STATUS_NOT_SUPPORTED, STATUS_ALREADY_IN_STATE = 0, 1, 3, 6
+"""Control point response status codes (see ``STATUS_NAMES``)."""
 STATUS_NAMES = {
     0: "success",
     1: "invalid op code",
@@ -83,7 +85,7 @@ class PmdControlResponse:
 
     @property
     def ok(self) -> bool:
-        return self.status == 0
+        return self.status == STATUS_OK
 
     @property
     def status_name(self) -> str:
@@ -191,8 +193,8 @@ def decode_pmd_control_response(data: BytesLike) -> PmdControlResponse:
     if len(payload) < 4 or payload[0] != CONTROL_POINT_RESPONSE:
         raise DecodeError(f"PMD response: expected [0xF0, opcode, type, status, ...], got {payload[:8].hex()!r}")
     status = payload[3]
-    more = status == 0 and len(payload) > 4 and payload[4] != 0
-    parameters = payload[5:] if status == 0 else b""
+    more = status == STATUS_OK and len(payload) > 4 and payload[4] != 0
+    parameters = payload[5:] if status == STATUS_OK else b""
     return PmdControlResponse(payload[1], payload[2], status, more, parameters)
 
 

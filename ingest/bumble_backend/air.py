@@ -102,11 +102,6 @@ class VirtualAir:
             raise RuntimeError("VirtualAir is not started")
         return self._link
 
-    @property
-    def devices(self) -> list[Device]:
-        """Every device on this air, the central included once created."""
-        return list(self._controllers)
-
     def controller_of(self, device: Device) -> Controller:
         """The virtual controller under ``device`` (for fault injection such as link loss)."""
         return self._controllers[device]

@@ -26,6 +26,7 @@ from ingest.ble.polar_pmd import (
     SETTING_RANGE,
     SETTING_RESOLUTION,
     SETTING_SAMPLE_RATE,
+    STATUS_ALREADY_IN_STATE,
     TYPE_ACC,
     decode_acc_frame,
     decode_pmd_control_response,
@@ -190,7 +191,7 @@ class PmdAccRecorder(Recorder):
                 response = decode_pmd_control_response(await self._responses.get())
                 if response.opcode == OP_START:
                     break
-        if not response.ok and response.status != 6:  # 6: already started, fine after a reconnect
+        if not response.ok and response.status != STATUS_ALREADY_IN_STATE:  # already started after a reconnect
             raise SetupError(f"{self.spec.key}: PMD ACC start refused: {response.status_name}")
         factor = decode_pmd_settings(response.parameters).get(SETTING_FACTOR) if response.ok else None
         if factor:

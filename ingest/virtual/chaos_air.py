@@ -59,9 +59,6 @@ class ChaosLink(LocalLink):
         """Report notifications from ``controller`` that reach a live connection."""
         self._taps[controller] = tap
 
-    def reachable(self, controller: Controller) -> bool:
-        return controller not in self.unreachable
-
     def _find(self, address: hci.Address) -> Controller | None:
         key = bytes(address)
         if not self._by_address:

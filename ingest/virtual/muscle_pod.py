@@ -43,7 +43,6 @@ class VirtualMusclePod(VirtualPeripheral):
         self.muscle_code = muscle_code
         self.strides_per_min = strides_per_min
         self.sequence = 0
-        self.strides_generated = 0
 
     def data_uuid(self) -> str:
         return STRIDE_FRAME_UUID
@@ -73,5 +72,4 @@ class VirtualMusclePod(VirtualPeripheral):
             impact_g=stride.impact_g,
         )
         self.sequence += 1
-        self.strides_generated += 1
         return await self.notify(payload)

@@ -22,6 +22,10 @@ from ingest.ble.polar_pmd import (
     SETTING_RANGE,
     SETTING_RESOLUTION,
     SETTING_SAMPLE_RATE,
+    STATUS_ALREADY_IN_STATE,
+    STATUS_INVALID_OP_CODE,
+    STATUS_NOT_SUPPORTED,
+    STATUS_OK,
     TYPE_ACC,
     TYPE_ECG,
     decode_acc_frame,
@@ -37,9 +41,6 @@ if TYPE_CHECKING:
     from ingest.bumble_backend.air import VirtualAir
 
 logger = logging.getLogger(__name__)
-
-STATUS_OK, STATUS_INVALID_OP, STATUS_NOT_SUPPORTED, STATUS_ALREADY = 0, 1, 3, 6
-ACC_SAMPLE_RATES = (25, 50, 100, 200)
 
 
 class VirtualPmdSensor(VirtualPeripheral):
@@ -65,7 +66,6 @@ class VirtualPmdSensor(VirtualPeripheral):
         self.compressed = compressed
         self.factor = factor
         self.streaming = False
-        self.sample_rate_hz = 50
         self.commands: list[bytes] = []
         self.control_point = gatt.Characteristic(
             bumble_uuid(PMD_CONTROL_POINT_UUID),
@@ -117,14 +117,14 @@ class VirtualPmdSensor(VirtualPeripheral):
             status = STATUS_OK
             parameters = encode_pmd_settings({SETTING_SAMPLE_RATE: 50, SETTING_RESOLUTION: 16, SETTING_RANGE: 8})
         elif opcode == OP_START:
-            status = STATUS_ALREADY if self.streaming else STATUS_OK
+            status = STATUS_ALREADY_IN_STATE if self.streaming else STATUS_OK
             parameters = encode_pmd_settings({SETTING_FACTOR: self.factor})
             self.streaming = True
         elif opcode == OP_STOP:
-            status = STATUS_OK if self.streaming else STATUS_ALREADY
+            status = STATUS_OK if self.streaming else STATUS_ALREADY_IN_STATE
             self.streaming = False
         else:
-            status = STATUS_INVALID_OP
+            status = STATUS_INVALID_OP_CODE
         response = encode_pmd_control_response(opcode, kind, status, parameters if status == STATUS_OK else b"")
         task = asyncio.get_running_loop().create_task(self._indicate(connection, response))
         self._tasks.add(task)

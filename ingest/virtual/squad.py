@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from bumble.core import UUID
 
 from ingest.ble.cycling_power import (
     CyclingPowerMeasurement,
@@ -186,16 +185,8 @@ class VirtualSquad:
         link = self.air.chaos_link
         for sensor in self.sensors:
             await sensor.peer.start()
-            device = sensor.peer.device
-            if isinstance(sensor.peer, VirtualHeartRateStrap):
-                found = device.gatt_server.get_characteristic_attributes(
-                    UUID.from_16_bits(0x180D), UUID.from_16_bits(0x2A37)
-                )
-                assert found is not None
-                handle = found[1].handle
-            else:
-                handle = sensor.peer.data_handle
-            link.add_tap(self.air.controller_of(device), _tap(handle, sensor.counter.record_delivery))
+            tap = _tap(sensor.peer.data_handle, sensor.counter.record_delivery)
+            link.add_tap(self.air.controller_of(sensor.peer.device), tap)
 
     async def stop(self) -> None:
         for sensor in self.sensors:
