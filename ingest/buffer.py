@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -19,17 +18,10 @@ class PointBuffer:
     worker thread. Flushes are serialised so batches reach the store in arrival order.
     """
 
-    def __init__(self, store: Store, max_points: int = 5000) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.max_points = max_points
-        self.points_written = 0
         self._pending: dict[tuple, list[tuple[np.ndarray, dict[str, np.ndarray]]]] = defaultdict(list)
-        self._pending_points = 0
         self._lock = asyncio.Lock()
-
-    @property
-    def pending_points(self) -> int:
-        return self._pending_points
 
     def add(self, measurement: str, tags: Mapping[str, str], time_ms: np.ndarray, fields: Mapping[str, np.ndarray]):
         """Queue rows of one series."""
@@ -37,10 +29,6 @@ class PointBuffer:
             return
         key = (measurement, tuple(sorted(tags.items())), tuple(sorted(fields)))
         self._pending[key].append((np.asarray(time_ms, np.int64), {k: np.asarray(v) for k, v in fields.items()}))
-        self._pending_points += len(time_ms)
-
-    def due(self) -> bool:
-        return self._pending_points >= self.max_points
 
     def _take_batches(self) -> list[PointBatch]:
         batches = []
@@ -54,7 +42,6 @@ class PointBuffer:
                 )
             )
         self._pending.clear()
-        self._pending_points = 0
         return batches
 
     async def flush(self) -> int:
@@ -63,13 +50,4 @@ class PointBuffer:
             batches = self._take_batches()
             if not batches:
                 return 0
-            written = await asyncio.to_thread(self.store.write, batches)
-            self.points_written += written
-            return written
-
-    async def flush_periodically(self, interval_s: float, stop: asyncio.Event) -> None:
-        """Flush every `interval_s` or as soon as `max_points` are queued, until `stop` is set."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval_s)
-            await self.flush()
+            return await asyncio.to_thread(self.store.write, batches)

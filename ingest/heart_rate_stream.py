@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.ble.errors import DecodeError
-from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID, decode_heart_rate_measurement
+from ingest.ble.heart_rate import decode_heart_rate_measurement
 from ingest.buffer import PointBuffer
 from ingest.timeline import BeatTimeline, Clock
 
@@ -35,8 +35,6 @@ class HeartRateRecorder:
     Beat times come from RR sums (`BeatTimeline`); the HR value is stamped with the notification's arrival time.
     A malformed payload is counted, logged in one line and skipped; the stream goes on.
     """
-
-    uuid = HEART_RATE_MEASUREMENT_UUID
 
     def __init__(self, athlete: str, device: str, buffer: PointBuffer, clock: Clock, source: str = "ble") -> None:
         self.tags = {"athlete": athlete, "device": device, "source": source}

@@ -29,7 +29,7 @@ from ingest.activity import (
     store_conflict,
 )
 from ingest.fit import decode_fit
-from ingest.imports import decode_text
+from ingest.imports import TEXT_SUFFIXES, decode_text
 from ingest.store.base import Store
 
 Decoder = Callable[[SourceFile], ImportedActivity]
@@ -39,7 +39,7 @@ def _fit(source: SourceFile) -> ImportedActivity:
     return decode_fit(source.data)
 
 
-DECODERS: dict[str, Decoder] = {".fit": _fit, ".csv": decode_text, ".txt": decode_text}
+DECODERS: dict[str, Decoder] = {".fit": _fit, **dict.fromkeys(TEXT_SUFFIXES, decode_text)}
 """File suffix (lower case) → decoder. Directories are searched for these suffixes."""
 
 IMPORTED, DUPLICATE, FAILED = "imported", "duplicate", "failed"

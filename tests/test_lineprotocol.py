@@ -13,12 +13,10 @@ from hypothesis.extra import numpy as hnp
 from ingest.store.base import PointBatch
 from ingest.store.errors import EncodeError
 from ingest.store.lineprotocol import (
-    MAX_LINES_PER_REQUEST,
     MAX_TIME_MS,
     encode,
     encode_block,
     encode_lines,
-    iter_payloads,
     series_prefix,
 )
 
@@ -169,13 +167,6 @@ def test_empty_batch_encodes_to_nothing() -> None:
     batch = PointBatch("m", {}, np.array([], dtype=np.int64), {"v": np.array([], dtype=float)})
     assert encode(batch) == b""
     assert encode_lines(batch) == []
-
-
-def test_iter_payloads_splits_at_the_line_limit() -> None:
-    lines = [f"m v={i}i {i}" for i in range(2 * MAX_LINES_PER_REQUEST + 1)]
-    payloads = list(iter_payloads(lines))
-    assert [p.count(b"\n") for p in payloads] == [MAX_LINES_PER_REQUEST, MAX_LINES_PER_REQUEST, 1]
-    assert b"".join(payloads).decode().splitlines() == lines
 
 
 def _reference_line(prefix: str, fields: dict[str, np.ndarray], time_ms: int, row: int) -> str:

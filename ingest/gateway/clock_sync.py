@@ -40,7 +40,6 @@ class SensorClockMapper:
         self.window = window
         self.max_drift = max_drift_ppm / 1e6
         self.reset_after_ms = reset_after_ms
-        self.resets = 0
         self._pairs: deque[tuple[float, float]] = deque(maxlen=window)
         self._slope = 1.0
         self._offset: float | None = None
@@ -57,7 +56,6 @@ class SensorClockMapper:
             logger.info("sensor clock jumped by %.0f ms: re-synchronising", arrival_ms - self.to_host(sensor_ms))
             self._pairs.clear()
             self._offset = None
-            self.resets += 1
         if not self._pairs:
             self._origin = sensor_ms
         self._pairs.append((sensor_ms - self._origin, arrival_ms))

@@ -62,7 +62,6 @@ class RecorderStats:
     samples: int = 0
     refused: int = 0
     sequence_gaps: int = 0
-    duplicates: int = 0
 
 
 class Recorder:
@@ -126,7 +125,7 @@ class HeartRateProfileRecorder(Recorder):
         inner = self.inner.stats
         self.stats.notifications = inner.notifications
         self.stats.malformed = inner.malformed
-        self.stats.samples = inner.hr_samples + inner.rr_samples - self.stats.refused
+        self.stats.samples = inner.samples - self.stats.refused
 
 
 class RSCRecorder(Recorder):
@@ -226,8 +225,7 @@ class MuscleLoadRecorder(Recorder):
             raise DecodeError(f"stride frame: side {frame.side}, but {self.spec.key} is configured as {self.spec.side}")
         if self.last_sequence is not None:
             if frame.sequence == self.last_sequence:
-                self.stats.duplicates += 1
-                return
+                return  # a repeated frame
             self.stats.sequence_gaps += sequence_gap(self.last_sequence, frame.sequence)
         self.last_sequence = frame.sequence
         contact_ms = self.unwrap(frame.sensor_ms)

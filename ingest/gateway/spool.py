@@ -189,10 +189,7 @@ class Spool:
         self.recovered_points = int(points)
         self._pending_arrivals: dict[int, int] = {}
         self._oldest_recovered_ms: int | None = oldest
-        self.appended_points = 0
-        self.committed_points = 0
         self.rejected_points = 0
-        self.acked_points = 0
         self.quarantined_points = 0
         self._uncommitted_points = 0
         self._in_transaction = False
@@ -236,7 +233,6 @@ class Spool:
         self.pending_rows += 1
         self.pending_points += n
         self.pending_bytes += nbytes
-        self.appended_points += n
         self._uncommitted_points += n
         if not self._warned and self.pending_bytes > WARN_FRACTION * self.max_bytes:
             self._warned = True
@@ -256,14 +252,13 @@ class Spool:
         self._db.execute("COMMIT")
         self._in_transaction = False
         committed, self._uncommitted_points = self._uncommitted_points, 0
-        self.committed_points += committed
         return committed
 
     def ack(self, batch: SpoolBatch) -> None:
         """Delete rows the store acknowledged (up to ``batch.last_seq``)."""
         self.commit()
         self._db.execute("DELETE FROM spool WHERE seq <= ?", (batch.last_seq,))
-        self._forget(batch, acked=True)
+        self._forget(batch)
 
     def quarantine(self, batch: SpoolBatch, error: str) -> None:
         """Move rows the store will never accept out of the way, keeping them for inspection."""
@@ -276,18 +271,14 @@ class Spool:
             )
             self._db.execute("DELETE FROM spool WHERE seq = ?", (row.seq,))
         self._db.execute("COMMIT")
-        self._forget(batch, acked=False)
+        self._forget(batch)
+        self.quarantined_points += batch.points
         logger.error("spool %s: quarantined %d points the store refuses: %s", self.path, batch.points, error)
 
-    def _forget(self, batch: SpoolBatch, *, acked: bool) -> None:
-        points = batch.points
+    def _forget(self, batch: SpoolBatch) -> None:
         self.pending_rows -= len(batch.rows)
-        self.pending_points -= points
+        self.pending_points -= batch.points
         self.pending_bytes -= sum(row.nbytes for row in batch.rows)
-        if acked:
-            self.acked_points += points
-        else:
-            self.quarantined_points += points
         last = batch.last_seq
         while self._first_seq_arrival and self._first_seq_arrival[0][0] <= last:
             self._first_seq_arrival.popleft()

@@ -21,7 +21,7 @@ decimals; other values go through `repr`). Batches with string fields take a per
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -327,9 +327,3 @@ def encode_lines(batch: PointBatch) -> list[str]:
 def encode(batch: PointBatch) -> bytes:
     """The whole batch as newline-terminated UTF-8 line protocol."""
     return _encode(batch)
-
-
-def iter_payloads(lines: list[str], max_lines: int = MAX_LINES_PER_REQUEST) -> Iterator[bytes]:
-    """Split encoded lines into request bodies of at most `max_lines` lines."""
-    for start in range(0, len(lines), max_lines):
-        yield ("\n".join(lines[start : start + max_lines]) + "\n").encode()
