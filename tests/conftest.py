@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
-import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
+from influx_helpers import unique
 from influxd import InfluxServer, find_influxd
+from shared_data import skip_or_fail
 
 from ingest.store.influx import InfluxStore
 from ingest.store.influxql import quote_ident
-
-_DATABASE_NUMBERS = itertools.count(1)
 
 
 def require_influxd() -> str:
     """The influxd binary; otherwise fail under CI=true, skip elsewhere."""
     binary = find_influxd()
     if binary is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("influxd not found: .ci/run must apt-get install influxdb", pytrace=False)
-        pytest.skip(
-            "influxd not installed: apt-get install influxdb (Debian's InfluxDB 1.6.7) to run the InfluxDB tests"
+        skip_or_fail(
+            "influxd not installed: apt-get install influxdb (Debian's InfluxDB 1.6.7) to run the InfluxDB tests",
+            ci_reason="influxd not found: .ci/run must apt-get install influxdb",
         )
     return binary
 
 
 @pytest.fixture(scope="session")
 def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
-    """A running influxd on a free loopback port: `.http_url`, `.stop()`, `.start()`, `.restart()`."""
+    """A running influxd on a free loopback port: `.http_url`, `.stop()`, `.start()`."""
     server = InfluxServer(require_influxd(), tmp_path_factory.mktemp("influxd"))
     server.start()
     try:
@@ -43,7 +39,7 @@ def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
 @pytest.fixture
 def influx_store(influxd: InfluxServer) -> Iterator[InfluxStore]:
     """An InfluxStore on a database of its own (created by connect(), dropped afterwards); quick retries."""
-    database = f"test_{next(_DATABASE_NUMBERS)}_{uuid.uuid4().hex[:8]}"
+    database = unique("test")
     store = InfluxStore(influxd.http_url, database, backoff_base_s=0.05, backoff_cap_s=1.0, max_total_s=30.0)
     store.connect()
     try:
@@ -56,10 +52,12 @@ def influx_store(influxd: InfluxServer) -> Iterator[InfluxStore]:
 
 
 @pytest.fixture(scope="session")
-def auth_influxd(influxd: InfluxServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
-    """A second influxd with `auth-enabled = true` and an admin user `admin`/`pw`."""
-    server = InfluxServer(influxd.binary, tmp_path_factory.mktemp("influxd-auth"), auth_enabled=True)
+def auth_influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    """An influxd of its own with `auth-enabled = true` and an admin user `admin`/`pw`."""
+    server = InfluxServer(require_influxd(), tmp_path_factory.mktemp("influxd-auth"), auth_enabled=True)
     server.start()
-    server.query("CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES")
-    yield server
-    server.close()
+    try:
+        server.query("CREATE USER admin WITH PASSWORD 'pw' WITH ALL PRIVILEGES")
+        yield server
+    finally:
+        server.close()

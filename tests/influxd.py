@@ -146,11 +146,6 @@ bind-address = "127.0.0.1:{self.rpc_port}"
             process.kill()
             process.wait(timeout_s)
 
-    def restart(self) -> None:
-        """Stop and start again on the same port and directories."""
-        self.stop()
-        self.start()
-
     def query(self, q: str, **params: str) -> dict:
         """POST an InfluxQL statement directly (no auth), for setup such as creating users."""
         response = httpx.post(f"{self.http_url}/query", params=params, data={"q": q}, timeout=10.0)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from fake_grafana import FakeGrafana
 from influxd import free_port
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from shared_data import skip_or_fail
 from werkzeug import Request, Response
 from werkzeug.test import EnvironBuilder
 
@@ -37,9 +37,10 @@ WRITES = ("POST", "PUT", "PATCH", "DELETE")
 @pytest.fixture(scope="session")
 def grafana_openapi() -> OpenAPI:
     if not SPEC.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{SPEC} is missing: the contract tests need shared/grafana/openapi3.json", pytrace=False)
-        pytest.skip(f"{SPEC} not found (shared/ beside the repository)")
+        skip_or_fail(
+            f"{SPEC} not found (shared/ beside the repository)",
+            ci_reason=f"{SPEC} is missing: the contract tests need shared/grafana/openapi3.json",
+        )
     return OpenAPI.from_file_path(str(SPEC))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from shared_data import require_shared
+from shared_data import require_shared, skip_or_fail
 
 from ingest.rr_files import read_rr_file
 from monitor.cli.main import main
@@ -141,9 +140,7 @@ def _neurokit2():
     try:
         import neurokit2
     except ImportError:
-        if os.environ.get("CI") == "true":
-            pytest.fail("neurokit2 (dev extra) is not installed", pytrace=False)
-        pytest.skip("neurokit2 not installed")
+        skip_or_fail("neurokit2 not installed", ci_reason="neurokit2 (dev extra) is not installed")
     return neurokit2
 
 

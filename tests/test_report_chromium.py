@@ -15,7 +15,6 @@ import contextlib
 import datetime as dt
 import io
 import json
-import os
 import re
 import struct
 import subprocess
@@ -25,7 +24,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import pytest
+from shared_data import skip_or_fail
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = (
@@ -46,9 +45,10 @@ PLOTS = 5
 
 def require_chromium() -> Path:
     if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} not found: .ci/run must apt-get install -y chromium", pytrace=False)
-        pytest.skip(f"{CHROMIUM} not installed: apt-get install -y chromium to run the browser test")
+        skip_or_fail(
+            f"{CHROMIUM} not installed: apt-get install -y chromium to run the browser test",
+            ci_reason=f"{CHROMIUM} not found: .ci/run must apt-get install -y chromium",
+        )
     return CHROMIUM
 
 
