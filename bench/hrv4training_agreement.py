@@ -10,7 +10,11 @@ of our quantities are compared with the app, each on the days where both have a 
 - ``morning_below_range``: that morning's ln rMSSD below the same lower bound (the app's kind of verdict).
 
 The 119-day export `goldencheetah__2017_7_28_myMeasurements.csv` has no verdict; it is used to count how often
-the flag fires on a real, apparently steady record. A minimal reader is inlined (the importer lives elsewhere).
+the flag fires on a real, apparently steady record.
+
+Both exports are read by the product importer (`ingest.importer.decode_file`): its `readiness` table holds one
+morning reading per day with `ln_rmssd`, `mean_hr_bpm` and `app_verdict` (the daily message classified as
+`below normal` or `normal`; rows without a reading, here also without a message, are skipped).
 
     python bench/hrv4training_agreement.py [--data ../shared/data/hrv-daily]
 """
@@ -18,49 +22,36 @@ the flag fires on a real, apparently steady record. A minimal reader is inlined 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from ingest.importer import decode_file
 from monitor.rules import compute_indicators, daily_inputs, evaluate_signals
 from monitor.thresholds import load_thresholds
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hrv-daily"
 VERDICT_FILE = "goldencheetah__2018_7_8_myMeasurements.csv"
 STEADY_FILE = "goldencheetah__2017_7_28_myMeasurements.csv"
-BELOW, NORMAL = "por debajo de tus valores normales", "en valores normales"
-
-
-def _number(text: str | None) -> float:
-    try:
-        value = float((text or "").strip())
-    except ValueError:
-        return math.nan
-    return value if value > 0 else math.nan
+APP_VERDICTS = ("below normal", "normal")
+"""The app's verdicts compared here (the importer's `app_verdict`); any other day counts as unjudged."""
 
 
 def read_export(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str | None]]:
-    """Days (datetime64[D]), ln rMSSD, morning HR and the app's verdict ("below", "normal" or None) per row."""
-    text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [h.strip() for h in rows[0]]
-    days, ln, hr, verdicts = [], [], [], []
-    date_column = "date" if "date" in header else "timestamp_measurement"
-    for row in rows[1:]:
-        if not row or not any(c.strip() for c in row):
-            continue
-        record = dict(zip(header, row))
-        days.append(np.datetime64(record[date_column].strip()[:10], "D"))
-        rmssd = _number(record.get("rMSSD"))
-        ln.append(math.log(rmssd) if math.isfinite(rmssd) else math.nan)
-        hr.append(_number(record.get("HR")))
-        message = record.get("daily_message") or ""
-        verdicts.append("below" if BELOW in message else "normal" if NORMAL in message else None)
-    return np.array(days), np.array(ln), np.array(hr), verdicts
+    """Days (datetime64[D]), ln rMSSD, morning HR and the app's verdict per morning reading, via the importer."""
+    activity = decode_file(path)
+    table = next(t for t in activity.tables if t.measurement == "readiness")
+    days = table.time_ms.astype("datetime64[ms]").astype("datetime64[D]")
+    missing = np.full(len(table), np.nan)
+    verdicts = table.texts.get("app_verdict", [None] * len(table))
+    return (
+        days,
+        table.numbers["ln_rmssd"],
+        table.numbers.get("mean_hr_bpm", missing),
+        [v if v in APP_VERDICTS else None for v in verdicts],
+    )
 
 
 def evaluate(days: np.ndarray, ln: np.ndarray, hr: np.ndarray):
@@ -104,7 +95,7 @@ def agreement(data: Path = DEFAULT_DATA) -> dict:
             "week_below_range": ind.hrv_ok[0] & (ind.hrv_week.mean[0] < ind.hrv_lower[0]),
             "morning_below_range": ind.inputs.ln_rmssd[0] < ind.hrv_lower[0],
         }
-    app = np.array([v == "below" for v in verdicts])
+    app = np.array([v == "below normal" for v in verdicts])
     judged = np.array([v is not None for v in verdicts])
     comparable = judged & ind.hrv_ok[0, index]
     result = {
