@@ -20,7 +20,7 @@ from ingest.timeline import DAY_MS, day_start_ms
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import ReadingMetrics, reading_metrics, split_readings
 from monitor.load import daily_count, daily_sum, srpe_load
-from monitor.outputs import AthleteReport, athlete_report, daily_batches, flag_batches, indicator_columns
+from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
 from monitor.thresholds import Thresholds, load_thresholds
 
@@ -259,7 +259,7 @@ def analyze(
     idn = idn_series(signals, th)
     cols = indicator_columns(ind, th)
     t = n_days - 1
-    reports = [athlete_report(cols, ind, signals, idn, th, row, t) for row in range(len(roster))]
+    reports = athlete_reports(cols, ind, signals, idn, th, t)
     compute_s = time.perf_counter() - clock
 
     clock = time.perf_counter()

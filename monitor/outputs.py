@@ -105,7 +105,20 @@ class AthleteReport:
         }
 
 
-def athlete_report(
+def athlete_reports(
+    cols: dict[str, np.ndarray],
+    ind: Indicators,
+    signals: dict[str, SignalSeries],
+    idn: np.ndarray,
+    th: Thresholds,
+    t: int,
+) -> list[AthleteReport]:
+    """The JSON-ready report of every athlete on day index ``t``."""
+    hrv_today = hrv_status(ind, signals, slice(t, t + 1))[:, 0]
+    return [_athlete_report(cols, ind, signals, idn, th, row, t, str(hrv_today[row])) for row in range(idn.shape[0])]
+
+
+def _athlete_report(
     cols: dict[str, np.ndarray],
     ind: Indicators,
     signals: dict[str, SignalSeries],
@@ -113,8 +126,8 @@ def athlete_report(
     th: Thresholds,
     row: int,
     t: int,
+    hrv: str,
 ) -> AthleteReport:
-    """The JSON-ready report of athlete ``row`` on day index ``t``."""
     indicators: dict[str, Any] = {}
     status: dict[str, str] = {}
     for name, column in cols.items():
@@ -126,15 +139,16 @@ def athlete_report(
         status[name] = "ok" if math.isfinite(value) else INSUFFICIENT
     sources = ind.inputs.load_source
     indicators["load_source"] = sources[row] if sources else None
-    indicators["hrv_status"] = str(hrv_status(ind, signals, slice(t, t + 1))[row, 0])
+    indicators["hrv_status"] = hrv
     recommend = bool(idn[row, t])
+    flags = flags_on(signals, ind, row, t)
     return AthleteReport(
         athlete=ind.inputs.athletes[row],
         indicators=indicators,
         status=status,
-        flags=flags_on(signals, ind, row, t),
+        flags=flags,
         recommend_idn_visit=recommend,
-        idn_reasons=idn_reasons(signals, ind, th, row, t) if recommend else [],
+        idn_reasons=idn_reasons(signals, ind, th, row, t, flags) if recommend else [],
     )
 
 

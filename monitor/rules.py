@@ -106,7 +106,6 @@ class Indicators:
     load_days: np.ndarray  # days of training data up to each day
     load_7d: np.ndarray
     acwr: np.ndarray  # the variant selected by the thresholds
-    acwr_ewma: np.ndarray
     acwr_coupled: np.ndarray
     acwr_uncoupled: np.ndarray
     monotony: np.ndarray
@@ -188,7 +187,6 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         load_days=history,
         load_7d=np.where(history >= lt.acute_days, ld.rolling_sum(x, lt.acute_days), np.nan),
         acwr=acwr[lt.acwr_variant],
-        acwr_ewma=acwr["ewma"],
         acwr_coupled=acwr["coupled"],
         acwr_uncoupled=acwr["uncoupled"],
         monotony=mono,
@@ -381,9 +379,18 @@ def idn_series(signals: dict[str, SignalSeries], th: Thresholds) -> np.ndarray:
     return any_act | (n_families >= th.idn.min_watch_families)
 
 
-def idn_reasons(signals: dict[str, SignalSeries], ind: Indicators, th: Thresholds, row: int, t: int) -> list[str]:
-    """Why the IDN rule fired (empty when it did not): the act flags, else the recent flags of each family."""
-    acts = [f for f in flags_on(signals, ind, row, t) if f.severity == "act"]
+def idn_reasons(
+    signals: dict[str, SignalSeries],
+    ind: Indicators,
+    th: Thresholds,
+    row: int,
+    t: int,
+    flags: list[Flag] | None = None,
+) -> list[str]:
+    """Why the IDN rule fired (empty when it did not): the act flags, else the recent flags of each family.
+    ``flags`` are that day's flags when the caller has them already (``flags_on``)."""
+    flags = flags_on(signals, ind, row, t) if flags is None else flags
+    acts = [f for f in flags if f.severity == "act"]
     if acts:
         return [f"act: {f.signal} — {f.reason}" for f in acts]
     lo = max(0, t - th.idn.watch_window_days + 1)
