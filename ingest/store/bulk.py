@@ -18,6 +18,7 @@ import numpy as np
 
 from ingest.store.base import Store
 from ingest.store.errors import StoreUnavailable
+from ingest.store.sqlite import SQLiteStore, time_filter
 
 ATHLETE = "athlete"
 
@@ -43,8 +44,6 @@ def _empty(athletes: Sequence[str], fields: Sequence[str]) -> ManyFrame:
 
 
 def _sqlite_path(store: Store) -> Path | None:
-    from ingest.store.sqlite import SQLiteStore
-
     return store.path if isinstance(store, SQLiteStore) else None
 
 
@@ -64,15 +63,6 @@ def _fetch_all(path: Path, sql: str, params: Sequence[object] = ()) -> list[tupl
         raise StoreUnavailable(f"SQLite store {path}: {exc}") from exc
     finally:
         db.close()
-
-
-def _time_sql(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
-    sql, params = "", []
-    if start_ms is not None:
-        sql, params = sql + " AND p.time_ms >= ?", [*params, int(start_ms)]
-    if end_ms is not None:
-        sql, params = sql + " AND p.time_ms < ?", [*params, int(end_ms)]
-    return sql, params
 
 
 _MISSING = -1.0e308  # stands for "no value" inside SQL, so rows convert to floats without Python objects
@@ -121,7 +111,7 @@ def read_many(
     names = sorted({a for _, a in series}) if athletes is None else list(athletes)
     if not series or not fields:
         return _empty(names, fields)
-    time_sql, time_params = _time_sql(start_ms, end_ms)
+    time_sql, time_params = time_filter(start_ms, end_ms)
     sids = sorted(sid for sid, _ in series)
     n_chunks = max(1, min(workers, len(sids)))
     chunks = [sids[i::n_chunks] for i in range(n_chunks)]

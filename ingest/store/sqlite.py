@@ -122,17 +122,6 @@ class SQLiteStore:
                 matching[sid] = series_tags
         return matching
 
-    @staticmethod
-    def _time_filter(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
-        clauses, params = [], []
-        if start_ms is not None:
-            clauses.append("time_ms >= ?")
-            params.append(int(start_ms))
-        if end_ms is not None:
-            clauses.append("time_ms < ?")
-            params.append(int(end_ms))
-        return "".join(f" AND {c}" for c in clauses), params
-
     def read(
         self,
         measurement: str,
@@ -151,7 +140,7 @@ class SQLiteStore:
             if not series or not fields:
                 empty = {f: np.empty(0) for f in fields} | {k: np.empty(0, dtype=object) for k in tag_names}
                 return Frame(np.empty(0, np.int64), empty)
-            time_sql, time_params = self._time_filter(start_ms, end_ms)
+            time_sql, time_params = time_filter(start_ms, end_ms)
             sql = (
                 f"SELECT time_ms, series_id, field, value FROM points WHERE series_id IN "
                 f"({','.join('?' * len(series))}) AND field IN ({','.join('?' * len(fields))}){time_sql} "
@@ -171,7 +160,7 @@ class SQLiteStore:
             series = self._matching_series(measurement, athlete, None)
             if not series:
                 return 0
-            time_sql, time_params = self._time_filter(start_ms, end_ms)
+            time_sql, time_params = time_filter(start_ms, end_ms)
             sql = (
                 "SELECT COUNT(*) FROM (SELECT DISTINCT series_id, time_ms FROM points WHERE series_id IN "
                 f"({','.join('?' * len(series))}){time_sql})"
@@ -199,6 +188,18 @@ class SQLiteStore:
         """Close the database file."""
         with self._lock:
             self._db.close()
+
+
+def time_filter(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
+    """`AND time_ms …` clauses of the `points` table for [start_ms, end_ms), and their parameters."""
+    clauses, params = [], []
+    if start_ms is not None:
+        clauses.append("time_ms >= ?")
+        params.append(int(start_ms))
+    if end_ms is not None:
+        clauses.append("time_ms < ?")
+        params.append(int(end_ms))
+    return "".join(f" AND {c}" for c in clauses), params
 
 
 def _pivot(rows: list[tuple], fields: Sequence[str]) -> tuple[Frame, np.ndarray]:
