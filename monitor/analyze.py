@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ingest.store.base import PointBatch, Store
-from ingest.store.bulk import ManyFrame, athletes_with, read_many
+from ingest.store.bulk import ManyFrame, read_many
 from ingest.timeline import DAY_MS, day_start_ms
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import ReadingMetrics, reading_metrics, split_readings
@@ -246,7 +246,7 @@ def analyze(
     readiness = read_many(store, "readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
     derived: list[PointBatch] = []
-    for athlete in sorted(athletes_with(store, "rr") & set(roster)):
+    for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):
         mornings = _mornings_from_beats(store, athlete, as_of, th, earlier)
         if mornings:
             _merge_mornings(inputs, roster.index(athlete), mornings)

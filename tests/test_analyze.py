@@ -14,7 +14,7 @@ from engine_replay import replay_engine
 
 from ingest.store import bulk
 from ingest.store.base import PointBatch
-from ingest.store.bulk import athletes_with, read_many
+from ingest.store.bulk import read_many
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS, day_start_ms
 from ingest.virtual.physiology import AthleteProfile, daily_ln_rmssd, morning_rr_ms
@@ -132,7 +132,7 @@ def test_mornings_are_taken_from_beats_when_no_readiness_points_exist(tmp_path):
         rr = morning_rr_ms(profile, i, targets[i], rng, duration_s=120.0)
         batches.append(PointBatch("rr", {"athlete": "BEATS"}, start + np.cumsum(rr).astype(np.int64), {"rr_ms": rr}))
     store.write(batches)
-    assert athletes_with(store, "rr") == {"BEATS"}
+    assert store.list_athletes("rr") == ["BEATS"]
     report = analyze(store, AS_OF).athletes[0]
     assert report.indicators["readings_7d"] == 7
     assert report.indicators["ln_rmssd_7d"] == pytest.approx(4.0, abs=0.2)
@@ -237,8 +237,8 @@ def test_analyze_on_a_real_influxd_matches_the_embedded_store(influx_store, stor
         np.testing.assert_array_equal(bulk.time_ms[mine], frame.time_ms)
         for f in ("srpe_load", "gct_symmetry_index_pct", "pedal_balance_left_pct"):
             np.testing.assert_allclose(bulk.columns[f][mine], frame.columns[f], equal_nan=True)
-    assert athletes_with(influx_store, "readiness") == set(bulk.athletes)
-    assert athletes_with(influx_store, "rr") == set()
+    assert influx_store.list_athletes("readiness") == bulk.athletes
+    assert influx_store.list_athletes("rr") == []
 
 
 def _script(name: str):

@@ -74,8 +74,8 @@ class Store(Protocol):
     ) -> int:
         """Number of points (rows) of a measurement, optionally for one athlete and time range."""
 
-    def list_athletes(self) -> list[str]:
-        """Every athlete ID with data in the store, sorted."""
+    def list_athletes(self, measurement: str | None = None) -> list[str]:
+        """Every athlete ID with data in the store (or in one measurement), sorted."""
 
     def delete_athlete(self, athlete: str) -> None:
         """Remove every point of one athlete, in all measurements."""

@@ -134,12 +134,6 @@ def read_many(
     return ManyFrame(names, index[order], time_ms[order], {f: values[:, i + 2] for i, f in enumerate(fields)})
 
 
-def _is_influx(store: Store) -> bool:
-    from ingest.store.influx import InfluxStore
-
-    return isinstance(store, InfluxStore)
-
-
 def _number(value: object) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else np.nan
 
@@ -172,21 +166,3 @@ def _read_tagged(
     order = np.lexsort((time_ms, index))
     columns = {f: _numeric(frame.columns[f])[keep][order] for f in fields}
     return ManyFrame(names, index[order], time_ms[order], columns)
-
-
-def athletes_with(store: Store, measurement: str) -> set[str]:
-    """Athletes that have any series of ``measurement`` (cheap on the embedded store; a count per athlete else)."""
-    path = _sqlite_path(store)
-    if path is None and _is_influx(store):
-        from ingest.store.influxql import quote_ident
-
-        athletes = set()
-        for result in store.query(f'SHOW TAG VALUES FROM {quote_ident(measurement)} WITH KEY = "athlete"'):
-            for series in result.get("series", []):
-                column = series.get("columns", ["key", "value"]).index("value")
-                athletes.update(row[column] for row in series.get("values") or [])
-        return athletes
-    if path is None:
-        return {a for a in store.list_athletes() if store.count(measurement, a) > 0}
-    rows = _fetch_all(path, "SELECT DISTINCT athlete FROM series WHERE measurement = ?", (measurement,))
-    return {r[0] for r in rows if r[0] is not None}

@@ -337,10 +337,11 @@ class InfluxStore:
         """Remove every point of one athlete in all measurements (`DELETE WHERE`, served by 1.x and 2.x)."""
         self.query(f"DELETE WHERE {quote_ident(ATHLETE_TAG)} = {quote_literal(athlete)}")
 
-    def list_athletes(self) -> list[str]:
-        """Every value of the `athlete` tag across measurements, sorted."""
+    def list_athletes(self, measurement: str | None = None) -> list[str]:
+        """Every value of the `athlete` tag across measurements (or in one), sorted."""
         athletes: set[str] = set()
-        for result in self.query(f"SHOW TAG VALUES WITH KEY = {quote_ident(ATHLETE_TAG)}"):
+        source = f" FROM {quote_ident(measurement)}" if measurement is not None else ""
+        for result in self.query(f"SHOW TAG VALUES{source} WITH KEY = {quote_ident(ATHLETE_TAG)}"):
             for series in result.get("series", []):
                 column = series.get("columns", ["key", "value"]).index("value")
                 athletes.update(row[column] for row in series.get("values") or [])

@@ -167,11 +167,13 @@ class SQLiteStore:
             )
             return int(self._db.execute(sql, [*series, *time_params]).fetchone()[0])
 
-    def list_athletes(self) -> list[str]:
-        """Every athlete ID with data, sorted."""
+    def list_athletes(self, measurement: str | None = None) -> list[str]:
+        """Every athlete ID with data (or with data in one measurement), sorted."""
+        sql, params = "SELECT DISTINCT athlete FROM series WHERE athlete IS NOT NULL", []
+        if measurement is not None:
+            sql, params = sql + " AND measurement = ?", [measurement]
         with self._lock:
-            rows = self._db.execute("SELECT DISTINCT athlete FROM series WHERE athlete IS NOT NULL ORDER BY 1")
-            return [r[0] for r in rows]
+            return [r[0] for r in self._db.execute(sql + " ORDER BY 1", params)]
 
     def delete_athlete(self, athlete: str) -> None:
         """Remove every point of one athlete (all measurements)."""
