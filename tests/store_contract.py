@@ -10,7 +10,8 @@ T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
 
 def assert_reads_everyone_with_tag_columns(store: Store) -> None:
-    """``read(athlete=None, with_tags=…)``: every athlete's rows with their tag values as columns."""
+    """``read(athlete=None, with_tags=…)``: every athlete's rows with their tag values as columns; athletes by
+    measurement."""
     day = 86_400_000
     series = (
         ("A 1", "acwr_spike", "watch", 0.0),
@@ -49,3 +50,6 @@ def assert_reads_everyone_with_tag_columns(store: Store) -> None:
     assert one.columns["signal"].tolist() == ["hrv_suppressed"] * 3
     empty = store.read("flag", "nobody", ["value"], with_tags=["signal"])
     assert len(empty) == 0 and empty.columns["signal"].dtype == object
+    store.write([PointBatch("hr", {"athlete": "C"}, np.array([T0]), {"bpm": np.array([50])})])
+    assert store.list_athletes("flag") == ["A 1", "B,2"] and store.list_athletes("hr") == ["C"]
+    assert store.list_athletes() == ["A 1", "B,2", "C"] and store.list_athletes("nothing") == []
