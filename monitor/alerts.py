@@ -21,7 +21,6 @@ import datetime as dt
 import fcntl
 import json
 import logging
-import math
 import os
 import random
 import tempfile
@@ -35,7 +34,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from ingest.retry import backoff_delay_s, parse_retry_after
-from monitor.flags import Flag
+from monitor.flags import Flag, json_number
 
 PAYLOAD_SCHEMA = "recovery-monitor/prevention-visit/v1"
 STATE_VERSION = 1
@@ -100,22 +99,10 @@ def open_episode_start(
 # -- payload --------------------------------------------------------------------------------------------------
 
 
-def _number(x: float | None) -> float | None:
-    return round(float(x), 4) if x is not None and math.isfinite(x) else None
-
-
 def reason_json(flag: Flag) -> dict[str, Any]:
     """One flag as a reason: signal, family, severity, value, threshold, window, since and the explanation."""
-    return {
-        "signal": flag.signal,
-        "family": flag.family,
-        "severity": flag.severity,
-        "value": _number(flag.value),
-        "threshold": _number(flag.threshold),
-        "window": flag.window,
-        "since": flag.since.isoformat(),
-        "reason": flag.reason,
-    }
+    reason = {key: value for key, value in flag.to_json().items() if key != "athlete"}
+    return reason | {"value": json_number(flag.value, 4), "threshold": json_number(flag.threshold, 4)}
 
 
 def alert_payload(

@@ -39,13 +39,16 @@ class Flag:
             "signal": self.signal,
             "family": self.family,
             "severity": self.severity,
-            "value": _num(self.value),
-            "threshold": _num(self.threshold),
+            "value": json_number(self.value),
+            "threshold": json_number(self.threshold),
             "window": self.window,
             "since": self.since.isoformat(),
             "reason": self.reason,
         }
 
 
-def _num(x: float | None) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
+def json_number(x: float | None, digits: int | None = None) -> float | None:
+    """A finite number for JSON, rounded to ``digits`` when given; None for a missing or non-finite one."""
+    if x is None or not math.isfinite(x):
+        return None
+    return float(x) if digits is None else round(float(x), digits)

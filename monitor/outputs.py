@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ingest.store.base import PointBatch
-from monitor.flags import Flag
+from monitor.flags import Flag, json_number
 from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
 from monitor.thresholds import Thresholds
 
@@ -74,10 +74,6 @@ def hrv_status(ind: Indicators, signals: dict[str, SignalSeries], days: slice) -
     return status
 
 
-def _num(x: float) -> float | None:
-    return round(float(x), 4) if math.isfinite(x) else None
-
-
 @dataclass
 class AthleteReport:
     """One athlete on the evaluated day."""
@@ -135,7 +131,7 @@ def _athlete_report(
         if name in COUNT_FIELDS:
             indicators[name] = int(value)
             continue
-        indicators[name] = _num(value)
+        indicators[name] = json_number(value, 4)
         status[name] = "ok" if math.isfinite(value) else INSUFFICIENT
     sources = ind.inputs.load_source
     indicators["load_source"] = sources[row] if sources else None
