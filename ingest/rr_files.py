@@ -63,9 +63,9 @@ def _number(text: str) -> float | None:
     return value
 
 
-def _lines(path: Path) -> list[str]:
+def _lines(path: Path, data: bytes | None) -> list[str]:
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if data is None else data
     except IsADirectoryError:
         raise RRFileError(path, None, "is a directory, not an RR file") from None
     text = raw.decode("utf-8-sig", errors="replace")
@@ -156,11 +156,12 @@ def _read_kubios(path: Path, lines: list[str]) -> RRFile:
     return RRFile(path, "kubios-report", unit, _to_ms(path, values, numbers or [len(lines)], unit))
 
 
-def read_rr_file(path: str | Path) -> RRFile:
-    """Read one RR file (see the module docstring for the layouts); raises :class:`RRFileError`."""
+def read_rr_file(path: str | Path, data: bytes | None = None) -> RRFile:
+    """Read one RR file (see the module docstring for the layouts), or parse its ``data`` when the caller has read
+    it already; raises :class:`RRFileError`."""
     path = Path(path)
     try:
-        lines = _lines(path)
+        lines = _lines(path, data)
     except OSError as exc:
         raise RRFileError(path, None, exc.strerror or str(exc)) from None
     first = next((i for i, line in enumerate(lines) if line.strip()), None)

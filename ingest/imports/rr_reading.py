@@ -65,9 +65,9 @@ class RRReading(TextActivity):
 
 
 def decode_rr(source: SourceFile) -> RRReading:
-    """Read an RR file (I/O by `ingest.rr_files`) and place it on its day."""
+    """Parse an RR file read by the importer (layouts: `ingest.rr_files`) and place it on its day."""
     try:
-        rr_file = read_rr_file(source.path)
+        rr_file = read_rr_file(source.path, source.data)
         day = reading_date(source.path, source.date)
     except RRFileError as exc:
         raise FileDecodeError(exc.problem, exc.line) from None
