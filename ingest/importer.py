@@ -127,7 +127,7 @@ def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = N
     A file is a duplicate when every athlete it writes for already has its `activity` point.
     """
     try:
-        activity = decode_file(path) if date is None else decode_file(path, date)  # one-argument call when no date
+        activity = decode_file(path, date)
     except FileDecodeError as exc:
         return ImportResult(str(path), FAILED, str(exc), line=exc.line)
     summary = activity.summary()

@@ -36,7 +36,9 @@ def fit_lines(rows: list[dict]) -> dict[str, dict]:
 def reuse_decoded(monkeypatch) -> None:
     """Reuse test_fit_import's decoded activities (decoding is covered there) to keep the store tests fast."""
     real = importer.decode_file
-    monkeypatch.setattr(importer, "decode_file", lambda p: decoded(p.name) if p.name in IMPORTS else real(p))
+    monkeypatch.setattr(
+        importer, "decode_file", lambda p, date=None: decoded(p.name) if p.name in IMPORTS else real(p, date)
+    )
 
 
 def check_folder_twice(capsys, monkeypatch, url: str, counts, *, real_first_run: bool) -> None:
