@@ -61,8 +61,8 @@ class SensorClockMapper:
         self._pairs.append((sensor_ms - self._origin, arrival_ms))
         self._fit()
 
-    def to_host(self, sensor_ms: float) -> float:
-        """Host time (ms since the Unix epoch) of a sensor time."""
+    def to_host(self, sensor_ms: float | np.ndarray) -> float | np.ndarray:
+        """Host time (ms since the Unix epoch) of a sensor time, or of an array of them."""
         if self._offset is None:
             raise RuntimeError("no clock pair observed yet")
         return self._offset + self._slope * (sensor_ms - self._origin)

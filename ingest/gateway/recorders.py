@@ -204,7 +204,7 @@ class PmdAccRecorder(Recorder):
         self.mapper.observe(last_ms, arrival_ms)
         n = len(frame.samples)
         sensor_ms = last_ms - (n - 1 - np.arange(n)) * 1000.0 / self.sample_rate_hz
-        times = np.rint([self.mapper.to_host(value) for value in sensor_ms]).astype(np.int64)
+        times = np.rint(self.mapper.to_host(sensor_ms)).astype(np.int64)
         samples = np.asarray(frame.samples, dtype=np.float64)
         fields = {"x_mg": samples[:, 0], "y_mg": samples[:, 1], "z_mg": samples[:, 2]}
         self.emit("acc", self.tags, times, fields)
