@@ -60,14 +60,6 @@ class ArtifactCounts:
     def total(self) -> int:
         return self.ectopic + self.missed + self.extra + self.long_short
 
-    def __add__(self, other: ArtifactCounts) -> ArtifactCounts:
-        return ArtifactCounts(
-            self.ectopic + other.ectopic,
-            self.missed + other.missed,
-            self.extra + other.extra,
-            self.long_short + other.long_short,
-        )
-
     def as_dict(self) -> dict[str, int]:
         return {"ectopic": self.ectopic, "missed": self.missed, "extra": self.extra, "long_short": self.long_short}
 

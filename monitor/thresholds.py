@@ -96,9 +96,6 @@ class Thresholds:
     asymmetry: AsymmetryThresholds
     idn: IdnThresholds
 
-    def to_dict(self) -> dict[str, dict[str, Any]]:
-        return dataclasses.asdict(self)
-
 
 _CLASSES = {
     "analysis": AnalysisThresholds,
