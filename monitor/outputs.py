@@ -111,41 +111,27 @@ def athlete_reports(
 ) -> list[AthleteReport]:
     """The JSON-ready report of every athlete on day index ``t``."""
     hrv_today = hrv_status(ind, signals, slice(t, t + 1))[:, 0]
-    return [_athlete_report(cols, ind, signals, idn, th, row, t, str(hrv_today[row])) for row in range(idn.shape[0])]
-
-
-def _athlete_report(
-    cols: dict[str, np.ndarray],
-    ind: Indicators,
-    signals: dict[str, SignalSeries],
-    idn: np.ndarray,
-    th: Thresholds,
-    row: int,
-    t: int,
-    hrv: str,
-) -> AthleteReport:
-    indicators: dict[str, Any] = {}
-    status: dict[str, str] = {}
-    for name, column in cols.items():
-        value = float(column[row, t])
-        if name in COUNT_FIELDS:
-            indicators[name] = int(value)
-            continue
-        indicators[name] = json_number(value, 4)
-        status[name] = "ok" if math.isfinite(value) else INSUFFICIENT
     sources = ind.inputs.load_source
-    indicators["load_source"] = sources[row] if sources else None
-    indicators["hrv_status"] = hrv
-    recommend = bool(idn[row, t])
-    flags = flags_on(signals, ind, row, t)
-    return AthleteReport(
-        athlete=ind.inputs.athletes[row],
-        indicators=indicators,
-        status=status,
-        flags=flags,
-        recommend_idn_visit=recommend,
-        idn_reasons=idn_reasons(signals, ind, th, row, t, flags) if recommend else [],
-    )
+    reports = []
+    for row, athlete in enumerate(ind.inputs.athletes):
+        indicators: dict[str, Any] = {}
+        status: dict[str, str] = {}
+        for name, column in cols.items():
+            value = float(column[row, t])
+            if name in COUNT_FIELDS:
+                indicators[name] = int(value)
+                continue
+            indicators[name] = json_number(value, 4)
+            status[name] = "ok" if math.isfinite(value) else INSUFFICIENT
+        indicators["load_source"] = sources[row] if sources else None
+        indicators["hrv_status"] = str(hrv_today[row])
+        recommend = bool(idn[row, t])
+        flags = flags_on(signals, ind, row, t)
+        reasons = idn_reasons(signals, ind, th, row, t, flags) if recommend else []
+        reports.append(
+            AthleteReport(athlete, indicators, status, flags, recommend_idn_visit=recommend, idn_reasons=reasons)
+        )
+    return reports
 
 
 def day_ms(day: np.datetime64) -> int:
