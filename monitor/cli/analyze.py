@@ -7,11 +7,13 @@ import datetime as dt
 import json
 
 from rich.console import Console
-from rich.table import Table
 
 from ingest.store import open_store
 from monitor.analyze import AnalysisResult, analyze
+from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
+from monitor.cli.tables import write_csv
+from monitor.outputs import AthleteReport
 from monitor.thresholds import load_thresholds
 
 
@@ -26,7 +28,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--athlete", metavar="ID", action="append", help="only this athlete (repeatable)")
     parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="the day to evaluate (default: today, UTC)")
-    parser.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
+    output.add_argument("--csv", action="store_true", help="print CSV: a header line, then one line per athlete")
     add_store_option(parser)
     parser.add_argument("--thresholds", metavar="FILE", help="TOML file overriding the default thresholds")
     parser.add_argument(
@@ -71,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         store.close()
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    elif args.csv:
+        write_csv(*csv_rows(result))
     else:
         print_table(result, Console())
     return 0
@@ -80,34 +86,66 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def print_table(result: AnalysisResult, console: Console) -> None:
-    table = Table(title=f"Recovery monitor on {result.as_of.isoformat()}")
-    columns = ("athlete", "ACWR", "mono / strain", "CTL / ATL / TSB", "ln rMSSD 7d", "RHR 7d", "SI GCT/muscle/pedal")
-    for column in columns:  # fold rather than truncate: IDs and signal names must stay readable
-        table.add_column(column, justify="left" if column == "athlete" else "right", overflow="fold")
-    table.add_column("flags", overflow="fold", min_width=14)
-    table.add_column("IDN visit", overflow="fold")
+TABLE_COLUMNS = (
+    "athlete", "ACWR", "mono / strain", "CTL / ATL / TSB", "ln rMSSD 7d", "RHR 7d", "SI GCT/muscle/pedal", "flags",
+    "IDN visit",
+)  # fmt: skip
+CSV_INDICATORS = (
+    "acwr", "monotony", "strain", "ctl", "atl", "tsb", "ln_rmssd_7d", "ln_rmssd_lower_bound", "rhr_7d",
+    "gct_symmetry_index_pct", "muscle_symmetry_index_pct", "pedal_symmetry_index_pct",
+)  # fmt: skip
+
+
+def _flag_lines(report: AthleteReport, markup: bool) -> str:
+    lines = []
+    for f in report.flags:
+        signal = f"[{'red' if f.severity == 'act' else 'yellow'}]{f.signal}[/]" if markup else f.signal
+        lines.append(f"{signal} ({f.severity}) since {f.since.isoformat()}")
+    return "\n".join(lines) or "none"
+
+
+def table_rows(result: AnalysisResult) -> list[list[str]]:
+    """One row of display strings per athlete, in `TABLE_COLUMNS` order."""
+    rows = []
     for report in result.athletes:
         i = report.indicators
         lower = i.get("ln_rmssd_lower_bound")
         hrv = _fmt(i.get("ln_rmssd_7d")) + ("" if lower is None else f" (≥ {lower:.2f})")
         si = " / ".join(_fmt(i.get(f"{m}_symmetry_index_pct"), 1) for m in ("gct", "muscle", "pedal"))
-        flags = "\n".join(
-            f"[{'red' if f.severity == 'act' else 'yellow'}]{f.signal}[/] ({f.severity}) since {f.since.isoformat()}"
-            for f in report.flags
+        rows.append(
+            [
+                report.athlete,
+                _fmt(i.get("acwr")),
+                f"{_fmt(i.get('monotony'))} / {_fmt(i.get('strain'), 0)}",
+                " / ".join(_fmt(i.get(k), 0) for k in ("ctl", "atl", "tsb")),
+                hrv,
+                _fmt(i.get("rhr_7d"), 1),
+                si,
+                _flag_lines(report, markup=True),
+                "[bold red]yes[/]" if report.recommend_idn_visit else "no",
+            ]
         )
-        table.add_row(
-            report.athlete,
-            _fmt(i.get("acwr")),
-            f"{_fmt(i.get('monotony'))} / {_fmt(i.get('strain'), 0)}",
-            " / ".join(_fmt(i.get(k), 0) for k in ("ctl", "atl", "tsb")),
-            hrv,
-            _fmt(i.get("rhr_7d"), 1),
-            si,
-            flags or "none",
-            "[bold red]yes[/]" if report.recommend_idn_visit else "no",
-        )
-    console.print(table)
+    return rows
+
+
+def csv_rows(result: AnalysisResult) -> tuple[list[str], list[list[str]]]:
+    """Columns and rows of `--csv`: one indicator per column as the JSON has it (empty = insufficient data)."""
+    columns = ["athlete", *CSV_INDICATORS, "flags", "recommend_idn_visit"]
+    rows = []
+    for report in result.athletes:
+        values = [report.indicators.get(name) for name in CSV_INDICATORS]
+        numbers = ["" if v is None else str(v) for v in values]
+        flags = "" if not report.flags else _flag_lines(report, markup=False)
+        rows.append([report.athlete, *numbers, flags, "yes" if report.recommend_idn_visit else "no"])
+    return columns, rows
+
+
+def print_table(result: AnalysisResult, console: Console) -> None:
+    """The athletes as a table, or a list when the table does not fit (monitor.cli.tables)."""
+    right = TABLE_COLUMNS[1:7]
+    title = f"Recovery monitor on {result.as_of.isoformat()}"
+    tables.print_table(title, TABLE_COLUMNS, table_rows(result), console=console, right=right)
     timings = ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in result.timings_s.items())
-    console.print(f"{len(result.athletes)} athletes; {result.points_written} points written ({timings}).")
-    console.print("— = insufficient data (building baseline). ACWR describes load change; it is not an injury risk.")
+    tables.note(console, f"{len(result.athletes)} athletes; {result.points_written} points written ({timings}).")
+    legend = "— = insufficient data (building baseline). ACWR describes load change; it is not an injury risk."
+    tables.note(console, legend)
