@@ -33,7 +33,7 @@ class HeartRateRecorder:
     """Decodes notifications, timestamps them and queues them in a `PointBuffer`.
 
     Beat times come from RR sums (`BeatTimeline`); the HR value is stamped with the notification's arrival time.
-    A malformed payload is counted, logged in one line and skipped; the stream goes on.
+    A malformed payload is counted (the count is reported), logged at debug level and skipped; the stream goes on.
     """
 
     def __init__(self, athlete: str, device: str, buffer: PointBuffer, clock: Clock, source: str = "ble") -> None:
@@ -52,7 +52,7 @@ class HeartRateRecorder:
             measurement = decode_heart_rate_measurement(bytes(data))
         except DecodeError as exc:
             self.stats.malformed += 1
-            log.warning("%s (%s): skipped malformed notification: %s", self.tags["device"], self.tags["athlete"], exc)
+            log.debug("%s (%s): skipped malformed notification: %s", self.tags["device"], self.tags["athlete"], exc)
             return
         hr_ms = max(arrival_ms, self._last_hr_ms + 1)
         self._last_hr_ms = hr_ms

@@ -1,7 +1,7 @@
 """Per-profile recorders: subscribe on a connected client, decode notifications, timestamp, append to the spool.
 
 Every recorder lives as long as its configured sensor, across reconnects, so timelines, clock fits and sequence
-counters carry over. A malformed notification is counted, logged in one line and skipped.
+counters carry over. A malformed notification is counted (the count is reported), logged at debug level and skipped.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class Recorder:
             self.handle(bytes(data), arrival_ms)
         except DecodeError as exc:
             self.stats.malformed += 1
-            logger.warning("%s (%s): skipped malformed notification: %s", self.spec.key, self.spec.athlete, exc)
+            logger.debug("%s (%s): skipped malformed notification: %s", self.spec.key, self.spec.athlete, exc)
 
     def handle(self, payload: bytes, arrival_ms: int) -> None:
         raise NotImplementedError

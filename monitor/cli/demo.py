@@ -16,7 +16,6 @@ import numpy as np
 from bleak import BleakClient, BleakScanner
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
 from ingest.buffer import PointBuffer
@@ -36,6 +35,7 @@ from ingest.virtual.physiology import (
     session_hr,
 )
 from monitor.analyze import analyze
+from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.demo_squad import assign_conditions, training_batches
 from monitor.load import trimp_banister
@@ -298,24 +298,36 @@ def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
     return "—" if value is None else pattern.format(value)
 
 
+DEMO_COLUMNS = (
+    "athlete", "simulated", "BLE sent", "stored", "malformed", "ln rMSSD 7d", "ACWR", "GCT SI %", "flags", "IDN visit",
+)  # fmt: skip
+
+
 def print_table(report: dict, console: Console) -> None:
-    table = Table(title=f"Squad on {report['as_of']} ({report['store']})")
-    columns = ("athlete", "simulated", "BLE sent", "stored", "ln rMSSD 7d", "ACWR", "GCT SI %", "flags", "IDN visit")
-    for column in columns:
-        table.add_column(column)
+    """The squad as a table, or a list when it does not fit (monitor.cli.tables), and the run's counts."""
+    rows = []
     for a in report["athletes"]:
         ind = a["indicators"]
         flags = "\n".join(f"[red]{f['signal']}[/] {f['severity']} since {f['since']}" for f in a["flags"]) or "none"
-        table.add_row(
-            a["athlete"],
-            a["simulated_condition"],
-            str(a["ble_samples_sent"]),
-            str(a["samples_stored"]),
-            _fmt(ind.get("ln_rmssd_7d")),
-            _fmt(ind.get("acwr")),
-            _fmt(ind.get("gct_symmetry_index_pct"), "{:+.1f}"),
-            flags,
-            "[bold red]book[/]" if a["recommend_idn_visit"] else "no",
+        rows.append(
+            [
+                a["athlete"],
+                a["simulated_condition"],
+                str(a["ble_samples_sent"]),
+                str(a["samples_stored"]),
+                str(a["malformed_rejected"]),
+                _fmt(ind.get("ln_rmssd_7d")),
+                _fmt(ind.get("acwr")),
+                _fmt(ind.get("gct_symmetry_index_pct"), "{:+.1f}"),
+                flags,
+                "[bold red]book[/]" if a["recommend_idn_visit"] else "no",
+            ]
         )
-    console.print(table)
-    console.print(f"{report['athletes_n']} athletes, {report['days']} days, finished in {report['elapsed_s']} s")
+    title = f"Squad on {report['as_of']} ({report['store']})"
+    tables.print_table(title, DEMO_COLUMNS, rows, console=console, right=DEMO_COLUMNS[2:8])
+    malformed = sum(a["malformed_rejected"] for a in report["athletes"])
+    tables.note(
+        console,
+        f"{report['athletes_n']} athletes, {report['days']} days, finished in {report['elapsed_s']} s; "
+        f"{malformed} malformed packets rejected (injected on purpose; the streams went on)",
+    )
