@@ -11,13 +11,15 @@ from collections import Counter
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from ingest.importer import FAILED, ImportResult, find_files, import_file, supported_suffixes
 from ingest.store import open_store
 from ingest.store.errors import StoreError
+from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
+from monitor.cli.tables import write_csv
 
 EXIT_FAILED_FILES = 2
 
@@ -47,7 +49,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         metavar="YYYY-MM-DD",
         help="day of the RR readings being imported (default: the YYYY-MM-DD in each RR file's name)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object per file (JSON lines)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object per file (JSON lines)")
+    output.add_argument("--csv", action="store_true", help="print CSV: a header line, then one line per file")
     add_store_option(parser)
     parser.set_defaults(run=run)
 
@@ -90,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         for result in results:
             print(json.dumps(result.to_json(), ensure_ascii=False))
+    elif args.csv:
+        write_csv(_COLUMNS, [_row(r, markup=False) for r in results])
     else:
         print_table(results, Console())
     return EXIT_FAILED_FILES if failed else 0
@@ -102,8 +108,8 @@ def _date(text: str) -> dt.date:
         raise CliError(f"--date {text!r} is not a YYYY-MM-DD date") from None
 
 
-def _number(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
+def _format_number(value: float | None, digits: int = 1, grouped: bool = True) -> str:
+    return "—" if value is None else f"{value:{',' if grouped else ''}.{digits}f}"
 
 
 def _duration(seconds: float | None) -> str:
@@ -130,38 +136,35 @@ _COLUMNS = (
 _STYLES = {"imported": "green", "duplicate": "yellow", "failed": "red"}
 
 
+def _row(r: ImportResult, markup: bool = True) -> list[str]:
+    """Display strings of one file (``markup``: rich markup and the file name; else the path, plain numbers)."""
+    s = r.summary
+    distance = s.get("distance_m")
+
+    def _number(value: float | None, digits: int = 1) -> str:
+        return _format_number(value, digits, grouped=markup)
+
+    return [
+        escape(Path(r.file).name) if markup else r.file,
+        f"[{_STYLES.get(r.status, 'white')}]{r.status}[/]" if markup else r.status,
+        s.get("sport") or "—",
+        (s.get("start") or "—").replace("T", " ").removesuffix("Z"),
+        _duration(s.get("duration_s")),
+        _number(None if distance is None else distance / 1000, 2),
+        _number(s.get("avg_hr_bpm"), 0),
+        _number(s.get("rr_count"), 0),
+        _number(s.get("gct_balance_left_pct"), 2),
+        _number(s.get("gct_symmetry_index_pct"), 1),
+        _number(s.get("pedal_balance_left_pct"), 1),
+        s.get("format") or "—",
+    ]
+
+
 def print_table(results: list[ImportResult], console: Console) -> None:
-    """One row per file; failed files show their status only (the reason is on stderr)."""
-    if not console.is_terminal:
-        console = Console(width=160)
-    table = Table(title="Import")
-    for name in _COLUMNS:
-        justify = "left" if name in ("file", "status", "sport", "format") else "right"
-        table.add_column(
-            name,
-            justify=justify,
-            no_wrap=name != "file",
-            overflow="fold",
-            min_width=24 if name == "file" else None,
-        )
-    for r in results:
-        s = r.summary
-        distance = s.get("distance_m")
-        table.add_row(
-            Path(r.file).name,
-            f"[{_STYLES.get(r.status, 'white')}]{r.status}[/]",
-            s.get("sport") or "—",
-            (s.get("start") or "—").replace("T", " ").removesuffix("Z"),
-            _duration(s.get("duration_s")),
-            _number(None if distance is None else distance / 1000, 2),
-            _number(s.get("avg_hr_bpm"), 0),
-            _number(s.get("rr_count"), 0),
-            _number(s.get("gct_balance_left_pct"), 2),
-            _number(s.get("gct_symmetry_index_pct"), 1),
-            _number(s.get("pedal_balance_left_pct"), 1),
-            s.get("format") or "—",
-        )
-    console.print(table)
+    """One row per file (a table, or a list when it does not fit); failed files show their status only (the
+    reason is on stderr)."""
+    right = [name for name in _COLUMNS if name not in ("file", "status", "sport", "format")]
+    tables.print_table("Import", _COLUMNS, [_row(r) for r in results], console=console, right=right)
     for r in results:
         if r.summary.get("detail"):
             console.print(f"{Path(r.file).name}: {r.summary['detail']}", markup=False, highlight=False, soft_wrap=True)
