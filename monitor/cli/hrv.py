@@ -6,9 +6,9 @@ import argparse
 import json
 
 from rich.console import Console
-from rich.table import Table
 
 from ingest.rr_files import read_rr_file, reading_date
+from monitor.cli import tables
 from monitor.hrv import CORRECTIONS, HrvMetrics, hrv_metrics
 
 
@@ -44,9 +44,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_table(metrics: HrvMetrics, title: str, caption: str, console: Console) -> None:
-    table = Table(title=title, caption=caption)
-    table.add_column("metric")
-    table.add_column("value", justify="right")
     m = metrics.to_json()
 
     def fmt(value: float | None, digits: int) -> str:
@@ -64,6 +61,4 @@ def print_table(metrics: HrvMetrics, title: str, caption: str, console: Console)
         ("rMSSD (ms)", fmt(m["rmssd_ms"], 1)),
         ("ln rMSSD", fmt(m["ln_rmssd"], 3)),
     ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
+    tables.print_table(title, ("metric", "value"), rows, console=console, right=("value",), caption=caption)

@@ -12,7 +12,7 @@ import numpy as np
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from ingest.ble.errors import DecodeError
 from ingest.ble.heart_rate import BATTERY_LEVEL_UUID, decode_battery_level
@@ -20,6 +20,7 @@ from ingest.gateway.config import SquadConfig, load_config
 from ingest.gateway.profiles import recognise
 from ingest.virtual.chaos_air import ChaosAir
 from ingest.virtual.squad import VirtualSquad
+from monitor.cli import tables
 from monitor.cli.common import CliError
 
 BATTERY_TIMEOUT_S = 5.0
@@ -120,18 +121,26 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    table = Table(title=f"{len(rows)} sensors with a recognised profile")
-    for column in ("address", "name", "profiles", "RSSI dBm", "battery %", "athlete", "side"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(
+    print_table(rows, Console())
+    return 0
+
+
+SCAN_COLUMNS = ("address", "name", "profiles", "RSSI dBm", "battery %", "athlete", "side")
+
+
+def print_table(rows: list[dict[str, Any]], console: Console) -> None:
+    """The sensors as a table, or a list when it does not fit (monitor.cli.tables)."""
+    cells = [
+        [
             row["address"],
-            row["name"] or "—",
+            escape(row["name"] or "—"),
             ", ".join(row["profiles"]),
             "—" if row["rssi_dbm"] is None else str(row["rssi_dbm"]),
             "—" if row["battery_pct"] is None else str(row["battery_pct"]),
-            row["athlete"] or "—",
+            escape(row["athlete"] or "—"),
             row["side"] or "—",
-        )
-    Console().print(table)
-    return 0
+        ]
+        for row in rows
+    ]
+    title = f"{len(rows)} sensors with a recognised profile"
+    tables.print_table(title, SCAN_COLUMNS, cells, console=console, right=("RSSI dBm", "battery %"))

@@ -43,7 +43,7 @@ def build_table(
     """The rich table of ``rows``: no column may wrap or be cut (``right`` names the right-aligned columns)."""
     table = Table(title=title, caption=caption)
     for name in columns:
-        table.add_column(name, justify="right" if name in right else "left", no_wrap=True, overflow="ignore")
+        table.add_column(name, justify="right" if name in right else "left", no_wrap=True, overflow="fold")
     for row in rows:
         table.add_row(*(_cell(value) for value in row))
     return table
