@@ -7,6 +7,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from ingest.ble.errors import DecodeError
 from ingest.store.errors import StoreError
@@ -20,12 +21,21 @@ COMMAND_MODULES = (
 """Modules of `monitor.cli`, each with `add_parser(subparsers)` and `run(args) -> int`, in help order."""
 
 
+def installed_version() -> str:
+    """The version of the installed `recovery-monitor` distribution (package metadata)."""
+    try:
+        return metadata.version("recovery-monitor")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed; run pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="recovery-monitor",
         description="Recovery monitor for athletes: wearables in, explainable readiness flags out.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details to stderr")
+    parser.add_argument("--version", action="version", version=f"recovery-monitor {installed_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"monitor.cli.{name}")
