@@ -263,3 +263,32 @@ def pmc(
     n = x.shape[-1]
     ramp = ctl - previous[..., np.clip(np.arange(n) - 6, 0, n)]
     return PMC(ctl=ctl, atl=atl, tsb=balance, ramp_rate=ramp)
+
+
+# --- short-term surge -------------------------------------------------------------------------------------------
+
+
+def load_surge(
+    load: np.ndarray, days: int = 3, weeks: int = 4, chronic_days: int = ACWR_CHRONIC_DAYS, start: np.ndarray | int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Load of the last ``days`` days against what the athlete's own pattern expects for them.
+
+    The expectation is the larger of (a) the mean load of the same ``days`` weekdays in each of the ``weeks``
+    weeks before, and (b) ``days`` × the mean daily load of the ``chronic_days`` before the window (so a usual
+    rest day in the window never makes a small load look large). Returns ``(ratio, expected_au)``; both NaN before
+    ``max(7·weeks, chronic_days) + days`` days of data or where the expectation is 0. A large jump needs no
+    persistence to stand out: a tripled load gives a ratio near 3 within three days, where the weekly pattern of
+    steady athletes keeps it below about 2 (docs/analytics.md).
+    """
+    x = np.asarray(load, dtype=float)
+    n = x.shape[-1]
+    acute = rolling_sum(x, days)
+    same_weekdays = np.zeros_like(acute)
+    for lag in range(7, 7 * weeks + 1, 7):
+        if lag < n:
+            same_weekdays[..., lag:] += acute[..., : n - lag]
+    expected = np.maximum(same_weekdays / weeks, rolling_sum(x, chronic_days, lag=days) * days / chronic_days)
+    enough = (days_of_history(n, start) >= max(7 * weeks, chronic_days) + days) & (expected > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(enough, acute / np.where(enough, expected, 1.0), np.nan)
+    return ratio, np.where(enough, expected, np.nan)

@@ -88,6 +88,23 @@ def strain(ind: Indicators, th: Thresholds) -> Reason:
     return reason
 
 
+def surge(ind: Indicators, th: Thresholds) -> Reason:
+    lt = th.load
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        value, expected = ind.surge[row, t], ind.surge_expected[row, t]
+        factor = lt.surge_act if act else lt.surge_watch
+        return (
+            f"Load of the last {lt.surge_days} days {value * expected:,.0f} {_load_unit(ind, row)} is {value:.2f} × "
+            f"what your own pattern expects for these days ({expected:,.0f}: the same weekdays of the "
+            f"{lt.surge_weeks} weeks before, at least {lt.surge_days} × your {lt.chronic_days}-day daily mean), at "
+            f"or above {factor:g} ×, {_since(since, days)}. {CAVEAT} Check that the jump was planned and "
+            "watch recovery."
+        )
+
+    return reason
+
+
 def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray) -> Reason:
     rt = th.recovery
 

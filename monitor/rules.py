@@ -34,6 +34,7 @@ SIGNALS = {
     "acwr_spike": "load",
     "monotony_high": "load",
     "strain_high": "load",
+    "load_surge": "load",
     "hrv_suppressed": "recovery",
     "rhr_elevated": "recovery",
     "asymmetry_gct": "asymmetry",
@@ -111,6 +112,8 @@ class Indicators:
     monotony: np.ndarray
     strain: np.ndarray
     strain_baseline: np.ndarray  # mean daily strain over the baseline window before the week
+    surge: np.ndarray  # load of the last surge_days ÷ what the athlete's weekly pattern expects for them
+    surge_expected: np.ndarray  # that expectation, AU
     ctl: np.ndarray
     atl: np.ndarray
     tsb: np.ndarray
@@ -148,6 +151,7 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     base_n = ld.rolling_sum(finite.astype(float), lt.strain_baseline_days, lag=lt.monotony_days)
     base_sum = ld.rolling_sum(np.nan_to_num(strain), lt.strain_baseline_days, lag=lt.monotony_days)
     strain_base = np.where(base_n >= lt.strain_baseline_days, base_sum / lt.strain_baseline_days, np.nan)
+    surge, surge_expected = ld.load_surge(x, lt.surge_days, lt.surge_weeks, lt.chronic_days, start)
     p = ld.pmc(x, lt.ctl_days, lt.atl_days)
     pmc_ok = history >= lt.pmc_min_days
 
@@ -192,6 +196,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         monotony=mono,
         strain=strain,
         strain_baseline=np.where(strain_base > 0, strain_base, np.nan),
+        surge=surge,
+        surge_expected=surge_expected,
         ctl=np.where(pmc_ok, p.ctl, np.nan),
         atl=np.where(history >= lt.atl_days, p.atl, np.nan),
         tsb=np.where(pmc_ok, p.tsb, np.nan),
@@ -287,6 +293,12 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
         lt.strain_ratio_watch * ind.strain_baseline, lt.strain_ratio_act * ind.strain_baseline,
         lt.strain_persistence_days, f"{lt.monotony_days}d strain vs {lt.strain_baseline_days}d personal baseline",
         reasons.strain(ind, th),
+    )  # fmt: skip
+    out["load_surge"] = _series(
+        "load_surge", _ge(ind.surge, lt.surge_watch), _ge(ind.surge, lt.surge_act), ind.surge, lt.surge_watch,
+        lt.surge_act, lt.surge_persistence_days,
+        f"{lt.surge_days}d load vs the same weekdays of {lt.surge_weeks} weeks",
+        reasons.surge(ind, th),
     )  # fmt: skip
 
     with np.errstate(invalid="ignore"):

@@ -39,6 +39,11 @@ class LoadThresholds:
     strain_ratio_watch: float
     strain_ratio_act: float
     strain_persistence_days: int
+    surge_days: int
+    surge_weeks: int
+    surge_watch: float
+    surge_act: float
+    surge_persistence_days: int
     ctl_days: float
     atl_days: float
     pmc_min_days: int
@@ -152,7 +157,12 @@ def _validate(t: Thresholds, origin: str) -> None:
         raise ValueError(f"thresholds {origin}: load.acwr_variant must be one of {', '.join(ACWR_VARIANTS)}")
     if not 0 < t.load.acute_days < t.load.chronic_days:
         raise ValueError(f"thresholds {origin}: need 0 < load.acute_days < load.chronic_days")
-    for section, watch, act in (("load", "acwr_watch", "acwr_act"), ("asymmetry", "watch_pct", "act_pct")):
+    pairs = (
+        ("load", "acwr_watch", "acwr_act"),
+        ("load", "surge_watch", "surge_act"),
+        ("asymmetry", "watch_pct", "act_pct"),
+    )
+    for section, watch, act in pairs:
         if getattr(getattr(t, section), act) < getattr(getattr(t, section), watch):
             raise ValueError(f"thresholds {origin}: {section}.{act} must not be below {section}.{watch}")
     for name in ("load", "recovery", "asymmetry"):

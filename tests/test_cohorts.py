@@ -26,7 +26,7 @@ FIRST_DAY = np.datetime64("2025-01-06")
 COHORTS: dict[str, tuple[dict, set[str], str, int]] = {
     # cohort: (simulate_training_history arguments, signals that count as the right detection,
     #          the data that carries the event, readings of it needed in days onset..onset+3 to count as "seen")
-    "load_spike": ({"spike_day": ONSET}, {"acwr_spike", "strain_high"}, "srpe_load", 1),
+    "load_spike": ({"spike_day": ONSET}, {"acwr_spike", "strain_high", "load_surge"}, "srpe_load", 1),
     "hrv_drop": ({"hrv_drop_day": ONSET}, {"hrv_suppressed"}, "ln_rmssd", 3),
     "gct_onset": (
         {"gct_onset_day": ONSET, "sport": "run"},
