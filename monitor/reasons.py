@@ -29,6 +29,16 @@ ASYMMETRY_METRICS = {"gct": "ground-contact time", "muscle": "muscle load", "ped
 CAVEAT = "A descriptive load-change indicator, not an injury-risk estimate."
 
 
+def _num(value: float, spec: str, missing: str = "not available") -> str:
+    """``value`` formatted with ``spec``, or ``missing`` when it is NaN or infinite: no "nan" in a reason."""
+    return format(float(value), spec) if np.isfinite(value) else missing
+
+
+def _named(name: str, value: float, spec: str, needs: str) -> str:
+    """`CTL 250`, or `CTL not yet available (needs 42 days of load)` while its data is insufficient."""
+    return f"{name} {value:{spec}}" if np.isfinite(value) else f"{name} not yet available (needs {needs})"
+
+
 def _since(since: dt.date, days: int) -> str:
     return f"since {since.isoformat()} ({days} day{'s' if days != 1 else ''})"
 
@@ -49,10 +59,12 @@ def acwr(ind: Indicators, th: Thresholds) -> Reason:
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
         value, load7 = ind.acwr[row, t], ind.load_7d[row, t]
         level = f"at or above {lt.acwr_act:g} (act)" if act else f"at or above {lt.acwr_watch:g} (watch)"
+        ctl = _named("CTL", ind.ctl[row, t], ".0f", f"{lt.pmc_min_days} days of load")
+        atl = _named("ATL", ind.atl[row, t], ".0f", f"{lt.atl_days} days of load")
         return (
-            f"Acute:chronic load ratio ({acwr_window(th)}) {value:.2f} is {level}, {_since(since, days)}; "
-            f"7-day load {load7:,.0f} {_load_unit(ind, row)}, CTL {ind.ctl[row, t]:.0f}, ATL {ind.atl[row, t]:.0f}. "
-            f"{CAVEAT} Check how fast load was increased and plan the next days."
+            f"Acute:chronic load ratio ({acwr_window(th)}) {_num(value, '.2f')} is {level}, {_since(since, days)}; "
+            f"{_named('7-day load', load7, ',.0f', f'{lt.acute_days} days of load')} {_load_unit(ind, row)}, "
+            f"{ctl}, {atl}. {CAVEAT} Check how fast load was increased and plan the next days."
         )
 
     return reason
@@ -64,9 +76,9 @@ def monotony(ind: Indicators, th: Thresholds) -> Reason:
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
         threshold = lt.monotony_act if act else lt.monotony_watch
         return (
-            f"Training monotony {ind.monotony[row, t]:.2f} (mean ÷ SD of the last {lt.monotony_days} daily loads, "
-            f"rest days = 0) is at or above {threshold:g} (Foster: high), {_since(since, days)}; weekly load "
-            f"{ind.load_7d[row, t]:,.0f} {_load_unit(ind, row)}, strain {ind.strain[row, t]:,.0f}. "
+            f"Training monotony {_num(ind.monotony[row, t], '.2f')} (mean ÷ SD of the last {lt.monotony_days} daily "
+            f"loads, rest days = 0) is at or above {threshold:g} (Foster: high), {_since(since, days)}; weekly load "
+            f"{_num(ind.load_7d[row, t], ',.0f')} {_load_unit(ind, row)}, strain {_num(ind.strain[row, t], ',.0f')}. "
             "Alternate hard and easy days or add a rest day."
         )
 
@@ -79,10 +91,12 @@ def strain(ind: Indicators, th: Thresholds) -> Reason:
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
         value, base = ind.strain[row, t], ind.strain_baseline[row, t]
         factor = lt.strain_ratio_act if act else lt.strain_ratio_watch
+        ratio = value / base if np.isfinite(base) and base > 0 else np.nan
         return (
-            f"7-day strain {value:,.0f} (weekly load × monotony) is {value / base:.2f} × your usual {base:,.0f} "
-            f"(mean over the {lt.strain_baseline_days} days before this week), at or above {factor:g} × = "
-            f"{factor * base:,.0f}, {_since(since, days)}. {'Reduce load now.' if act else 'Watch recovery.'}"
+            f"7-day strain {_num(value, ',.0f')} (weekly load × monotony) is {_num(ratio, '.2f')} × your usual "
+            f"{_num(base, ',.0f')} (mean over the {lt.strain_baseline_days} days before this week), at or above "
+            f"{factor:g} × = {_num(factor * base, ',.0f')}, {_since(since, days)}. "
+            f"{'Reduce load now.' if act else 'Watch recovery.'}"
         )
 
     return reason
@@ -95,8 +109,9 @@ def surge(ind: Indicators, th: Thresholds) -> Reason:
         value, expected = ind.surge[row, t], ind.surge_expected[row, t]
         factor = lt.surge_act if act else lt.surge_watch
         return (
-            f"Load of the last {lt.surge_days} days {value * expected:,.0f} {_load_unit(ind, row)} is {value:.2f} × "
-            f"what your own pattern expects for these days ({expected:,.0f}: the same weekdays of the "
+            f"Load of the last {lt.surge_days} days {_num(value * expected, ',.0f')} {_load_unit(ind, row)} is "
+            f"{_num(value, '.2f')} × what your own pattern expects for these days ({_num(expected, ',.0f')}: the "
+            "same weekdays of the "
             f"{lt.surge_weeks} weeks before, at least {lt.surge_days} × your {lt.chronic_days}-day daily mean), at "
             f"or above {factor:g} ×, {_since(since, days)}. {CAVEAT} Check that the jump was planned and "
             "watch recovery."
@@ -112,16 +127,17 @@ def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray) -> Reason:
         week, n7 = ind.hrv_week.mean[row, t], ind.hrv_week.n[row, t]
         mean, sd, nb = ind.hrv_base.mean[row, t], ind.hrv_base.sd[row, t], ind.hrv_base.n[row, t]
         text = (
-            f"{rt.window_days}-day mean ln rMSSD {week:.2f} is below your normal range (lower bound "
-            f"{ind.hrv_lower[row, t]:.2f} = {rt.baseline_days}-day mean {mean:.2f} − {rt.range_sd:g} SD, SD {sd:.2f}) "
+            f"{rt.window_days}-day mean ln rMSSD {_num(week, '.2f')} is below your normal range (lower bound "
+            f"{_num(ind.hrv_lower[row, t], '.2f')} = {rt.baseline_days}-day mean {_num(mean, '.2f')} − "
+            f"{rt.range_sd:g} SD, SD {_num(sd, '.2f')}) "
             f"{_since(since, days)}; {n7} of {rt.window_days} mornings, baseline {nb} mornings. "
             f"Confirmed by the recent mornings: {_hrv_evidence(ind, th, row, t)}."
         )
         if ind.rhr_ok[row, t]:
             relation = "above" if rhr_high[row, t] else "within"
             text += (
-                f" {rt.window_days}-day resting HR {ind.rhr_week.mean[row, t]:.1f} bpm is {relation} its normal range "
-                f"(upper bound {ind.rhr_upper[row, t]:.1f} bpm)."
+                f" {rt.window_days}-day resting HR {_num(ind.rhr_week.mean[row, t], '.1f')} bpm is {relation} its "
+                f"normal range (upper bound {_num(ind.rhr_upper[row, t], '.1f')} bpm)."
             )
         if act:
             return text + f" Act: more than {rt.act_sd:g} SD below your mean; reduce intensity and check in."
@@ -146,11 +162,11 @@ def rhr(ind: Indicators, th: Thresholds) -> Reason:
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
         mean, sd = ind.rhr_base.mean[row, t], ind.rhr_base.sd[row, t]
         return (
-            f"{rt.window_days}-day resting HR {ind.rhr_week.mean[row, t]:.1f} bpm is above your normal range (upper "
-            f"bound {ind.rhr_upper[row, t]:.1f} bpm = {rt.baseline_days}-day mean {mean:.1f} + max({rt.range_sd:g} SD, "
-            f"{rt.rhr_margin_se:g} SE), SD {sd:.1f} bpm), confirmed by the recent mornings (CUSUM "
-            f"{ind.rhr_cusum[row, t]:.1f} > {rt.rhr_cusum_h:g} baseline SDs), {_since(since, days)}. "
-            "Ask about sleep, illness and stress."
+            f"{rt.window_days}-day resting HR {_num(ind.rhr_week.mean[row, t], '.1f')} bpm is above your normal range "
+            f"(upper bound {_num(ind.rhr_upper[row, t], '.1f')} bpm = {rt.baseline_days}-day mean {_num(mean, '.1f')} "
+            f"+ max({rt.range_sd:g} SD, {rt.rhr_margin_se:g} SE), SD {_num(sd, '.1f')} bpm), confirmed by the recent "
+            f"mornings (CUSUM {_num(ind.rhr_cusum[row, t], '.1f')} > {rt.rhr_cusum_h:g} baseline SDs), "
+            f"{_since(since, days)}. Ask about sleep, illness and stress."
         )
 
     return reason
@@ -168,13 +184,13 @@ def asymmetry_level(ind: Indicators, th: Thresholds, metric: str) -> Reason:
         si, n = s.week.mean[row, t], s.week.n[row, t]
         threshold = at.act_pct if act else at.watch_pct
         text = (
-            f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index {si:+.1f} % ({_side(si)}; mean of {n} "
+            f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index {_num(si, '+.1f')} % ({_side(si)}; mean of {n} "
             f"sessions in {at.window_days} days) is beyond ±{threshold:g} % ({'act' if act else 'watch'}), "
             f"{_since(since, days)}."
         )
         if s.baseline_ok[row, t]:
             mean, sd = s.baseline.mean[row, t], s.baseline.sd[row, t]
-            text += f" Your {at.baseline_days}-day baseline is {mean:+.1f} ± {sd:.1f} %."
+            text += f" Your {at.baseline_days}-day baseline is {_num(mean, '+.1f')} ± {_num(sd, '.1f')} %."
         return text + (" Assess the athlete in person." if act else " Look at technique and recent niggles.")
 
     return reason
@@ -200,10 +216,11 @@ def shift(ind: Indicators, th: Thresholds, metrics: list[str], which: np.ndarray
         stat = max(s.cusum_up[row, t], s.cusum_down[row, t])
         others = [ASYMMETRY_METRICS[m] for m in metrics if m != metric and ind.asymmetry[m].shift_alarm[row, t]]
         text = (
-            f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index moved to {week:+.1f} % over the last "
-            f"{at.window_days} days from your baseline {mean:+.1f} ± {sd:.1f} % ({s.baseline.n[row, t]} sessions in "
-            f"the {at.baseline_days} days before): a shift of {week - mean:+.1f} points, CUSUM {stat:.1f} > "
-            f"{at.cusum_h:g} baseline SDs, {_since(since, days)}."
+            f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index moved to {_num(week, '+.1f')} % over the last "
+            f"{at.window_days} days from your baseline {_num(mean, '+.1f')} ± {_num(sd, '.1f')} % "
+            f"({s.baseline.n[row, t]} sessions in the {at.baseline_days} days before): a shift of "
+            f"{_num(week - mean, '+.1f')} points, CUSUM {_num(stat, '.1f')} > {at.cusum_h:g} baseline SDs, "
+            f"{_since(since, days)}."
         )
         if others:
             text += " Also shifted: " + ", ".join(others) + "."
