@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
+
+FieldType = Literal["integer", "float", "boolean", "string"]
+FIELD_TYPES: tuple[FieldType, ...] = ("integer", "float", "boolean", "string")
+
+
+def field_type(column: np.ndarray) -> FieldType:
+    """The store type of a field column, by its dtype: integer kinds, floating, bool, or str/object."""
+    kind = np.asarray(column).dtype.kind
+    if kind == "b":
+        return "boolean"
+    if kind in "iu":
+        return "integer"
+    return "float" if kind == "f" else "string"
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,22 @@ class Frame:
         return len(self.time_ms)
 
 
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One series of an athlete: measurement and tag set, its fields with their types, points and time span.
+
+    ``points`` counts distinct timestamps. On InfluxDB it is the largest per-field count, which is exact when
+    one field is present in every point of the series (true of every measurement in docs/data-model.md).
+    """
+
+    measurement: str
+    tags: Mapping[str, str]
+    fields: Mapping[str, FieldType]
+    points: int
+    first_ms: int
+    last_ms: int
+
+
 class Store(Protocol):
     """What every backend offers: InfluxDB over the v1-compatible API, or an embedded SQLite file."""
 
@@ -77,8 +106,11 @@ class Store(Protocol):
     def list_athletes(self, measurement: str | None = None) -> list[str]:
         """Every athlete ID with data in the store (or in one measurement), sorted."""
 
-    def delete_athlete(self, athlete: str) -> None:
-        """Remove every point of one athlete, in all measurements."""
+    def series(self, athlete: str) -> list[SeriesInfo]:
+        """Every series holding points of one athlete, sorted by measurement then tags ([] for an unknown ID)."""
+
+    def delete_athlete(self, athlete: str) -> int:
+        """Remove every point of one athlete, in all measurements; returns the number of points removed."""
 
     def close(self) -> None:
         """Release connections; pending writes are already flushed by `write`."""

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import httpx
 
 from ingest.retry import backoff_delay_s, parse_retry_after
-from ingest.store.base import Frame, PointBatch
+from ingest.store.base import FieldType, Frame, PointBatch, SeriesInfo
 from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
 from ingest.store.influx_results import FrameBuilder, MalformedResponse, RawResults, iter_json_objects
 from ingest.store.influxql import quote_ident, quote_literal, time_range_clause
@@ -36,6 +36,8 @@ ATHLETE_TAG = "athlete"
 _CHUNK_SIZE = 10_000
 _GZIP_LEVEL = 1
 _MAX_MESSAGE = 300
+_TYPE_PREFERENCE: tuple[FieldType, ...] = ("string", "float", "integer", "boolean")
+"""The type a field is exported as when a 1.x type conflict gave it several (strings hold any value)."""
 
 
 def major_version(version: str | None) -> int | None:
@@ -333,9 +335,59 @@ class InfluxStore:
         ]
         return max(counts, default=0)
 
-    def delete_athlete(self, athlete: str) -> None:
-        """Remove every point of one athlete in all measurements (`DELETE WHERE`, served by 1.x and 2.x)."""
+    def series(self, athlete: str) -> list[SeriesInfo]:
+        """Every series of one athlete (`GROUP BY *` over the measurements holding the athlete tag), with the
+        measurement's field types, the per-field counts' maximum as points, and the first and last time."""
+        who = f"{quote_ident(ATHLETE_TAG)} = {quote_literal(athlete)}"
+        measurements = [
+            row[0]
+            for result in self.query(f"SHOW MEASUREMENTS WHERE {who}")
+            for series in result.get("series", [])
+            for row in series.get("values") or []
+        ]
+        if not measurements:
+            return []
+        statements = []
+        for measurement in measurements:
+            source = quote_ident(measurement)
+            statements += [
+                f"SHOW FIELD KEYS FROM {source}",
+                f"SELECT count(*) FROM {source} WHERE {who} GROUP BY *",
+                f"SELECT * FROM {source} WHERE {who} GROUP BY * ORDER BY time ASC LIMIT 1",
+                f"SELECT * FROM {source} WHERE {who} GROUP BY * ORDER BY time DESC LIMIT 1",
+            ]
+        results = self.query("; ".join(statements))
+        by_statement = {result.get("statement_id", 0): result.get("series", []) for result in results}
+        found = []
+        for index, measurement in enumerate(measurements):
+            keys, counts, firsts, lasts = (by_statement.get(4 * index + k, []) for k in range(4))
+            kinds: dict[str, set[str]] = {}
+            for series in keys:
+                for name, kind in series.get("values") or []:
+                    kinds.setdefault(name, set()).add(kind)
+            types = {name: next(t for t in _TYPE_PREFERENCE if t in k) for name, k in kinds.items()}
+            first, last = _times_by_tags(firsts), _times_by_tags(lasts)
+            for series in counts:
+                tags = _present_tags(series)
+                row = (series.get("values") or [[]])[0]
+                present = {
+                    column.removeprefix("count_"): int(value)
+                    for column, value in zip(series["columns"], row, strict=False)
+                    if column.startswith("count_") and value
+                }
+                key = tuple(sorted(tags.items()))
+                fields = {name: types.get(name, "float") for name in sorted(present)}
+                found.append(
+                    SeriesInfo(measurement, tags, fields, max(present.values(), default=0), first[key], last[key])
+                )
+        return sorted(found, key=lambda s: (s.measurement, sorted(s.tags.items())))
+
+    def delete_athlete(self, athlete: str) -> int:
+        """Remove every point of one athlete in all measurements (`DELETE WHERE`, served by 1.x and 2.x); returns
+        the points counted (see `series`) just before."""
+        removed = sum(series.points for series in self.series(athlete))
         self.query(f"DELETE WHERE {quote_ident(ATHLETE_TAG)} = {quote_literal(athlete)}")
+        return removed
 
     def list_athletes(self, measurement: str | None = None) -> list[str]:
         """Every value of the `athlete` tag across measurements (or in one), sorted."""
@@ -346,3 +398,17 @@ class InfluxStore:
                 column = series.get("columns", ["key", "value"]).index("value")
                 athletes.update(row[column] for row in series.get("values") or [])
         return sorted(athletes)
+
+
+def _present_tags(series: Mapping[str, Any]) -> dict[str, str]:
+    """The tags of a `GROUP BY *` series; keys the series lacks come back as "" and are left out."""
+    return {key: value for key, value in sorted((series.get("tags") or {}).items()) if value}
+
+
+def _times_by_tags(results: list[dict[str, Any]]) -> dict[tuple[tuple[str, str], ...], int]:
+    """Sorted tag items → the time of the one row of each `GROUP BY * … LIMIT 1` series."""
+    return {
+        tuple(sorted(_present_tags(series).items())): int(series["values"][0][0])
+        for series in results
+        if series.get("values")
+    }

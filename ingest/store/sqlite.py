@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.store.base import Frame, PointBatch
+from ingest.store.base import FieldType, Frame, PointBatch, SeriesInfo, field_type
 from ingest.store.errors import StoreConfigError, StoreUnavailable
 
 _SCHEMA = """
@@ -33,7 +33,15 @@ CREATE TABLE IF NOT EXISTS points (
     value,
     PRIMARY KEY (series_id, time_ms, field)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS field_types (
+    series_id INTEGER NOT NULL,
+    field TEXT NOT NULL,
+    type TEXT NOT NULL,
+    PRIMARY KEY (series_id, field)
+) WITHOUT ROWID;
 """
+_SQLITE_TYPES = {"integer": "integer", "real": "float", "text": "string"}
+"""Field types of points written before `field_types` existed, from SQLite's storage class (booleans were 0/1)."""
 
 
 def _python_values(column: np.ndarray) -> list:
@@ -88,6 +96,10 @@ class SQLiteStore:
                         continue
                     series_id = self._series_id(batch.measurement, batch.tags)
                     times = np.asarray(batch.time_ms, dtype=np.int64).tolist()
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO field_types (series_id, field, type) VALUES (?, ?, ?)",
+                        [(series_id, name, field_type(column)) for name, column in batch.fields.items()],
+                    )
                     for name, column in batch.fields.items():
                         rows = zip([series_id] * len(times), times, [name] * len(times), _python_values(column))
                         self._db.executemany(
@@ -175,16 +187,48 @@ class SQLiteStore:
         with self._lock:
             return [r[0] for r in self._db.execute(sql + " ORDER BY 1", params)]
 
-    def delete_athlete(self, athlete: str) -> None:
-        """Remove every point of one athlete (all measurements)."""
+    def series(self, athlete: str) -> list[SeriesInfo]:
+        """Every series of one athlete with its fields' types, distinct timestamps and time span."""
+        with self._lock:
+            spans = self._db.execute(
+                "SELECT s.id, s.measurement, s.tagset, COUNT(DISTINCT p.time_ms), MIN(p.time_ms), MAX(p.time_ms) "
+                "FROM series s JOIN points p ON p.series_id = s.id WHERE s.athlete = ? GROUP BY s.id",
+                (athlete,),
+            ).fetchall()
+            fields = self._db.execute(
+                "SELECT p.series_id, p.field, ft.type, typeof(p.value) FROM points p "
+                "JOIN series s ON s.id = p.series_id LEFT JOIN field_types ft "
+                "ON ft.series_id = p.series_id AND ft.field = p.field "
+                "WHERE s.athlete = ? AND p.value IS NOT NULL GROUP BY p.series_id, p.field",
+                (athlete,),
+            ).fetchall()
+        types: dict[int, dict[str, FieldType]] = {}
+        for sid, name, declared, storage in fields:
+            types.setdefault(sid, {})[name] = declared or _SQLITE_TYPES.get(storage, "string")
+        found = [
+            SeriesInfo(measurement, json.loads(tagset), dict(sorted(types.get(sid, {}).items())), n, first, last)
+            for sid, measurement, tagset, n, first, last in spans
+        ]
+        return sorted(found, key=lambda s: (s.measurement, sorted(s.tags.items())))
+
+    def delete_athlete(self, athlete: str) -> int:
+        """Remove every point of one athlete (all measurements); returns the points (series and time) removed."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "DELETE FROM points WHERE series_id IN (SELECT id FROM series WHERE athlete = ?)", (athlete,)
-            )
-            self._db.execute("DELETE FROM series WHERE athlete = ?", (athlete,))
-            self._db.execute("COMMIT")
-            self._series_ids.clear()
+            try:
+                owned = "SELECT id FROM series WHERE athlete = ?"
+                points = f"SELECT DISTINCT series_id, time_ms FROM points WHERE series_id IN ({owned})"
+                removed = self._db.execute(f"SELECT COUNT(*) FROM ({points})", (athlete,)).fetchone()[0]
+                self._db.execute(f"DELETE FROM points WHERE series_id IN ({owned})", (athlete,))
+                self._db.execute(f"DELETE FROM field_types WHERE series_id IN ({owned})", (athlete,))
+                self._db.execute("DELETE FROM series WHERE athlete = ?", (athlete,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._series_ids.clear()
+        return int(removed)
 
     def close(self) -> None:
         """Close the database file."""
