@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 from scipy import signal
 
-Sex = Literal["female", "male"]
+Sex = Literal["female", "male", "unspecified"]
 
 ACWR_ACUTE_DAYS = 7
 ACWR_CHRONIC_DAYS = 28
@@ -24,9 +24,15 @@ PMC_CTL_DAYS = 42  # GoldenCheetah "LTS days" default
 PMC_ATL_DAYS = 7  # GoldenCheetah "STS days" default
 MONOTONY_DAYS = 7
 MONOTONY_MAX = 10.0  # Runalyze clips monotony to [0, 10]; SD = 0 with load gives the maximum
-# Banister TRIMP weighting y = a·e^(b·x) of the heart-rate-reserve fraction x (Banister 1991).
-TRIMP_COEFFICIENTS: dict[str, tuple[float, float]] = {"male": (0.64, 1.92), "female": (0.86, 1.67)}
+# Banister TRIMP weighting y = a·e^(b·x) of the heart-rate-reserve fraction x (Banister 1991); sex not given:
+# the mean of the two (a = 0.75, b = 1.795), a curve between them (Runalyze also uses b = 1.795 for "unknown").
+TRIMP_COEFFICIENTS: dict[str, tuple[float, float]] = {
+    "male": (0.64, 1.92),
+    "female": (0.86, 1.67),
+    "unspecified": ((0.64 + 0.86) / 2, (1.92 + 1.67) / 2),
+}
 EDWARDS_ZONE_LOWER_PCT = (50.0, 60.0, 70.0, 80.0, 90.0)  # % HRmax; zone i weighs i + 1
+HR_GAP_CAP_S = 5.0  # an HR sample stands for at most this long (or 2 × the stream's median interval, if longer)
 
 
 def ewma_smoothing(n_days: float) -> float:
@@ -55,6 +61,15 @@ def _sample_minutes(hr: np.ndarray, dt_s: float | np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(hr) & np.isfinite(dt), dt, 0.0) / 60.0
 
 
+def banister_weight(hr_bpm: np.ndarray, hr_rest_bpm: float, hr_max_bpm: float, sex: Sex) -> np.ndarray:
+    """Per-sample Banister weighting ``x · a·e^(b·x)`` (x = HR-reserve fraction); NaN samples weigh 0."""
+    if sex not in TRIMP_COEFFICIENTS:
+        raise ValueError(f"sex must be 'male', 'female' or 'unspecified', not {sex!r}")
+    a, b = TRIMP_COEFFICIENTS[sex]
+    x = np.nan_to_num(hr_reserve_fraction(hr_bpm, hr_rest_bpm, hr_max_bpm))
+    return x * a * np.exp(b * x)
+
+
 def trimp_banister(
     hr_bpm: np.ndarray, dt_s: float | np.ndarray, hr_rest_bpm: float, hr_max_bpm: float, sex: Sex
 ) -> float:
@@ -62,19 +77,24 @@ def trimp_banister(
 
     ``dt_s`` is the duration each sample stands for (scalar or per sample); NaN samples count for nothing.
     """
-    if sex not in TRIMP_COEFFICIENTS:
-        raise ValueError(f"sex must be 'male' or 'female', not {sex!r}")
-    a, b = TRIMP_COEFFICIENTS[sex]
     hr = np.asarray(hr_bpm, dtype=float)
-    x = np.nan_to_num(hr_reserve_fraction(hr, hr_rest_bpm, hr_max_bpm))
-    return float(np.sum(_sample_minutes(hr, dt_s) * x * a * np.exp(b * x)))
+    return float(np.sum(_sample_minutes(hr, dt_s) * banister_weight(hr, hr_rest_bpm, hr_max_bpm, sex)))
+
+
+def edwards_zone(hr_bpm: np.ndarray, hr_max_bpm: float) -> np.ndarray:
+    """Edwards zone index per sample: 0 for 50–60 % HRmax … 4 for 90 % and above; −1 below 50 % or NaN.
+
+    Lower edges belong to their zone (60.0 % is zone index 1); % HRmax is rounded to 1e-9 so that an HR exactly
+    at an edge is not moved by floating-point error.
+    """
+    pct = np.round(100.0 * np.asarray(hr_bpm, dtype=float) / hr_max_bpm, 9)
+    return np.searchsorted(np.asarray(EDWARDS_ZONE_LOWER_PCT), np.nan_to_num(pct, nan=-1.0), side="right") - 1
 
 
 def edwards_zone_minutes(hr_bpm: np.ndarray, dt_s: float | np.ndarray, hr_max_bpm: float) -> np.ndarray:
     """Minutes in the five Edwards zones (50–60, 60–70, 70–80, 80–90, 90–100+ % HRmax); below 50 % not counted."""
     hr = np.asarray(hr_bpm, dtype=float)
-    pct = 100.0 * hr / hr_max_bpm
-    zone = np.searchsorted(np.asarray(EDWARDS_ZONE_LOWER_PCT), np.nan_to_num(pct, nan=-1.0), side="right") - 1
+    zone = edwards_zone(hr, hr_max_bpm)
     minutes = _sample_minutes(hr, dt_s)
     keep = zone >= 0
     return np.bincount(zone[keep], weights=minutes[keep], minlength=5)[:5]

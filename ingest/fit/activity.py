@@ -42,6 +42,14 @@ SOURCE = "fit"
 _ACTIVITY_FILE = 4
 _SPORT_TAGS = {"running": "run", "cycling": "ride", "swimming": "swim", "generic": "other"}
 _GARMIN_MANUFACTURERS = {1, 13, 15}  # garmin, dynastream_oem, dynastream: product is a garmin_product
+DEVICE_LOAD_FIELDS = {
+    "total_training_effect": "device_training_effect",
+    "total_anaerobic_training_effect": "device_anaerobic_training_effect",
+    "training_load_peak": "device_training_load",
+    "training_stress_score": "device_tss",
+    "intensity_factor": "device_intensity_factor",
+}
+"""The recording device's own load figures in the FIT session message → `session` fields (for comparison)."""
 
 
 def fit_ms(fit_seconds: int | float) -> int:
@@ -155,6 +163,8 @@ def _session_fields(message: dict[str, Any], activity: FitActivity, index: int) 
     _put(fields, "cadence_spm", nanmean(zero_as_missing(cadence_column(activity.records, activity.running)[part])))
     _put(fields, "gct_ms", nanmean(zero_as_missing(cols["stance_time"][part])))
     add_asymmetry(fields, activity, part)
+    for fit_name, name in DEVICE_LOAD_FIELDS.items():
+        _put(fields, name, _number(message.get(fit_name), None))
     lo = session.start_ms if index else -(2**62)
     hi = activity.sessions[index + 1].start_ms if index + 1 < len(activity.sessions) else 2**62
     beats, gaps = activity.beats.time_ms, activity.beats.gap_time_ms

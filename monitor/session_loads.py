@@ -1,0 +1,206 @@
+"""Session loads from heart rate: TRIMP (Banister, Edwards) and time in the five HR zones of every `fit`/`ble`
+session, computed from the athlete's `hr` points with the profile in use and written onto the `session` point.
+
+`update_session_loads(store)` is idempotent: each written session also records the profile values used
+(`load_hr_max_bpm`, `load_hr_rest_bpm`, `load_sex`), and a session is rewritten only when those change. It never
+touches sessions of other sources (`csv`, `history`) nor a `fit`/`ble` session whose `trimp` was written by
+something else (no `load_hr_max_bpm` beside it). Each athlete's `hr` is read once per call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ingest.store.base import PointBatch, Store
+from monitor.hr_load import SessionHrLoads, highest_rolling_mean_bpm, sample_intervals, session_hr_loads
+from monitor.hr_profile import ProfileInUse, estimate_hr_rest, read_profile, resolve_profile
+
+HR_SOURCES = ("fit", "ble")
+SESSION_READ_FIELDS = (
+    "duration_s",
+    "elapsed_s",
+    "rr_count",
+    "trimp",
+    "load_hr_max_bpm",
+    "load_hr_rest_bpm",
+    "load_sex",
+)
+ZONE_FIELDS = tuple(f"hr_zone{i}_s" for i in range(1, 6))
+
+
+@dataclass
+class SessionLoadCounts:
+    """Sessions per outcome of one `update_session_loads` call."""
+
+    updated: int = 0  # loads written (first time or with a changed profile)
+    unchanged: int = 0  # loads already computed with the profile in use
+    without_hr: int = 0  # fit/ble sessions without HR samples
+    kept: int = 0  # fit/ble sessions whose trimp came from elsewhere (left as is)
+    no_profile: int = 0  # sessions with HR but no usable profile (HRmax unavailable)
+
+    def add(self, other: SessionLoadCounts) -> None:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+
+    def to_json(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass
+class AthleteHr:
+    """One athlete's fit/ble sessions and the HR samples inside them (grouped by session, time-sorted within)."""
+
+    time_ms: np.ndarray  # session starts
+    source: np.ndarray
+    sport: np.ndarray
+    stored: dict[str, np.ndarray]  # SESSION_READ_FIELDS as read
+    hr_bpm: np.ndarray
+    hr_time_ms: np.ndarray
+    hr_session: np.ndarray  # session index of each HR sample
+    dt_s: np.ndarray  # seconds each HR sample stands for (monitor.hr_load gap rule)
+    hr_max_estimate_bpm: float
+
+    @property
+    def n_sessions(self) -> int:
+        return len(self.time_ms)
+
+
+def _span_ms(stored: dict[str, np.ndarray]) -> np.ndarray:
+    """Session length: the longer of elapsed and timer time (pauses inside are then covered); NaN if neither."""
+    span = np.fmax(stored["elapsed_s"], stored["duration_s"])
+    return span * 1000.0
+
+
+def read_athlete_hr(store: Store, athlete: str) -> AthleteHr:
+    """The athlete's fit/ble sessions and, from one `hr` read over their span, the HR samples of each session.
+
+    A sample belongs to the latest session of its source starting at or before it, if it is within that session's
+    [start, start + max(elapsed, duration)]."""
+    frame = store.read("session", athlete, list(SESSION_READ_FIELDS), with_tags=["source", "sport"])
+    mine = np.isin(frame.columns["source"].astype(str), HR_SOURCES)
+    order = np.flatnonzero(mine)
+    start = frame.time_ms[order].astype(np.int64)
+    stored = {name: frame.columns[name][order] for name in SESSION_READ_FIELDS}
+    end = start + np.nan_to_num(_span_ms(stored), nan=0.0).astype(np.int64)
+    source = frame.columns["source"][order]
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if len(start):
+        hr = store.read("hr", athlete, ["bpm"], int(start.min()), int(end.max()) + 1, with_tags=["source"])
+        bpm = hr.columns["bpm"]
+        for name in HR_SOURCES:
+            sessions = np.flatnonzero(source == name)  # time-sorted, as read
+            if not len(sessions):
+                continue
+            pick = (hr.columns["source"] == name) & np.isfinite(bpm) & (bpm > 0)
+            t = hr.time_ms[pick].astype(np.int64)
+            k = np.searchsorted(start[sessions], t, side="right") - 1
+            inside = (k >= 0) & (t <= end[sessions][np.maximum(k, 0)])
+            parts.append((bpm[pick][inside], t[inside], sessions[k[inside]]))
+    bpm = np.concatenate([np.zeros(0)] + [p[0] for p in parts]).astype(float)
+    t = np.concatenate([np.zeros(0, np.int64)] + [p[1] for p in parts]).astype(np.int64)
+    session = np.concatenate([np.zeros(0, np.int64)] + [p[2] for p in parts]).astype(np.int64)
+    by_session = np.lexsort((t, session))
+    bpm, t, session = bpm[by_session], t[by_session], session[by_session]
+    dt_s, continuous = sample_intervals(t, session, len(start))
+    return AthleteHr(
+        time_ms=start,
+        source=source,
+        sport=frame.columns["sport"][order],
+        stored=stored,
+        hr_bpm=bpm,
+        hr_time_ms=t,
+        hr_session=session,
+        dt_s=dt_s,
+        hr_max_estimate_bpm=highest_rolling_mean_bpm(bpm, t, continuous),
+    )
+
+
+def profile_in_use(store: Store, athlete: str, data: AthleteHr | None = None) -> ProfileInUse:
+    """The athlete's profile: set values, else estimates from their sessions' HR and morning readings."""
+    data = read_athlete_hr(store, athlete) if data is None else data
+    mornings = store.read("readiness", athlete, ["mean_hr_bpm"])
+    counted = np.bincount(data.hr_session, data.dt_s, minlength=data.n_sessions) if data.n_sessions else np.zeros(0)
+    return resolve_profile(
+        athlete,
+        read_profile(store, athlete),
+        data.hr_max_estimate_bpm,
+        int((counted > 0).sum()),
+        float(counted.sum() / 3600.0),
+        estimate_hr_rest(mornings.time_ms, mornings.columns["mean_hr_bpm"]),
+    )
+
+
+def _same(stored: np.ndarray, value: float) -> np.ndarray:
+    return np.isclose(np.asarray(stored, dtype=float), value, rtol=0.0, atol=1e-9)
+
+
+def _session_batches(data: AthleteHr, athlete: str, rows: np.ndarray, loads: SessionHrLoads, profile: ProfileInUse):
+    batches = []
+    for source, sport in sorted({(str(data.source[i]), str(data.sport[i])) for i in rows}):
+        sel = rows[(data.source[rows] == source) & (data.sport[rows] == sport)]
+        fields: dict[str, np.ndarray] = {
+            "trimp": loads.trimp[sel],
+            "trimp_edwards": loads.trimp_edwards[sel],
+            **{name: loads.zone_s[sel, z] for z, name in enumerate(ZONE_FIELDS)},
+            "hr_time_s": loads.hr_time_s[sel],
+            "load_hr_max_bpm": np.full(len(sel), float(profile.hr_max.value)),  # type: ignore[arg-type]
+            "load_hr_rest_bpm": np.full(len(sel), float(profile.hr_rest.value)),  # type: ignore[arg-type]
+            "load_sex": np.full(len(sel), profile.coefficients, dtype=object),
+        }
+        tags = {"athlete": athlete, "source": source, "sport": sport}
+        batches.append(PointBatch("session", tags, data.time_ms[sel], fields))
+    return batches
+
+
+def update_athlete(store: Store, athlete: str) -> SessionLoadCounts:
+    """Compute and write the loads of one athlete's fit/ble sessions (see the module docstring)."""
+    data = read_athlete_hr(store, athlete)
+    counts = SessionLoadCounts()
+    if not data.n_sessions:
+        return counts
+    profile = profile_in_use(store, athlete, data)
+    has_hr = np.bincount(data.hr_session, data.dt_s, minlength=data.n_sessions) > 0
+    ours = np.isfinite(np.asarray(data.stored["load_hr_max_bpm"], dtype=float))
+    foreign = np.isfinite(np.asarray(data.stored["trimp"], dtype=float)) & ~ours
+    counts.without_hr = int((~has_hr & ~foreign).sum())
+    counts.kept = int(foreign.sum())
+    todo = has_hr & ~foreign
+    if profile.problem is not None:
+        counts.no_profile = int(todo.sum())
+        return counts
+    current = (
+        ours
+        & _same(data.stored["load_hr_max_bpm"], float(profile.hr_max.value))  # type: ignore[arg-type]
+        & _same(data.stored["load_hr_rest_bpm"], float(profile.hr_rest.value))  # type: ignore[arg-type]
+        & np.array([value == profile.coefficients for value in data.stored["load_sex"]], bool)
+    )
+    counts.unchanged = int((todo & current).sum())
+    rows = np.flatnonzero(todo & ~current)
+    if len(rows):
+        loads = session_hr_loads(
+            data.hr_bpm,
+            data.dt_s,
+            data.hr_session,
+            data.n_sessions,
+            float(profile.hr_rest.value),  # type: ignore[arg-type]
+            float(profile.hr_max.value),  # type: ignore[arg-type]
+            profile.coefficients,
+        )
+        store.write(_session_batches(data, athlete, rows, loads, profile))
+    counts.updated = len(rows)
+    return counts
+
+
+def update_session_loads(store: Store, athletes: Iterable[str] | None = None) -> SessionLoadCounts:
+    """Write TRIMP, Edwards TRIMP and HR-zone times onto every fit/ble session with HR whose stored loads were not
+    computed with the athlete's current profile. ``athletes``: None = every athlete with sessions.
+
+    Call it after importing files, after `athlete set`, and before analysing. Returns the counts over all athletes.
+    """
+    total = SessionLoadCounts()
+    for athlete in store.list_athletes("session") if athletes is None else athletes:
+        total.add(update_athlete(store, athlete))
+    return total
