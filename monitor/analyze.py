@@ -216,6 +216,7 @@ class AnalysisResult:
     athletes: list[AthleteReport]
     points_written: int = 0
     timings_s: dict[str, float] = field(default_factory=dict)
+    backfilled_days: int = 0  # days written before as_of (``monitor.history.catch_up``)
 
     def to_json(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "athletes": [a.to_json() for a in self.athletes]}

@@ -194,10 +194,11 @@ def test_cli_json_table_errors_and_thresholds(tmp_path, capsys):
     s = SQLiteStore(tmp_path / "cli.sqlite")
     fill(s)
     s.close()
-    code, out, _ = run_cli(capsys, "--store", url, "--as-of", AS_OF.isoformat(), "--json")
+    code, out, _ = run_cli(capsys, "--store", url, "--as-of", AS_OF.isoformat(), "--json", "--no-catch-up")
     doc = json.loads(out)
     assert code == 0 and doc["as_of"] == "2026-03-31" and len(doc["athletes"]) == 6
-    code, out, _ = run_cli(capsys, "--store", url, "--as-of", AS_OF.isoformat(), "--athlete", "S003", "--days", "5")
+    explicit = ("--athlete", "S003", "--days", "5", "--no-catch-up")  # catching up: tests/test_history.py
+    code, out, _ = run_cli(capsys, "--store", url, "--as-of", AS_OF.isoformat(), *explicit)
     assert code == 0 and "S003" in out and "hrv_suppressed" in out and "S001" not in out
     assert SQLiteStore(tmp_path / "cli.sqlite").count("daily", "S003") == 5
     future = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)).isoformat()

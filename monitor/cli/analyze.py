@@ -7,14 +7,17 @@ import datetime as dt
 import json
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ingest.store import open_store
-from monitor.analyze import AnalysisResult, analyze
+from ingest.store.base import Store
+from monitor.analyze import AnalysisResult
 from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.tables import write_csv
+from monitor.history import CatchUpPlan, catch_up, plan_catch_up
 from monitor.outputs import AthleteReport
-from monitor.thresholds import load_thresholds
+from monitor.thresholds import Thresholds, load_thresholds
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -38,7 +41,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="write `daily` and `flag` points for the N days ending on --as-of (default 1; more to backfill)",
+        help="also recompute the N days ending on --as-of, even days analysed before (default 1)",
+    )
+    parser.add_argument(
+        "--no-catch-up",
+        dest="catch_up",
+        action="store_false",
+        help="do not fill in the days since each athlete's last analysed day (by default every day from there, "
+        "or from the athlete's first day with data, up to --as-of gets its `daily` and `flag` points)",
     )
     parser.set_defaults(run=run)
 
@@ -59,8 +69,8 @@ def parse_as_of(text: str | None, today: dt.date) -> dt.date:
 def run(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of, dt.datetime.now(dt.UTC).date())
     thresholds = load_thresholds(args.thresholds)
-    if not 1 <= args.days <= thresholds.analysis.lookback_days:
-        raise CliError(f"--days must be between 1 and {thresholds.analysis.lookback_days} (got {args.days})")
+    if args.days < 1:
+        raise CliError(f"--days must be ≥ 1 (got {args.days})")
     store = open_store(args.store)
     try:
         athletes = None
@@ -70,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
             if missing:
                 raise CliError(f"--athlete {missing[0]}: no data for this athlete in {store.url}")
             athletes = list(dict.fromkeys(args.athlete))
-        result = analyze(store, as_of, athletes=athletes, thresholds=thresholds, write_days=args.days)
+        plan = plan_catch_up(store, as_of, athletes=athletes, days=args.days, catch_up=args.catch_up)
+        result = _catch_up_with_progress(store, plan, thresholds)
     finally:
         store.close()
     if args.json:
@@ -79,7 +90,25 @@ def run(args: argparse.Namespace) -> int:
         write_csv(*csv_rows(result))
     else:
         print_table(result, Console())
+        if result.backfilled_days:
+            first = as_of - dt.timedelta(days=result.backfilled_days)
+            Console().print(f"History brought up to date: {result.backfilled_days + 1} days from {first.isoformat()}.")
     return 0
+
+
+def _catch_up_with_progress(store: Store, plan: CatchUpPlan, thresholds: Thresholds) -> AnalysisResult:
+    """``catch_up`` with a progress bar on a terminal's stderr when days before --as-of are due."""
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    shown = console.is_terminal and plan.backfill_days > 0
+    with Progress(*columns, console=console, transient=True, disable=not shown) as bar:
+        task = bar.add_task(f"analysing {len(plan.starts)} athletes, days", total=plan.backfill_days + 1)
+        return catch_up(
+            store,
+            plan,
+            thresholds=thresholds,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
