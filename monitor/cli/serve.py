@@ -43,7 +43,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--rerun", type=float, default=3600.0, metavar="S", help="analyse at least every S s (default 3600)"
     )
-    parser.add_argument("--once", action="store_true", help="run one cycle, print it as JSON and exit (cron, tests)")
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help='run one cycle, print it as JSON and exit (cron, tests): exit 0 and "ok": true only when the '
+        'analysis ran, every alert was delivered and the annotations were published, else exit 1 and "ok": false',
+    )
     parser.add_argument(
         "--webhook-url",
         metavar="URL",
@@ -147,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
             report = monitor.tick(force=True)
             assert report is not None
             print(json.dumps(report.to_json(), indent=2))
-            return 0 if report.ok and not report.alert_errors else 1
+            return 0 if report.ok else 1
         assert listen is not None
         health = HealthServer(*listen, monitor.health).start()
         with StopOnSignals(stop):

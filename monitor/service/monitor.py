@@ -74,12 +74,14 @@ class ServeConfig:
 
 @dataclass
 class CycleReport:
-    """What one cycle did; `ok` is False when the analysis could not run (e.g. the store is unreachable)."""
+    """What one cycle did. `analysed` is False when the analysis could not run (e.g. the store is unreachable);
+    `ok` is True only when the cycle did everything asked of it: analysed, every alert delivered, annotations
+    published. `serve --once` exits 0 exactly when `ok`."""
 
     started: dt.datetime
     as_of: dt.date
     reason: str
-    ok: bool = False
+    analysed: bool = False
     error: str | None = None
     finished: dt.datetime | None = None
     athletes: int = 0
@@ -89,6 +91,10 @@ class CycleReport:
     alert_errors: list[str] = field(default_factory=list)
     annotations: dict[str, int] = field(default_factory=dict)
     grafana_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.analysed and not self.alert_errors and self.grafana_error is None
 
     def summary(self) -> dict[str, Any]:
         """Counts only (no athlete IDs): what the health check shows."""
@@ -104,6 +110,7 @@ class CycleReport:
             "as_of": self.as_of.isoformat(),
             "reason": self.reason,
             "ok": self.ok,
+            "analysed": self.analysed,
             "error": self.error,
             "athletes": self.athletes,
             "recommended": self.recommended,
@@ -163,7 +170,7 @@ class Monitor:
         last = self._last
         if last is None:
             return "start"
-        if not last.ok:
+        if not last.analysed:
             return "retry after failure"
         if self._retry_alerts:
             return "retry undelivered alerts"
@@ -224,7 +231,7 @@ class Monitor:
                 self._retry_alerts |= isinstance(exc, AlertUnavailable)
                 log.warning("alert for %s not delivered: %s", rec.athlete, exc)
         self._annotate(store, report)
-        report.ok = True
+        report.analysed = True
         log.info(
             "cycle (%s) on %s: %d athletes, %d recommended, %d alerts sent, in %.2f s",
             report.reason,
@@ -308,10 +315,10 @@ class Monitor:
             last, last_poll, total = self._last, self._last_poll, self._alerts_total
         if last is None:
             status = "starting"
-        elif not last.ok:
+        elif not last.analysed:
             status = "failing"
         else:
-            status = "degraded" if last.alert_errors or last.grafana_error else "ok"
+            status = "ok" if last.ok else "degraded"
         body = {
             "status": status,
             "last_run": None if last is None else last.summary(),
