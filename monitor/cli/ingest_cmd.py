@@ -8,12 +8,13 @@ import contextlib
 import json
 import signal
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from platformdirs import user_data_dir
 from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from ingest.gateway.chaos import CHAOS_KINDS, parse_chaos
 from ingest.gateway.config import load_config
@@ -22,7 +23,9 @@ from ingest.gateway.spool import Spool
 from ingest.gateway.virtual_run import run_virtual_ingest
 from ingest.store import open_store
 from ingest.store.base import Store
+from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
+from monitor.cli.ingest_live import DeviceBoard, live_console
 
 GATEWAY_STORE_RETRIES = 1
 GATEWAY_STORE_MAX_TOTAL_S = 3.0
@@ -85,10 +88,12 @@ def _run_virtual(args: argparse.Namespace) -> int:
     if duration <= 0:
         raise CliError(f"--duration must be positive (got {duration})")
     store = tune_store(open_store(args.store))
+    console = live_console()
 
     async def main() -> dict[str, Any]:
         stop = asyncio.Event()
         _install_signals(stop)
+        observer = None if console is None else partial(DeviceBoard().show, console=console)
         with tempfile.TemporaryDirectory(prefix="recovery-monitor-spool-") as scratch:
             spool = Path(args.spool) if args.spool else Path(scratch) / "spool.sqlite"
             return await run_virtual_ingest(
@@ -100,6 +105,7 @@ def _run_virtual(args: argparse.Namespace) -> int:
                 seed=args.seed,
                 with_acc=args.with_acc,
                 stop=stop,
+                observer=observer,
             )
 
     try:
@@ -130,12 +136,19 @@ def _run_hardware(args: argparse.Namespace) -> int:
         gateway = Gateway(config, store, spool)
         if args.duration is not None:
             asyncio.get_running_loop().call_later(args.duration, stop.set)
+        console = live_console()
+        view = None if console is None else asyncio.create_task(DeviceBoard().show(gateway, console))
         try:
             await gateway.run(stop)
         except BluetoothUnavailable as exc:
             raise CliError(
                 f"host Bluetooth unavailable ({exc}); is bluetoothd running? --virtual runs a simulated squad"
             ) from exc
+        finally:
+            if view is not None:
+                view.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await view
         return gateway
 
     try:
@@ -168,26 +181,56 @@ def _run_hardware(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        Console().print(f"gateway stopped; spool drained: {gateway.drained}; {len(report['devices'])} sensors")
+        _print_hardware(report, Console())
     return 0
 
 
+VIRTUAL_COLUMNS = ("athlete", "sensor", "delivered", "stored", "malformed", "seq gaps", "reconnects", "recovery s")
+HARDWARE_COLUMNS = (
+    "athlete", "sensor", "profile", "side", "state", "notifications", "samples", "malformed", "seq gaps", "reconnects",
+    "battery %",
+)  # fmt: skip
+
+
+def _dash(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
 def _print_virtual(report: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"Virtual squad, {report['duration_s']:g} s, chaos: {', '.join(report['chaos']) or 'none'}")
-    for column in ("athlete", "sensor", "delivered", "stored", "malformed", "seq gaps", "reconnects", "recovery s"):
-        table.add_column(column)
+    rows = []
     for athlete in report["athletes"]:
         for label, sensor in athlete["sensors"].items():
-            table.add_row(
-                athlete["athlete"],
-                label,
-                str(sensor["delivered"]),
-                str(sensor["stored"]),
-                str(sensor["malformed_rejected"]),
-                "—" if sensor["sequence_gaps"] is None else str(sensor["sequence_gaps"]),
-                str(sensor["reconnects"]),
-                "—" if sensor["recovery_s_max"] is None else f"{sensor['recovery_s_max']:.2f}",
+            rows.append(
+                [
+                    escape(athlete["athlete"]),
+                    escape(label),
+                    str(sensor["delivered"]),
+                    str(sensor["stored"]),
+                    str(sensor["malformed_rejected"]),
+                    _dash(sensor["sequence_gaps"]),
+                    str(sensor["reconnects"]),
+                    "—" if sensor["recovery_s_max"] is None else f"{sensor['recovery_s_max']:.2f}",
+                ]
             )
-    console.print(table)
+    title = f"Virtual squad, {report['duration_s']:g} s, chaos: {', '.join(report['chaos']) or 'none'}"
+    tables.print_table(title, VIRTUAL_COLUMNS, rows, console=console, right=VIRTUAL_COLUMNS[2:])
     verdict = "[green]every sample stored exactly once[/]" if report["ok"] else "[red]MISMATCH[/]"
-    console.print(f"{verdict}; slowest recovery {report['recovery_s_max']:.2f} s; store {report['store']}")
+    tables.note(console, f"{verdict}; slowest recovery {report['recovery_s_max']:.2f} s; store {report['store']}")
+
+
+def _print_hardware(report: dict[str, Any], console: Console) -> None:
+    rows = [
+        [
+            escape(d["athlete"]),
+            escape(d["device"]),
+            d["profile"],
+            _dash(d["side"]),
+            d["state"],
+            *(str(d[k]) for k in ("notifications", "samples", "malformed", "sequence_gaps", "reconnects")),
+            _dash(d["battery_pct"]),
+        ]
+        for d in report["devices"]
+    ]
+    tables.print_table("Gateway sensors", HARDWARE_COLUMNS, rows, console=console, right=HARDWARE_COLUMNS[5:])
+    drained = "spool drained to the store" if report["drained"] else "[red]spool NOT drained[/] (kept for next run)"
+    tables.note(console, f"gateway stopped; {drained}; {len(rows)} sensors; spool {report['spool']}")
