@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ingest.store.base import Store
-from ingest.timeline import day_start_ms, ms_day
+from ingest.timeline import DAY_MS, day_start_ms, ms_day
 
 FLAG_FIELDS = ("value", "threshold", "window", "since", "reason")
 FLAG_TAGS = ("athlete", "family", "signal", "severity")
@@ -99,3 +99,46 @@ def episodes(points: list[FlagPoint]) -> list[FlagEpisode]:
         severity = "act" if any(p.severity == "act" for p in run) else latest.severity
         result.append(FlagEpisode(athlete, latest.family, signal, severity, start_ms, latest.time_ms, latest.reason))
     return result
+
+
+@dataclass(frozen=True)
+class FlagRun:
+    """Consecutive days on which one signal held at one severity: [start_ms, end_ms) in whole days."""
+
+    signal: str
+    severity: str
+    start_ms: int
+    end_ms: int
+
+
+def flag_runs(points: list[FlagPoint]) -> list[FlagRun]:
+    """Per signal, the days it was flagged merged into runs of consecutive days of the same severity."""
+    by_signal: dict[str, dict[int, str]] = {}
+    for p in points:
+        days = by_signal.setdefault(p.signal, {})
+        day = p.time_ms // DAY_MS * DAY_MS
+        if days.get(day) != "act":  # one point per day and signal; act wins over watch
+            days[day] = p.severity
+    runs = []
+    for signal, days in sorted(by_signal.items()):
+        current: FlagRun | None = None
+        for day in sorted(days):
+            if current and current.severity == days[day] and current.end_ms == day:
+                current = FlagRun(signal, current.severity, current.start_ms, day + DAY_MS)
+                continue
+            if current:
+                runs.append(current)
+            current = FlagRun(signal, days[day], day, day + DAY_MS)
+        if current:
+            runs.append(current)
+    return runs
+
+
+def active_flags(points: list[FlagPoint], day_ms: int) -> list[FlagPoint]:
+    """The flags held on the day starting at ``day_ms``: one per signal (the act one when both were stored)."""
+    on_day: dict[str, FlagPoint] = {}
+    for p in points:
+        held = on_day.get(p.signal)
+        if day_ms <= p.time_ms < day_ms + DAY_MS and (held is None or held.severity != "act"):
+            on_day[p.signal] = p
+    return sorted(on_day.values(), key=lambda p: (p.severity != "act", p.signal))

@@ -1,32 +1,27 @@
 """One athlete's report as a single self-contained HTML file: the athlete detail plots without Grafana.
 
 Inline SVG charts and inline CSS only: no scripts, no fonts, no network access (a Content-Security-Policy meta tag
-forbids loading anything). Fields that the analysis does not write yet show "no data yet".
+forbids loading anything). Fields that the analysis does not write yet show "no data yet". The data comes from
+``dashboards.report_data``; nothing is re-analysed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
 
-from dashboards.flag_source import FlagPoint, episodes, read_flags
-from dashboards.svg import Band, HLine, Region, Series, chart
-from ingest.store.base import Frame, Store
-from ingest.timeline import DAY_MS, day_start_ms, ms_day
+from dashboards.flag_source import FlagPoint, active_flags, episodes, flag_runs
+from dashboards.report_data import ReportData, data_span, load_report_data, report_window
+from dashboards.svg import Band, HLine, Lane, Region, Series, chart, timeline
+from ingest.store.base import Frame
+from ingest.timeline import DAY_MS, ms_day
 
-DAILY_FIELDS = (
-    "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
-    "acwr", "ctl", "atl", "tsb", "rhr_7d", "gct_symmetry_index_pct", "recommend_idn_visit",
-)  # fmt: skip
-READINESS_FIELDS = ("ln_rmssd", "mean_hr_bpm")
-SESSION_FIELDS = (
-    "duration_s", "distance_m", "avg_hr_bpm", "max_hr_bpm", "rpe", "srpe_load", "trimp",
-    "gct_symmetry_index_pct", "muscle_symmetry_index_pct", "pedal_symmetry_index_pct",
-)  # fmt: skip
+__all__ = ["ReportData", "build_report", "data_span", "load_report_data", "report_window"]
+
 SEVERITY_COLOURS = {"act": "#d44a3a", "watch": "#ed8128"}
+SHORT_HISTORY_DAYS = 42  # below this, the report says the long-window indicators are still building up
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:920px;color:#1f2328}
@@ -39,36 +34,9 @@ th,td{border-bottom:1px solid #d0d7de;padding:.3rem .4rem;text-align:left;vertic
 .sev{color:#fff;border-radius:4px;padding:0 .4rem}.chart{margin:.5rem 0 1rem;border:1px solid #eaeef2}
 .chart-title{font-weight:600;font-size:14px}.tick,.legend{font-size:11px;fill:#59636e}
 .frame{fill:none;stroke:#d0d7de}.grid{stroke:#eaeef2}.empty{font-size:14px;fill:#8c959f;text-anchor:middle}
-p.note{color:#59636e;font-size:12px}
+p.note{color:#59636e;font-size:12px}p.warn{background:#fff8c5;border:1px solid #d4a72c;padding:.4rem .6rem}
+p.idn b{color:#d44a3a}
 """
-
-
-@dataclass
-class ReportData:
-    """Everything the report shows, read from the store."""
-
-    athlete: str
-    start_ms: int
-    end_ms: int
-    daily: Frame
-    readiness: Frame
-    sessions: Frame
-    flags: list[FlagPoint] = field(default_factory=list)
-
-
-def load_report_data(store: Store, athlete: str, today: dt.date, days: int) -> ReportData:
-    """Read the athlete's `daily`, `readiness`, `session` and `flag` points of the `days` ending `today`."""
-    start_ms = day_start_ms(today - dt.timedelta(days=days - 1))
-    end_ms = day_start_ms(today) + DAY_MS
-    return ReportData(
-        athlete=athlete,
-        start_ms=start_ms,
-        end_ms=end_ms,
-        daily=store.read("daily", athlete, DAILY_FIELDS, start_ms, end_ms),
-        readiness=store.read("readiness", athlete, READINESS_FIELDS, start_ms, end_ms),
-        sessions=store.read("session", athlete, SESSION_FIELDS, start_ms, end_ms),
-        flags=read_flags(store, athlete, start_ms, end_ms),
-    )
 
 
 def _col(frame: Frame, name: str) -> np.ndarray:
@@ -180,31 +148,110 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "—" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
-def _last(frame: Frame, name: str) -> object:
-    column = frame.columns.get(name)
-    if column is None or not len(column):
+def _on_last_day(data: ReportData, name: str) -> object:
+    """The last day's `daily` value of a field (None when that day has no point or no value)."""
+    on_day = np.flatnonzero(data.daily.time_ms // DAY_MS == data.last_day_ms // DAY_MS)
+    column = data.daily.columns.get(name)
+    if column is None or not on_day.size:
         return None
-    for value in column[::-1]:
-        if value is not None and not (isinstance(value, float) and np.isnan(value)):
-            return value
-    return None
+    value = column[on_day[-1]]
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
+def _recommended(data: ReportData) -> bool | None:
+    value = _on_last_day(data, "recommend_idn_visit")
+    return None if value is None else bool(value)
 
 
 def _cards(data: ReportData) -> str:
-    status = _last(data.daily, "status") or "—"
-    today_ms = data.end_ms - DAY_MS
-    current = [f for f in data.flags if f.time_ms >= today_ms - DAY_MS]
+    active = active_flags(data.flags, data.last_day_ms)
+    recommended = _recommended(data)
     items = [
-        ("Readiness", str(status)),
-        ("ln rMSSD 7-day", _num(_last(data.daily, "ln_rmssd_7d"))),  # type: ignore[arg-type]
-        ("ACWR", _num(_last(data.daily, "acwr"))),  # type: ignore[arg-type]
-        ("Current flags", str(len(current)) if current else "none"),
+        ("Readiness", str(_on_last_day(data, "status") or "—")),
+        ("ln rMSSD 7-day", _num(_on_last_day(data, "ln_rmssd_7d"))),  # type: ignore[arg-type]
+        ("ACWR", _num(_on_last_day(data, "acwr"))),  # type: ignore[arg-type]
+        ("Active flags", str(len(active)) if active else "none"),
+        ("IDN visit", "—" if recommended is None else "recommended" if recommended else "no"),
     ]
     return (
         '<div class="cards">'
         + "".join(f'<div class="card">{escape(k)}<b>{escape(v)}</b></div>' for k, v in items)
         + "</div>"
     )
+
+
+def idn_reasons(data: ReportData) -> list[str]:
+    """Why the last day recommends a visit, from the stored flags (as ``monitor.rules.idn_reasons`` words it):
+    the act flags of that day, else the flags of each family within the watch window."""
+    acts = [f for f in active_flags(data.idn_flags, data.last_day_ms) if f.severity == "act"]
+    if acts:
+        return [f"act: {f.signal} — {f.reason}" for f in acts]
+    latest: dict[str, FlagPoint] = {}
+    for f in sorted(data.idn_flags, key=lambda p: p.time_ms):
+        latest[f.signal] = f
+    families: dict[str, list[FlagPoint]] = {}
+    for f in latest.values():
+        families.setdefault(f.family, []).append(f)
+    return [
+        f"watch ({family}): "
+        + "; ".join(f"{f.signal} (last {ms_day(f.time_ms).isoformat()}) — {f.reason}" for f in flags)
+        for family, flags in sorted(families.items())
+    ]
+
+
+def _idn_section(data: ReportData) -> str:
+    day = ms_day(data.last_day_ms).isoformat()
+    recommended = _recommended(data)
+    if recommended is None:
+        return f"<p>No analysis is stored for {day}.</p>"
+    if not recommended:
+        return f"<p>No preventive IDN visit recommended on {day}.</p>"
+    items = "".join(f"<li>{escape(reason)}</li>" for reason in idn_reasons(data))
+    return (
+        f"<p class='idn'><b>Preventive IDN visit recommended on {day}</b> (any act flag that day, or flags of two "
+        f"families within {data.idn_watch_days} days). Why:</p><ul>{items}</ul>"
+    )
+
+
+def flags_timeline(data: ReportData) -> str:
+    """Per signal, the days it held, coloured by severity."""
+    lanes: dict[str, list[Region]] = {}
+    for run in flag_runs(data.flags):
+        days = (run.end_ms - run.start_ms) // DAY_MS
+        label = f"{run.signal} ({run.severity}) {ms_day(run.start_ms).isoformat()}, {days} day{'s' * (days != 1)}"
+        colour = SEVERITY_COLOURS.get(run.severity, "#8c959f")
+        lanes.setdefault(run.signal, []).append(Region(run.start_ms, run.end_ms, colour, label))
+    rows = [Lane(signal, spans) for signal, spans in lanes.items()]
+    return timeline(
+        "Flags: the days each signal held", rows, data.start_ms, data.end_ms, empty="no flags in this period"
+    )
+
+
+def _notes(data: ReportData) -> str:
+    """What the period lacks: a short history, or days without an analysis."""
+    notes = []
+    first = data.first_data_ms
+    if first is not None and data.end_ms - max(first, data.start_ms) < SHORT_HISTORY_DAYS * DAY_MS:
+        n = (data.end_ms - max(first, data.start_ms)) // DAY_MS
+        notes.append(
+            f"Only {n} day{'s' * (n != 1)} of data (from {ms_day(max(first, data.start_ms)).isoformat()}): the "
+            "load ratio, fitness (CTL) and the HRV normal range need weeks of history and fill in as it grows."
+        )
+    missing = data.missing_days
+    if missing:
+        notes.append(
+            f"{len(missing)} day{'s' * (len(missing) != 1)} of this period have no analysis: run "
+            f"<code>{escape(analyze_command(data))}</code> to compute them."
+        )
+    return "".join(f'<p class="warn">{note}</p>' for note in notes)
+
+
+def analyze_command(data: ReportData) -> str:
+    """The `analyze` call that computes the period's missing days."""
+    missing = data.missing_days
+    days = (ms_day(data.last_day_ms) - missing[0]).days + 1 if missing else 1
+    last = ms_day(data.last_day_ms).isoformat()
+    return f"recovery-monitor analyze --athlete {data.athlete} --as-of {last} --days {days}"
 
 
 def _flags_table(data: ReportData) -> str:
@@ -258,11 +305,15 @@ def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
 <h1>Recovery report: athlete {escape(data.athlete)}</h1>
 <p class="meta">{period} · generated {generated:%Y-%m-%d %H:%M} UTC by recovery-monitor</p>
 {_cards(data)}
+{_notes(data)}
+<h2>Preventive IDN visit</h2>
+{_idn_section(data)}
 <h2>Load, recovery and asymmetry</h2>
 {plots}
 <p class="note">Shaded spans mark flag episodes (red: act, orange: watch). Bands: ACWR 0.8–1.3 (green) and above
 1.5 (red); the ln rMSSD normal range is the mean ± 0.5 SD of the 60 days before each week.</p>
 <h2>Flags</h2>
+{flags_timeline(data)}
 {_flags_table(data)}
 <h2>Sessions</h2>
 {_sessions_table(data)}

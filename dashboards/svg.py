@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Literal
@@ -106,6 +107,18 @@ def _extent(values: list[np.ndarray]) -> tuple[float, float] | None:
     return float(joined.min()), float(joined.max())
 
 
+def _day_ticks(x: Callable[[float], float], start_ms: int, end_ms: int, y: float) -> list[str]:
+    """Date labels along the time axis, at most about eight."""
+    days = max((end_ms - start_ms) / 86_400_000, 1)
+    step_days = next(s for s in (1, 2, 7, 14, 28, 56, 112, 365, 730) if days / s <= 8)
+    labels, tick_ms = [], (start_ms // 86_400_000 + 1) * 86_400_000
+    while tick_ms < end_ms:
+        label = dt.datetime.fromtimestamp(tick_ms / 1000, dt.UTC).strftime("%d %b %y" if days > 365 else "%d %b")
+        labels.append(f'<text x="{x(tick_ms):.1f}" y="{y}" text-anchor="middle" class="tick">{label}</text>')
+        tick_ms += step_days * 86_400_000
+    return labels
+
+
 def chart(
     title: str,
     series: list[Series],
@@ -188,13 +201,8 @@ def chart(
             out.append(f'<text x="{anchor_x}" y="{ty + 4:.1f}" text-anchor="{anchor}" class="tick">{_fmt(tick)}</text>')
     if unit:
         out.append(f'<text x="6" y="{top - 8}" class="tick">{escape(unit)}</text>')
+    out += _day_ticks(x, start_ms, end_ms, bottom + 18)
     days = max((end_ms - start_ms) / 86_400_000, 1)
-    step_days = next(s for s in (1, 2, 7, 14, 28, 56, 112, 365) if days / s <= 8)
-    tick_ms = (start_ms // 86_400_000 + 1) * 86_400_000
-    while tick_ms < end_ms:
-        label = dt.datetime.fromtimestamp(tick_ms / 1000, dt.UTC).strftime("%d %b")
-        out.append(f'<text x="{x(tick_ms):.1f}" y="{bottom + 18}" text-anchor="middle" class="tick">{label}</text>')
-        tick_ms += step_days * 86_400_000
     for line in lines:
         scale = scales.get(line.axis)
         if scale is not None and scale.low <= line.y <= scale.high:
@@ -238,4 +246,56 @@ def chart(
             f'paint-order="stroke">{label}</text>'
         )
         legend_x += 24 + 7 * len(label)
+    return "\n".join([*out, "</svg>"])
+
+
+@dataclass
+class Lane:
+    """One row of a timeline: a label and its shaded spans (e.g. the days one flag held, by severity)."""
+
+    label: str
+    spans: list[Region]
+
+
+LANE_HEIGHT = 22
+
+
+def timeline(title: str, lanes: list[Lane], start_ms: int, end_ms: int, *, empty: str = "nothing to show") -> str:
+    """Labelled lanes of coloured time spans as one `<svg>` element; says ``empty`` when there are no lanes."""
+    label_width = min(max((7 * len(lane.label) for lane in lanes), default=0) + 16, 220)
+    left_x, right_x, top = max(MARGIN_AXIS, label_width), WIDTH - MARGIN_SIDE, MARGIN_TOP
+    bottom = top + max(len(lanes), 2) * LANE_HEIGHT
+    height = bottom + MARGIN_BOTTOM
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="{MARGIN_SIDE}" y="18" class="chart-title">{escape(title)}</text>',
+        f'<rect x="{left_x}" y="{top}" width="{right_x - left_x}" height="{bottom - top}" class="frame"/>',
+    ]
+    if not lanes:
+        out.append(
+            f'<text x="{(left_x + right_x) / 2}" y="{(top + bottom) / 2 + 5}" class="empty">{escape(empty)}</text>'
+        )
+        return "\n".join([*out, "</svg>"])
+
+    def x(ms: float) -> float:
+        return left_x + (ms - start_ms) / max(end_ms - start_ms, 1) * (right_x - left_x)
+
+    for index, lane in enumerate(lanes):
+        y = top + index * LANE_HEIGHT
+        if index:
+            out.append(f'<line x1="{left_x}" x2="{right_x}" y1="{y}" y2="{y}" class="grid"/>')
+        out.append(
+            f'<text x="{left_x - 6}" y="{y + LANE_HEIGHT / 2 + 4:.1f}" text-anchor="end" class="tick">'
+            f"{escape(lane.label)}</text>"
+        )
+        for span in lane.spans:
+            x0, x1 = max(x(span.start_ms), left_x), min(x(span.end_ms), right_x)
+            if x1 > x0:
+                out.append(
+                    f'<rect x="{x0:.1f}" y="{y + 4}" width="{max(x1 - x0, 1.0):.1f}" height="{LANE_HEIGHT - 8}" '
+                    f'fill="{span.colour}"><title>{escape(span.label)}</title></rect>'
+                )
+    out += _day_ticks(x, start_ms, end_ms, bottom + 18)
     return "\n".join([*out, "</svg>"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 
 from monitor.cli.common import CliError, add_store_option
@@ -14,29 +15,63 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "report",
         help="write one athlete's report as a self-contained HTML file (the athlete detail plots, no Grafana)",
         description="Reads one athlete's indicators, sessions and flags from the store and writes a single HTML "
-        "file with inline SVG plots: no scripts, no network access needed to open it.",
+        "file with inline SVG plots: no scripts, no network access needed to open it. By default the report ends "
+        "on the athlete's last day with data and covers their data, at most 365 days.",
     )
     parser.add_argument("--athlete", required=True, metavar="ID", help="pseudonymous athlete ID, e.g. A01")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the HTML file to write")
-    parser.add_argument("--days", type=int, default=90, metavar="N", help="days covered, ending today (default 90)")
+    end = parser.add_mutually_exclusive_group()
+    end.add_argument(
+        "--as-of", metavar="YYYY-MM-DD", help="the report's last day, as it was then (default: the last day with data)"
+    )
+    end.add_argument("--to", metavar="YYYY-MM-DD", help="the same as --as-of")
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="the report's first day")
+    start.add_argument("--days", type=int, metavar="N", help="days covered, ending on the last day")
     add_store_option(parser)
     parser.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from dashboards.report import build_report, load_report_data
-    from ingest.store import open_store
+def _day(option: str, text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
 
-    if args.days < 1:
+
+def run(args: argparse.Namespace) -> int:
+    from dashboards.report import build_report, load_report_data, report_window
+    from ingest.store import open_store
+    from monitor.thresholds import load_thresholds
+
+    if args.days is not None and args.days < 1:
         raise CliError(f"--days must be ≥ 1 (got {args.days})")
+    end = _day("--as-of", args.as_of) or _day("--to", args.to)
+    start = _day("--from", args.start)
+    today = dt.datetime.now(dt.UTC).date()
     store = open_store(args.store)
     try:
         if args.athlete not in store.list_athletes():
             raise CliError(f"--athlete {args.athlete!r}: no data for this athlete in {store.url}")
-        data = load_report_data(store, args.athlete, dt.datetime.now(dt.UTC).date(), args.days)
+        first, last, first_data = report_window(store, args.athlete, today, end=end, start=start, days=args.days)
+        watch_days = load_thresholds().idn.watch_window_days
+        data = load_report_data(
+            store, args.athlete, last, (last - first).days + 1, first_data=first_data, idn_watch_days=watch_days
+        )
     finally:
         store.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(build_report(data), encoding="utf-8")
+    missing = data.missing_days
+    if missing:
+        from dashboards.report import analyze_command
+
+        print(
+            f"recovery-monitor: report: {len(missing)} days without analysis; run `{analyze_command(data)}` "
+            "to compute them",
+            file=sys.stderr,
+        )
     print(args.out)
     return 0
