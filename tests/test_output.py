@@ -314,5 +314,11 @@ def test_live_view_rows_from_the_gateway_sessions():
     ]  # fmt: skip
     recorder.stats.notifications = 14
     assert board.rows([session], 102.0)[0][5] == "2.0", "4 notifications in 2 s"
+    recorder.stats.notifications = 24
+    assert board.rows([session], 104.0)[0][5] == "3.5", "14 notifications in 4 s (window 5 s)"
+    recorder.stats.notifications = 30
+    assert board.rows([session], 106.0)[0][5] == "3.3", "20 in 6 s: the window reaches back at least 5 s"
+    recorder.stats.notifications = 36
+    assert board.rows([session], 108.0)[0][5] == "3.7", "22 in 6 s: the sample of t = 100 s left the window"
     assert last_seen(0.0, 5.0) == "never" and last_seen(10.0, 130.0) == "2 min ago"
     assert live_console() is None, "no live view when stderr is not a terminal"

@@ -1,14 +1,15 @@
 """The live per-sensor view of `recovery-monitor ingest`: a rich Live table on stderr, only in a terminal.
 
 One row per configured sensor, from what the gateway already tracks: its session state, the recorder's counters
-and the arrival time of its last notification. Notifications per second are the counter's change between two
-refreshes.
+and the arrival time of its last notification. Notifications per second are the counter's change over the last
+`RATE_WINDOW_S` seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -20,6 +21,7 @@ from ingest.gateway.gateway import Gateway
 from ingest.gateway.session import DeviceSession, DeviceState
 
 REFRESH_S = 0.5
+RATE_WINDOW_S = 5.0
 LIVE_COLUMNS = ("athlete", "sensor", "profile", "state", "samples", "notifications/s", "last seen")
 STATE_STYLES = {DeviceState.CONNECTED: "green", DeviceState.LOST: "red", DeviceState.RECONNECTING: "yellow"}
 
@@ -36,15 +38,22 @@ class DeviceBoard:
     """Rows of the live view; keeps the previous counters to compute rates."""
 
     def __init__(self) -> None:
-        self._previous: dict[str, tuple[float, int]] = {}
+        self._history: dict[str, deque[tuple[float, int]]] = {}
+
+    def rate(self, key: str, now_s: float, notifications: int) -> float:
+        """Notifications per second over the last `RATE_WINDOW_S` (0 until two refreshes were seen)."""
+        history = self._history.setdefault(key, deque())
+        history.append((now_s, notifications))
+        while len(history) > 2 and now_s - history[1][0] >= RATE_WINDOW_S:
+            history.popleft()
+        then_s, then = history[0]
+        return (notifications - then) / (now_s - then_s) if now_s > then_s else 0.0
 
     def rows(self, sessions: Sequence[DeviceSession], now_s: float) -> list[list[str]]:
         rows = []
         for session in sessions:
             spec, stats = session.spec, session.recorder.stats
-            before = self._previous.get(spec.key)
-            rate = (stats.notifications - before[1]) / (now_s - before[0]) if before and now_s > before[0] else 0.0
-            self._previous[spec.key] = (now_s, stats.notifications)
+            rate = self.rate(spec.key, now_s, stats.notifications)
             style = STATE_STYLES.get(session.state, "dim")
             rows.append(
                 [
@@ -69,8 +78,9 @@ class DeviceBoard:
         return table
 
     async def show(self, gateway: Gateway, console: Console) -> None:
-        """Refresh the view every `REFRESH_S` until cancelled (the last view stays on screen)."""
-        with Live(self.table(gateway.sessions, time.monotonic()), console=console, auto_refresh=False) as live:
+        """Refresh the view every `REFRESH_S` until cancelled (then it disappears; the final report follows)."""
+        first = self.table(gateway.sessions, time.monotonic())
+        with Live(first, console=console, auto_refresh=False, transient=True) as live:
             while True:
                 await asyncio.sleep(REFRESH_S)
                 live.update(self.table(gateway.sessions, time.monotonic()), refresh=True)
