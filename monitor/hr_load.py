@@ -74,17 +74,18 @@ def session_hr_loads(
     """Banister TRIMP (``Σ Δt[min]·x·a·e^(b·x)``), Edwards TRIMP and zone times of every session at once."""
     hr = np.asarray(hr_bpm, dtype=float)
     session = np.asarray(session, dtype=np.int64)
-    minutes = np.where(np.isfinite(hr), np.asarray(dt_s, dtype=float), 0.0) / 60.0
-    trimp = np.bincount(session, minutes * banister_weight(hr, hr_rest_bpm, hr_max_bpm, sex), minlength=n_sessions)
+    seconds = np.where(np.isfinite(hr), np.asarray(dt_s, dtype=float), 0.0)
+    weight = banister_weight(hr, hr_rest_bpm, hr_max_bpm, sex)
+    trimp = np.bincount(session, seconds / 60.0 * weight, minlength=n_sessions)
     zone = edwards_zone(hr, hr_max_bpm)
     keep = zone >= 0
-    cells = np.bincount(session[keep] * N_ZONES + zone[keep], minutes[keep], minlength=n_sessions * N_ZONES)
-    zone_min = cells.reshape(n_sessions, N_ZONES)
+    cells = np.bincount(session[keep] * N_ZONES + zone[keep], seconds[keep], minlength=n_sessions * N_ZONES)
+    zone_s = cells.reshape(n_sessions, N_ZONES)
     return SessionHrLoads(
         trimp=trimp,
-        trimp_edwards=zone_min @ np.arange(1.0, N_ZONES + 1),
-        zone_s=zone_min * 60.0,
-        hr_time_s=np.bincount(session, minutes, minlength=n_sessions) * 60.0,
+        trimp_edwards=zone_s @ np.arange(1.0, N_ZONES + 1) / 60.0,
+        zone_s=zone_s,
+        hr_time_s=np.bincount(session, seconds, minlength=n_sessions),
     )
 
 

@@ -187,7 +187,8 @@ def resolve_profile(
     if stored.hr_max_bpm is not None:
         hr_max = ProfileValue(stored.hr_max_bpm, SET, "set with athlete set")
     else:
-        basis = f"highest 30 s mean HR in {hr_sessions} sessions ({hr_hours:.1f} h of HR)"
+        sessions = f"{hr_sessions} session" + ("" if hr_sessions == 1 else "s")
+        basis = f"highest 30 s mean HR in {sessions} ({hr_hours:.1f} h of HR)"
         value = None if not math.isfinite(hr_max_estimate_bpm) else float(np.round(hr_max_estimate_bpm))
         if value is not None and _in_range(value, HR_MAX_RANGE_BPM):
             hr_max = ProfileValue(value, ESTIMATED, basis)

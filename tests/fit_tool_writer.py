@@ -93,7 +93,7 @@ def write_run_fit(
     record = RecordMessage()
     for i in range(len(hr)):
         record.timestamp = start_ms + int(t_s[i]) * 1000
-        record.heart_rate = None if not np.isfinite(hr[i]) else int(round(hr[i]))
+        record.heart_rate = None if not np.isfinite(hr[i]) else round(float(hr[i]))
         record.distance = float(distance_m[i])
         record.speed = float(speed[i])
         body.add(record, define=i == 0)
@@ -105,7 +105,7 @@ def write_run_fit(
         summary.total_distance = float(distance_m[-1])
         summary.sport = _SPORTS[sport]
         if len(present):
-            summary.avg_heart_rate, summary.max_heart_rate = int(round(present.mean())), int(present.max())
+            summary.avg_heart_rate, summary.max_heart_rate = round(float(present.mean())), int(present.max())
         if isinstance(summary, SessionMessage):
             for name, value in (session_fields or {}).items():
                 setattr(summary, name, value)
