@@ -145,3 +145,7 @@ def test_set_recomputes_the_loads_of_an_imported_run(capsys, url, tmp_path):
     assert json.loads(out)["sessions"]["updated"] == 0  # same profile: nothing recomputed
     code, out, _ = run(capsys, "athlete", "show", "A1", "--store", url)
     assert "estimated" in out and "set" in out and "nan" not in out.lower() and "None" not in out
+    code, out, _ = run(capsys, "analyze", "--store", url, "--as-of", "2026-01-05", "--json")
+    indicators = json.loads(out)["athletes"][0]["indicators"]
+    assert code == 0 and indicators["load_source"] == "trimp"
+    assert indicators["daily_load"] == pytest.approx(trimp, abs=1e-3)  # the watch-only day's load is its TRIMP

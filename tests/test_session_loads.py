@@ -226,3 +226,26 @@ def test_garmin_load_fields_are_kept(tmp_path):
     frame = store.read("session", "G1", names)
     assert [frame.columns[n][0] for n in names] == pytest.approx([3.1, 1.2, 77.5, 0.812])
     store.close()
+
+
+def test_fit_tool_run_reads_back_exactly(tmp_path):
+    """The importer reads the independent encoder's file back: every HR value at its time, nothing else."""
+    rng = np.random.default_rng(11)
+    time_s = np.r_[np.arange(100), np.arange(130, 200, 2)]  # 1 Hz, a 30 s pause, then every 2 s
+    hr = rng.integers(60, 200, len(time_s)).astype(float)
+    hr[[5, 50]] = np.nan  # records without heart_rate
+    start = dt.datetime(2026, 2, 1, 6, 30, 15, tzinfo=dt.UTC)
+    path = write_run_fit(tmp_path / "exact.fit", start, hr, time_s=time_s, speed_mps=2.5)
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    assert import_file(store, path, "X1").status == "imported"
+    frame = store.read("hr", "X1", ["bpm"], with_tags=["source"])
+    present = np.isfinite(hr)
+    t0 = int(start.timestamp()) * 1000
+    np.testing.assert_array_equal(frame.time_ms, t0 + time_s[present] * 1000)
+    np.testing.assert_array_equal(frame.columns["bpm"], hr[present])
+    assert set(frame.columns["source"]) == {"fit"}
+    session = store.read("session", "X1", ["duration_s", "distance_m", "max_hr_bpm"], with_tags=["sport"])
+    assert session.time_ms.tolist() == [t0] and session.columns["sport"].tolist() == ["run"]
+    assert session.columns["duration_s"][0] == 198.0 and session.columns["distance_m"][0] == 2.5 * 198
+    assert session.columns["max_hr_bpm"][0] == np.nanmax(hr)
+    store.close()
