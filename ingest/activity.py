@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ingest.store.base import PointBatch, Store
+from ingest.timeline import DAY_MS
 
 ACTIVITY_MEASUREMENT = "activity"
 SUMMARY_KEYS = (
@@ -37,6 +38,9 @@ SUMMARY_KEYS = (
 """Keys of `ImportedActivity.summary()`, in report order; a value is None when the file has no such data."""
 EXTRA_KEYS = ("format", "readings", "skipped", "srpe_load", "detail")
 """Further summary keys of text imports (layout, readings, rows skipped, total sRPE load, a one-line description)."""
+FUTURE_TOLERANCE_MS = DAY_MS
+"""How far after now (UTC) data may be dated: clock skew and time zones written as UTC (a local 07:00 in UTC+14,
+a date-only session log row stamped 12:00 UTC of today); anything later is refused."""
 
 
 class FileDecodeError(ValueError):
@@ -49,6 +53,12 @@ class FileDecodeError(ValueError):
     def __init__(self, message: str, line: int | None = None):
         super().__init__(message)
         self.line = line
+
+
+class FileSkipped(FileDecodeError):
+    """A file that is recognised but holds nothing this product imports (e.g. HRV Logger's per-window features, a
+    recording longer than a morning reading): the importer reports it as skipped, not failed; nothing is written.
+    The message is the one-line reason."""
 
 
 @dataclass(frozen=True)
@@ -122,3 +132,27 @@ def is_imported(store: Store, activity: ImportedActivity, athlete: str) -> bool:
         tags={"source": activity.source},
     )
     return activity.activity_id in set(frame.columns.get("activity_id", ()))
+
+
+def _utc_text(time_ms: int) -> str:
+    return dt.datetime.fromtimestamp(time_ms // 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def check_not_future(activity: ImportedActivity, batches: list[PointBatch], now_ms: int) -> None:
+    """Raise `FileDecodeError` when a point is dated more than `FUTURE_TOLERANCE_MS` after `now_ms` (ms, UTC).
+
+    The one check for every file type, run before anything is written. The line is the first future row in file
+    order when the activity knows its rows' lines (optional member `first_row_after(limit_ms) -> (line, time_ms)`).
+    """
+    limit_ms = now_ms + FUTURE_TOLERANCE_MS
+    late = [int(b.time_ms[b.time_ms > limit_ms].min()) for b in batches if np.any(b.time_ms > limit_ms)]
+    if not late:
+        return
+    locate = getattr(activity, "first_row_after", None)
+    row = locate(limit_ms) if callable(locate) else None
+    line, time_ms = row if row is not None else (None, min(late))
+    raise FileDecodeError(
+        f"dated {_utc_text(time_ms)} UTC, after now ({_utc_text(now_ms)} UTC, with 1 day allowed for clock "
+        "differences): a wrong date or device clock? nothing imported",
+        line,
+    )

@@ -6,6 +6,10 @@ is written, and then written in one `Store.write` call whose last batches are th
 failed file leaves nothing behind and an interrupted write is completed by importing the file again. `.fit` files
 are FIT activities; `.csv` and `.txt` files are recognised by content (`ingest.imports`). New formats register in
 `DECODERS`.
+
+Every file type gets the same date check (`ingest.activity.check_not_future`): data dated more than a day after
+now (UTC) fails the file. A decoder raises `FileSkipped` for a file it recognises as holding nothing to import
+(status `skipped`, not a failure).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from ingest.activity import (
     EXTRA_KEYS,
     SUMMARY_KEYS,
     FileDecodeError,
+    FileSkipped,
     ImportedActivity,
     SourceFile,
     activity_athletes,
     activity_batch,
+    check_not_future,
     is_imported,
     store_conflict,
 )
@@ -43,6 +49,10 @@ DECODERS: dict[str, Decoder] = {".fit": _fit, **dict.fromkeys(TEXT_SUFFIXES, dec
 """File suffix (lower case) → decoder. Directories are searched for these suffixes."""
 
 IMPORTED, DUPLICATE, FAILED = "imported", "duplicate", "failed"
+SKIPPED = "skipped"
+"""A recognised file holding nothing to import (reason in `summary["detail"]`); not a failure."""
+NOT_IMPORTED = "not imported"
+"""A file not imported because the store became unreachable during the import (set by the caller)."""
 _log = logging.getLogger(__name__)
 
 
@@ -122,12 +132,18 @@ def decode_file(path: Path, date: dt.date | None = None) -> ImportedActivity:
 
 
 def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = None) -> ImportResult:
-    """Decode, check the identity against the store, then write everything in one call (or nothing).
+    """Decode, refuse data dated in the future, check the identity against the store, then write everything in one
+    call (or nothing).
 
-    A file is a duplicate when every athlete it writes for already has its `activity` point.
+    A file is a duplicate when every athlete it writes for already has its `activity` point. A file the decoder
+    recognises as holding nothing to import (`FileSkipped`) is skipped.
     """
     try:
         activity = decode_file(path, date)
+        points = activity.batches(athlete)
+        check_not_future(activity, points, int(dt.datetime.now(dt.UTC).timestamp() * 1000))
+    except FileSkipped as exc:
+        return ImportResult(str(path), SKIPPED, summary={"detail": str(exc)})
     except FileDecodeError as exc:
         return ImportResult(str(path), FAILED, str(exc), line=exc.line)
     summary = activity.summary()
@@ -140,6 +156,6 @@ def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = N
     conflict = store_conflict(activity, store, athlete)
     if conflict:
         return ImportResult(str(path), FAILED, conflict)
-    batches = [*activity.batches(athlete), *(activity_batch(activity, owner) for owner in owners)]
+    batches = [*points, *(activity_batch(activity, owner) for owner in owners)]
     result.status, result.points = IMPORTED, store.write(batches)
     return result

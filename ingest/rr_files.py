@@ -6,7 +6,8 @@ Layouts (the unit is fixed by the layout or declared by the file, never guessed 
   header line may declare seconds (``rr_s``, ``RR (s)``, ``seconds``…) or ms (``rr_ms``, ``RR (ms)``…).
 - ``pyhrv-nni``: pyhrv's NNI series file, first line ``# NNI SERIES FILE``; one interval per line in **seconds**
   after a header block (whose lines normally, but not always, start with ``#``).
-- ``hrv-logger``: HRV Logger's RR export, a CSV with header ``timestamp, rr, since_start``; ``rr`` in **ms**.
+- ``hrv-logger``: HRV Logger's RR export, a CSV with header ``timestamp, rr, since_start``; ``rr`` in **ms**,
+  ``timestamp`` the beat's arrival in **ms since the epoch** (UTC): the reading starts at the first row's timestamp.
 - ``kubios-report``: a Kubios HRV results report; the ``RR interval`` column of its ``RR INTERVAL DATA`` listing,
   whose unit row says ``(s)`` or ``(ms)``.
 
@@ -35,6 +36,12 @@ HRV_LOGGER_COLUMNS = ("timestamp", "rr", "since_start")
 SECONDS_HEADER = re.compile(r"(^|[^a-z])(s|sec|secs|seconds?)([^a-z]|$)", re.IGNORECASE)
 MS_HEADER = re.compile(r"(^|[^a-z])(ms|msec|millis|milliseconds?)([^a-z]|$)", re.IGNORECASE)
 DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+EPOCH_MS_RANGE = (946_684_800_000, 4_102_444_800_000)
+"""Plausible epoch-ms timestamps: 2000-01-01 to 2100-01-01 UTC (a value in seconds or µs falls outside)."""
+MORNING_READING_MAX_S = 10 * 60
+"""Longest morning reading, s (first to last beat): a longer recording is not a morning reading."""
+FEATURES_COLUMNS = ("timestamp", "hr", "avnn", "sdnn", "rmssd", "pnn50", "artifacts_removed")
+"""Columns of HRV Logger's `*_Features.csv` (per-window values the app computed), besides `index`, LF/HF, DFA."""
 
 
 class RRFileError(ValueError):
@@ -47,12 +54,15 @@ class RRFileError(ValueError):
 
 @dataclass(frozen=True)
 class RRFile:
-    """One reading read from a file: RR intervals in ms, the layout recognised and the unit it declared."""
+    """One reading read from a file: RR intervals in ms, the layout recognised and the unit it declared, the line
+    of each interval and, for layouts with clock times, the first beat's time (ms since the epoch, UTC)."""
 
     path: Path
     layout: str
     unit: Unit
     rr_ms: np.ndarray
+    lines: np.ndarray
+    start_ms: int | None = None
 
 
 def _number(text: str) -> float | None:
@@ -108,17 +118,25 @@ def _read_column_lines(path: Path, lines: list[str], unit: Unit, header_block: b
         numbers.append(lineno)
     if not numbers:
         numbers = [len(lines)]
-    return RRFile(path, layout, unit, _to_ms(path, values, numbers, unit))
+    return RRFile(path, layout, unit, _to_ms(path, values, numbers, unit), np.array(numbers))
 
 
 def _split_csv(line: str) -> list[str]:
     return [field.strip() for field in CSV_SEPARATORS.split(line)]
 
 
+def _epoch_ms(path: Path, text: str, line: int) -> int:
+    value = _number(text)
+    if value is None or not EPOCH_MS_RANGE[0] <= value < EPOCH_MS_RANGE[1]:
+        raise RRFileError(path, line, f"timestamp {text[:40]!r} is not a time in ms since 1970 (years 2000-2099)")
+    return round(value)
+
+
 def _read_hrv_logger(path: Path, lines: list[str], header_line: int) -> RRFile:
     column = HRV_LOGGER_COLUMNS.index("rr")
     values: list[float] = []
     numbers: list[int] = []
+    start_ms: int | None = None
     for lineno, line in enumerate(lines[header_line:], header_line + 1):
         if not line.strip():
             continue
@@ -128,9 +146,12 @@ def _read_hrv_logger(path: Path, lines: list[str], header_line: int) -> RRFile:
         value = _number(fields[column])
         if value is None:
             raise RRFileError(path, lineno, f"rr is not a number: {fields[column][:40]!r}")
+        stamp = _epoch_ms(path, fields[0], lineno)
+        start_ms = stamp if start_ms is None else start_ms
         values.append(value)
         numbers.append(lineno)
-    return RRFile(path, "hrv-logger", "ms", _to_ms(path, values, numbers or [len(lines)], "ms"))
+    rr_ms = _to_ms(path, values, numbers or [len(lines)], "ms")
+    return RRFile(path, "hrv-logger", "ms", rr_ms, np.array(numbers), start_ms)
 
 
 def _read_kubios(path: Path, lines: list[str]) -> RRFile:
@@ -153,7 +174,8 @@ def _read_kubios(path: Path, lines: list[str]) -> RRFile:
             raise RRFileError(path, lineno, f"RR interval is not a number: {fields[column][:40]!r}")
         values.append(value)
         numbers.append(lineno)
-    return RRFile(path, "kubios-report", unit, _to_ms(path, values, numbers or [len(lines)], unit))
+    rr_ms = _to_ms(path, values, numbers or [len(lines)], unit)
+    return RRFile(path, "kubios-report", unit, rr_ms, np.array(numbers))
 
 
 def read_rr_file(path: str | Path, data: bytes | None = None) -> RRFile:

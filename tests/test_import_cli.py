@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from influxd import free_port
 from test_fit_import import FAILS, FIT_DIR, IMPORTS, decoded
 
 from ingest import importer
@@ -174,16 +175,89 @@ def test_subprocess_has_no_traceback(tmp_path):
     assert statuses == ["failed", "failed", "failed", "imported"]
 
 
-def test_store_failure_stops_the_batch(tmp_path, capsys, monkeypatch):
-    from ingest.store.errors import StoreUnavailable
+class OutageAfterFirstWrite:
+    """A SQLite store until its first write; then an InfluxDB store on a closed port (the server went away)."""
+
+    def __init__(self, live, down):
+        self.live, self.down, self.wrote = live, down, False
+
+    def __getattr__(self, name):
+        return getattr(self.down if self.wrote else self.live, name)
+
+    def write(self, batches):
+        if self.wrote:
+            return self.down.write(batches)
+        written = self.live.write(batches)
+        self.wrote = True
+        return written
+
+    def close(self):
+        self.live.close()
+        self.down.close()
+
+
+@pytest.mark.parametrize("output", ["--json", "table"])
+def test_a_store_outage_is_one_line_and_keeps_what_was_imported(tmp_path, capsys, monkeypatch, output):
+    from ingest.store.influx import InfluxStore
     from monitor.cli import import_files
 
-    def broken(store, path, athlete):
-        raise StoreUnavailable("InfluxDB http://127.0.0.1:1: connection refused")
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for day in range(1, 18):
+        (folder / f"session-{day:02d}.csv").write_text(f"date,duration_min,rpe\n2024-04-{day:02d},30,5\n")
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    port = free_port()
+    down = InfluxStore(f"http://127.0.0.1:{port}", "db", max_retries=1, backoff_base_s=0.01)
+    monkeypatch.setattr(import_files, "open_store", lambda _url: OutageAfterFirstWrite(open_store(url), down))
+    args = [str(folder), "--athlete", "A01", "--store", url] + (["--json"] if output == "--json" else [])
+    code = main(["import", *args])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in err
+    assert err == (
+        f"recovery-monitor: import: store unreachable (InfluxDB at http://127.0.0.1:{port}/ping: connection refused; "
+        f"gave up after 2 attempts in {err.split(' attempts in ')[1].split(' s)')[0]} s): 1 imported, 0 duplicate, "
+        "16 not imported; run the same command again when the store is back\n"
+    )
+    if output == "--json":
+        statuses = [json.loads(line)["status"] for line in out.splitlines()]
+        assert statuses == ["imported"] + ["not imported"] * 16
+    else:
+        assert out == ""
+    store = open_store(url)
+    try:
+        assert store.count("session", "A01") == 1 and store.count("activity", "A01") == 1  # nothing accepted lost
+    finally:
+        store.close()
+    monkeypatch.undo()
+    code, rows, err = run_import(capsys, str(folder), "--athlete", "A01", "--store", url)
+    assert (code, err) == (0, "") and [r["status"] for r in rows] == ["duplicate"] + ["imported"] * 16
 
-    monkeypatch.setattr(import_files, "import_file", broken)
-    files = [str(FIT_DIR / SMALL), str(FIT_DIR / "runalyze__HRV-example.fit")]
-    code, rows, err = run_import(capsys, *files, "--athlete", "A01", "--store", f"sqlite:///{tmp_path / 's.sqlite'}")
-    assert code == 2 and [r["status"] for r in rows] == ["failed", "failed"]
-    assert rows[0]["error"].startswith("store error: InfluxDB") and "earlier file" in rows[1]["error"]
-    assert len(err.splitlines()) == 2
+
+MIXED = {
+    "fit/fitparse__garmin-fenix-5-run.fit": "imported",
+    "rr/hrvpublic__ot_a60_RRIntervals.csv": "imported",
+    "rr/hrvpublic__ot_a60_Features.csv": "skipped",
+    "rr/pyhrv__kubios_series_4_hrv.txt": "skipped",
+    "hrv-daily/goldencheetah__2017_7_28_myMeasurements.csv": "imported",
+    "pmdata/p01/pmsys/srpe.csv": "imported",
+}
+
+
+def test_a_mixed_folder_imports_in_one_command(tmp_path, capsys):
+    """FIT, HRV Logger RR and Features, a 1-hour Kubios recording, an HRV4Training export and a session log."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for name in MIXED:  # symlinks: the shared files are never copied
+        (folder / name.replace("/", "__")).symlink_to(FIT_DIR.parent / name)
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    code, rows, err = run_import(capsys, str(folder), "--athlete", "A01", "--store", url)
+    assert (code, err) == (0, "")
+    assert {Path(r["file"]).name: r["status"] for r in rows} == {n.replace("/", "__"): s for n, s in MIXED.items()}
+    details = {Path(r["file"]).name.split("__")[-1]: r["detail"] for r in rows}
+    assert details["ot_a60_Features.csv"] == (
+        "HRV Logger features file (the app's per-window values), not imported: import its RR file"
+    )
+    assert details["kubios_series_4_hrv.txt"].startswith("not a morning reading: 60.0 min")
+    code = main(["import", str(folder), "--athlete", "A01", "--store", url])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "") and "skipped" in out and "not a morning reading: 60.0 min" in out

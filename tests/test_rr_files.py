@@ -135,7 +135,9 @@ def test_unknown_csv_layout(tmp_path):
 
 def test_hrv_logger_bad_rows(tmp_path):
     head = "timestamp, rr, since_start \n\n"
-    assert _error(_write(tmp_path, "a.csv", head + "1,894,0\n2,x,894\n")).line == 4
+    assert _error(_write(tmp_path, "a.csv", head + "1675889367255,894,0\n1675889367305,x,894\n")).line == 4
+    seconds = _error(_write(tmp_path, "t.csv", head + "1675889367255,894,0\n1675889367,930,894\n"))
+    assert seconds.line == 4 and "timestamp '1675889367' is not a time in ms since 1970" in str(seconds)
     assert "fields" in str(_error(_write(tmp_path, "b.csv", head + "1,894\n")))
     assert _error(_write(tmp_path, "c.csv", head)).line == 2
 

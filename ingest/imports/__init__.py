@@ -7,20 +7,22 @@ Detection looks at the first non-blank line, whatever the suffix, in this order:
 2. otherwise it is a CSV header; its names, stripped and lower-cased, decide:
    `timestamp, rr, since_start` → HRV Logger RR file; `rmssd` + `hrv4t_recovery_points` → HRV4Training;
    `datetime` + `rmssd` + `lnrmssd` → Elite HRV; `end_date_time, activity_names, perceived_exertion,
-   duration_min` → PMSys `srpe.csv`; `date` + `duration_min` + `rpe` → session log;
+   duration_min` → PMSys `srpe.csv`; `date` + `duration_min` + `rpe` → session log; HRV Logger's
+   `*_Features.csv` (`timestamp, HR, AVNN, SDNN, rMSSD, pNN50, …, artifacts_removed`: the app's per-window values)
+   → skipped (`FileSkipped`), its `*_RRIntervals.csv` holds the reading;
 3. a header naming `duration_min`, `rpe` or `perceived_exertion` without all of a session log's columns →
    "missing required column"; any other header → "unknown CSV layout". Both name the header's line.
 """
 
 from __future__ import annotations
 
-from ingest.activity import FileDecodeError, ImportedActivity, SourceFile
+from ingest.activity import FileDecodeError, FileSkipped, ImportedActivity, SourceFile
 from ingest.imports.common import delimiter_of, first_content_line, read_csv, text_lines
 from ingest.imports.hrv_apps import is_elitehrv, is_hrv4training, parse_elitehrv, parse_hrv4training
 from ingest.imports.rr_reading import decode_rr
 from ingest.imports.session_csv import REQUIRED, is_pmsys, is_session_log, missing_columns, parse_pmsys
 from ingest.imports.session_csv import parse_session_log as parse_session_log
-from ingest.rr_files import HRV_LOGGER_COLUMNS
+from ingest.rr_files import FEATURES_COLUMNS, HRV_LOGGER_COLUMNS
 
 TEXT_SUFFIXES = (".csv", ".txt")
 LAYOUTS = (
@@ -39,6 +41,8 @@ def detect_layout(names: tuple[str, ...]) -> str | None:
     """The layout of a CSV header (normalised names), None when unknown."""
     if names == HRV_LOGGER_COLUMNS:
         return "rr"
+    if all(name in names for name in FEATURES_COLUMNS):
+        return "hrv-logger-features"
     checks = (
         ("hrv4training", is_hrv4training),
         ("elitehrv", is_elitehrv),
@@ -59,6 +63,8 @@ def decode_text(source: SourceFile) -> ImportedActivity:
     layout = detect_layout(table.names)
     if layout == "rr":
         return decode_rr(source)
+    if layout == "hrv-logger-features":
+        raise FileSkipped("HRV Logger features file (the app's per-window values), not imported: import its RR file")
     if layout is None:
         missing = missing_columns(table.names)
         if missing:

@@ -126,7 +126,8 @@ class Table:
     """Rows of one measurement, column-wise. Numbers: float64 with NaN = missing; texts: object with None = missing.
 
     `tags` are fixed for every row; `row_tags` vary per row (e.g. `sport`); `athlete` holds a per-row athlete with
-    "" meaning the athlete the file is imported for.
+    "" meaning the athlete the file is imported for; `lines` the 1-based line of each row in the file (for error
+    messages; not part of the identity).
     """
 
     measurement: str
@@ -136,6 +137,7 @@ class Table:
     texts: dict[str, np.ndarray] = field(default_factory=dict)
     row_tags: dict[str, np.ndarray] = field(default_factory=dict)
     athlete: np.ndarray | None = None
+    lines: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time_ms)
@@ -233,3 +235,14 @@ class TextActivity:
 
     def store_conflict(self, store: Store, athlete: str) -> str | None:
         return None
+
+    def first_row_after(self, limit_ms: int) -> tuple[int, int] | None:
+        """(line, time in ms) of the first row in file order stamped after `limit_ms`; None when there is none or
+        the rows have no lines."""
+        found = []
+        for t in self.tables:
+            late = t.time_ms > limit_ms
+            if t.lines is not None and late.any():
+                first = int(np.argmin(np.where(late, t.lines, np.iinfo(np.int64).max)))
+                found.append((int(t.lines[first]), int(t.time_ms[first])))
+        return min(found, default=None)

@@ -99,6 +99,7 @@ class _Readings:
 
     def __init__(self) -> None:
         self.time_ms: list[int] = []
+        self.lines: list[int] = []
         self.numbers: dict[str, list[float]] = {n: [] for n in self.NUMBERS}
         self.texts: dict[str, list[str | None]] = {n: [] for n in self.TEXTS}
         self.no_reading = 0
@@ -110,6 +111,7 @@ class _Readings:
         check_range(values.get("mean_rr_ms", math.nan), "AVNN", line, 200, 3000)
         values["ln_rmssd"] = math.log(values["rmssd_ms"])
         self.time_ms.append(time_ms)
+        self.lines.append(line)
         for name in self.NUMBERS:
             self.numbers[name].append(values.get(name, math.nan))
         for name in self.TEXTS:
@@ -127,7 +129,8 @@ class _Readings:
         texts = {k: np.array(v, dtype=object)[keep] for k, v in self.texts.items()}
         numbers = {k: v for k, v in numbers.items() if np.isfinite(v).any()}
         texts = {k: v for k, v in texts.items() if any(x is not None for x in v)}
-        table = Table("readiness", {"source": layout}, times[keep], numbers, texts)
+        lines = np.array(self.lines, np.int64)[keep]
+        table = Table("readiness", {"source": layout}, times[keep], numbers, texts, lines=lines)
         repeats = len(times) - len(keep)
         first, last = iso_utc(int(table.time_ms[0]))[:10], iso_utc(int(table.time_ms[-1]))[:10]
         detail = f"{len(keep)} daily readings {first} to {last}, mean rMSSD {numbers['rmssd_ms'].mean():.1f} ms"

@@ -218,6 +218,7 @@ def _activity(layout: str, rows: _Sessions, skipped: int, ignored: Sequence[str]
         rows.text_columns(order),
         {"sport": np.array(rows.sport, dtype=object)[order]},
         np.array(rows.athlete, dtype=object)[order] if any(rows.athlete) else None,
+        lines=np.array(rows.lines, np.int64)[order],
     )
     sports = sorted(set(rows.sport))
     load = float(numbers["srpe_load"].sum())

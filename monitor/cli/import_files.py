@@ -14,9 +14,19 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.importer import FAILED, ImportResult, find_files, import_file, supported_suffixes
+from ingest.importer import (
+    DUPLICATE,
+    FAILED,
+    IMPORTED,
+    NOT_IMPORTED,
+    SKIPPED,
+    ImportResult,
+    find_files,
+    import_file,
+    supported_suffixes,
+)
 from ingest.store import open_store
-from ingest.store.errors import StoreError
+from ingest.store.errors import StoreError, StoreUnavailable
 from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.tables import write_csv
@@ -32,10 +42,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "motion, running-dynamics, power and per-foot stride streams. CSV/TXT files are recognised by their "
         "header: session logs (date, duration_min, rpe, ...) and PMSys srpe.csv become sessions with sRPE load; "
         "HRV4Training and Elite HRV exports become daily readiness readings; RR files (one interval per line, "
-        "pyhrv, HRV Logger, Kubios) become a morning reading at 06:00 UTC of --date or of the YYYY-MM-DD in the "
-        "file name. Directories are searched recursively. A file is imported whole or not at all; re-importing "
-        "the same content (even renamed) is reported as a duplicate and changes nothing. Files that cannot be "
-        "imported are reported as FILE[:LINE]: reason and skipped; the exit code is then 2.",
+        "pyhrv, HRV Logger, Kubios) become a morning reading, dated by the file's own timestamps (HRV Logger) or "
+        "at 06:00 UTC of --date or of the YYYY-MM-DD in the file name. Directories are searched recursively. A "
+        "file is imported whole or not at all; re-importing the same content (even renamed) is reported as a "
+        "duplicate and changes nothing. Status 'skipped' (exit code 0): a file holding nothing to import, e.g. "
+        "HRV Logger's Features.csv or an RR recording longer than a 10-min morning reading. Status 'failed' "
+        "(exit code 2, one line FILE[:LINE]: reason on stderr, the other files are still imported): a file that "
+        "cannot be read, has bad values, is dated more than a day after now (UTC), or would overwrite another "
+        "reading. If the store fails, the import stops with one line and a count; what was imported stays, and "
+        "running the same command again imports the rest.",
     )
     parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help=f"files ({supported_suffixes()}) or folders")
     parser.add_argument(
@@ -77,28 +92,41 @@ def run(args: argparse.Namespace) -> int:
                 if isinstance(item, ImportResult):
                     results.append(item)
                 elif store_error is not None:
-                    results.append(ImportResult(str(item), FAILED, "not imported: the store failed on an earlier file"))
+                    results.append(ImportResult(str(item), NOT_IMPORTED, "the store failed on an earlier file"))
                 else:
                     progress.update(task, description=f"importing {item.name}")
                     try:
                         results.append(import_file(store, item, athlete, **options))
                     except StoreError as exc:
                         store_error = exc
-                        results.append(ImportResult(str(item), FAILED, f"store error: {exc}"))
+                        results.append(ImportResult(str(item), NOT_IMPORTED, f"store error: {exc}"))
                 progress.advance(task)
     finally:
         store.close()
     failed = [r for r in results if r.status == FAILED]
     for result in failed:
         print(f"recovery-monitor: import: {result.where}: {result.error}", file=sys.stderr)
+    if store_error is not None:
+        print(f"recovery-monitor: import: {_store_failure(store_error, results)}", file=sys.stderr)
     if args.json:
         for result in results:
             print(json.dumps(result.to_json(), ensure_ascii=False))
+    elif store_error is not None:
+        pass  # the line above says it all; the same command imports the rest once the store is back
     elif args.csv:
         write_csv(_COLUMNS, [_row(r, markup=False) for r in results])
     else:
         print_table(results, Console())
-    return EXIT_FAILED_FILES if failed else 0
+    return EXIT_FAILED_FILES if failed or store_error is not None else 0
+
+
+def _store_failure(error: StoreError, results: list[ImportResult]) -> str:
+    """One line: what failed and how many files were imported, duplicate and not imported (and skipped, failed)."""
+    counts = Counter(r.status for r in results)
+    what = "store unreachable" if isinstance(error, StoreUnavailable) else "store error"
+    summary = f"{counts[IMPORTED]} imported, {counts[DUPLICATE]} duplicate, {counts[NOT_IMPORTED]} not imported"
+    summary += "".join(f", {counts[s]} {s}" for s in (SKIPPED, FAILED) if counts[s])
+    return f"{what} ({error}): {summary}; run the same command again when the store is back"
 
 
 def _date(text: str) -> dt.date:
