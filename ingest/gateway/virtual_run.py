@@ -27,11 +27,13 @@ from ingest.gateway.spool import Spool
 from ingest.store.base import Store
 from ingest.timeline import wall_clock_ms
 from ingest.virtual.chaos_air import ChaosAir
+from ingest.virtual.ownership import check_simulated, claim_simulated
 from ingest.virtual.squad import VirtualSensor, VirtualSquad
 
 logger = logging.getLogger(__name__)
 
 RECOVERY_BUDGET_S = 10.0
+GENERATOR = "ingest --virtual"
 COUNT_FIELDS = {"hr": "bpm", "rr": "rr_ms", "rsc": "speed_mps", "power": "power_w", "acc": "x_mg", "stride": "seq"}
 
 
@@ -84,7 +86,9 @@ async def run_virtual_ingest(
     """Run the squad for ``duration_s`` seconds (or until ``stop``) with ``chaos``; return the JSON report.
 
     ``observer`` (benchmarks) runs as a task next to the gateway from the start and is cancelled at the end.
-    ``athlete_ids`` names the athletes (default `sim-01`…); ``reset_athletes`` first deletes their stored data.
+    ``athlete_ids`` names the athletes (default `sim-01`…); ``reset_athletes`` first deletes their stored data and
+    marks them as simulated. Either way an ID holding data no simulation created stops the run before anything is
+    written (`ingest.virtual.ownership`, NotSimulatedError).
     """
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
@@ -92,8 +96,15 @@ async def run_virtual_ingest(
     air = ChaosAir(advertising_interval_ms=advertising_interval_ms)
     await air.start()
     squad = VirtualSquad(air, athletes, rng, with_acc=with_acc, athlete_ids=athlete_ids, with_power=with_power)
-    for athlete in squad.athletes if reset_athletes else ():
-        await asyncio.to_thread(store.delete_athlete, athlete.athlete_id)
+    ids = [athlete.athlete_id for athlete in squad.athletes]
+    try:
+        if reset_athletes:
+            await asyncio.to_thread(claim_simulated, store, ids, GENERATOR, run_start_ms)
+        else:
+            await asyncio.to_thread(check_simulated, store, ids, GENERATOR)
+    except BaseException:
+        await air.close()
+        raise
     gateway_store: Store = store
     if "store-outage" in chaos and outage is None:
         wrapped = OutageStore(store)

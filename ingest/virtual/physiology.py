@@ -77,8 +77,8 @@ class MorningReading:
     hr_bpm: float  # resting HR the clean series was drawn around
 
 
-def make_squad(n_athletes: int, days: int, rng: np.random.Generator) -> list[AthleteProfile]:
-    """Draw ``n_athletes`` varied profiles with ids "A01".."Ann".
+def make_squad(n_athletes: int, days: int, rng: np.random.Generator, id_prefix: str = "A") -> list[AthleteProfile]:
+    """Draw ``n_athletes`` varied profiles with ids "A01".."Ann" (``id_prefix`` instead of "A": "demo-01"…).
 
     Every third athlete starting with the second (A02, A05, ...) has ``hrv_suppressed`` during the last 7 of
     ``days`` days, so a squad of two or more always has both a healthy and a suppressed athlete.
@@ -96,7 +96,7 @@ def make_squad(n_athletes: int, days: int, rng: np.random.Generator) -> list[Ath
         suppressed = i % 3 == 1
         squad.append(
             AthleteProfile(
-                athlete_id=f"A{i + 1:0{width}d}",
+                athlete_id=f"{id_prefix}{i + 1:0{width}d}",
                 sex=sex,
                 resting_hr_bpm=round(rest, 1),
                 max_hr_bpm=round(208.0 - 0.7 * age + rng.normal(0.0, 4.0), 1),

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import shlex
 import sys
 import tempfile
 import time
@@ -22,10 +23,11 @@ from ingest.buffer import PointBuffer
 from ingest.bumble_backend.air import VirtualAir
 from ingest.gateway.virtual_run import run_virtual_ingest
 from ingest.heart_rate_stream import HeartRateRecorder
-from ingest.store import open_store
+from ingest.store import default_store_url, open_store, resolve_store_url
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS, NotificationClock, day_start_ms
 from ingest.virtual.hr_strap import VirtualHeartRateStrap
+from ingest.virtual.ownership import claim_simulated
 from ingest.virtual.physiology import (
     AthleteProfile,
     daily_ln_rmssd,
@@ -36,7 +38,7 @@ from ingest.virtual.physiology import (
 )
 from monitor.analyze import analyze
 from monitor.cli import tables
-from monitor.cli.common import CliError, add_store_option
+from monitor.cli.common import CliError
 from monitor.cli.demo_squad import assign_conditions, training_batches
 from monitor.load import trimp_banister
 
@@ -50,6 +52,8 @@ SESSION_S = 20 * 60
 WAKE_OFFSET_MS = 6 * 3_600_000
 NOTIFY_WAIT_S = 10.0
 MALFORMED_PAYLOAD = b"\x10\x48\x00"  # RR flag set, one dangling RR byte: must be rejected, the stream goes on
+ID_PREFIX = "demo-"  # demo-01, demo-02…: IDs nobody gives a real athlete
+GENERATOR = "demo"
 
 
 @dataclass
@@ -204,9 +208,41 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     demo.add_argument("--athletes", type=int, default=6, metavar="N", help="squad size (default 6)")
     demo.add_argument("--days", type=int, default=42, metavar="D", help="days of history (default 42)")
     demo.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
-    add_store_option(demo)
+    demo.add_argument(
+        "--store",
+        metavar="URL",
+        help="sqlite:///PATH or influxdb+http(s)://HOST:PORT/DB (default: demo.sqlite in the user data folder, "
+        "apart from your own store); athletes the demo did not create are never touched",
+    )
     demo.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     demo.set_defaults(run=run)
+
+
+def demo_store_url() -> str:
+    """The demo's own embedded store: `demo.sqlite` next to the default store file, in the user's data folder."""
+    default_file = Path(default_store_url().removeprefix("sqlite:///"))
+    return "sqlite:///" + str(default_file.with_name("demo.sqlite"))
+
+
+def next_commands(store_url: str, athletes: list[str]) -> list[str]:
+    """What to try after the demo, with `--store` whenever the other commands would not find its store alone."""
+    store = "" if store_url == resolve_store_url(None) else f" --store {shlex.quote(store_url)}"
+    flagged = athletes[1] if len(athletes) > 1 else athletes[0]
+    commands = [
+        f"recovery-monitor analyze{store}",
+        f"recovery-monitor report --athlete {shlex.quote(flagged)} --out {shlex.quote(flagged + '.html')}{store}",
+        f"recovery-monitor athlete list{store}",
+    ]
+    if store_url.startswith("influxdb"):
+        commands.append(
+            f"GRAFANA_TOKEN=... recovery-monitor dashboards publish --grafana-url http://127.0.0.1:3000{store}"
+        )
+    else:
+        commands.append(
+            "docker compose up -d && INFLUX_TOKEN=... recovery-monitor demo --store influxdb+http://127.0.0.1:8086/recovery"
+            "   # Grafana dashboards"
+        )
+    return commands
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,16 +253,15 @@ def run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     today = dt.datetime.now(dt.UTC).date()
     now_ms = int(time.time() * 1000)
-    squad = make_squad(args.athletes, args.days, rng)
+    squad = make_squad(args.athletes, args.days, rng, id_prefix=ID_PREFIX)
     conditions = assign_conditions(squad)
     runs = [plan_athlete(p, args.days, today, now_ms, rng) for p in squad]
     for run_, condition in zip(runs, conditions):
         run_.condition = condition
     sessions = training_batches(squad, conditions, args.days, today, rng)
-    store = open_store(args.store)
+    store = open_store(args.store or demo_store_url())
     try:
-        for run_ in runs:
-            store.delete_athlete(run_.profile.athlete_id)
+        claim_simulated(store, [r.profile.athlete_id for r in runs], GENERATOR, now_ms)
         store.write([b for run_ in runs for b in history_batches(run_)] + sessions)
         stream_s = asyncio.run(stream_squad(store, runs, console))
         status = f"live session: every sensor of the kit through the gateway for {LIVE_KIT_S:.0f} s"
@@ -280,11 +315,14 @@ def run(args: argparse.Namespace) -> int:
         "stream_s": round(stream_s, 2),
         "elapsed_s": round(time.perf_counter() - started, 2),
         "athletes": athletes,
+        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes]),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
         print_table(summary, Console(width=None if sys.stdout.isatty() else 140))
+        print(f"\nThe demo athletes ({athletes[0]['athlete']}…) are in {store.url}. Next, try:")
+        print("\n".join(f"  {command}" for command in summary["next_commands"]))
     return 0
 
 
