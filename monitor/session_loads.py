@@ -137,7 +137,9 @@ def _same(stored: np.ndarray, value: float) -> np.ndarray:
     return np.isclose(np.asarray(stored, dtype=float), value, rtol=0.0, atol=1e-9)
 
 
-def _session_batches(data: AthleteHr, athlete: str, rows: np.ndarray, loads: SessionHrLoads, profile: ProfileInUse):
+def _session_batches(
+    data: AthleteHr, athlete: str, rows: np.ndarray, loads: SessionHrLoads, profile: ProfileInUse
+) -> list[PointBatch]:
     batches = []
     for source, sport in sorted({(str(data.source[i]), str(data.sport[i])) for i in rows}):
         sel = rows[(data.source[rows] == source) & (data.sport[rows] == sport)]
