@@ -9,6 +9,12 @@ Two optional members let an activity go beyond one athlete and plain overwriting
 `athletes(default) -> list[str]` (a session log with an `athlete` column writes for several athletes; each gets
 its own `activity` point) and `store_conflict(store, athlete) -> str | None` (a reason not to write, e.g. an RR
 reading that would interleave with another reading already stored at the same time).
+
+A third, `attach(store, athlete) -> None`, lets an activity write some of its rows onto points already in the store
+instead of adding points of its own: a session-log row with a start time becomes the RPE of the watch session it
+describes (`ingest.session_match`). The importer calls it after the duplicate and conflict checks, right before
+`batches`, and reports a `FileDecodeError` it raises as the file's failure; it must not change the activity's
+identity, so re-importing the file stays a duplicate whatever the store held the first time.
 """
 
 from __future__ import annotations
@@ -119,6 +125,14 @@ def store_conflict(activity: ImportedActivity, store: Store, athlete: str) -> st
     """Why the activity must not be written into this store (None: nothing against it)."""
     check = getattr(activity, "store_conflict", None)
     return check(store, athlete) if callable(check) else None
+
+
+def attach_to_store(activity: ImportedActivity, store: Store, athlete: str) -> bool:
+    """Let the activity re-target rows onto stored points (`attach`); whether it has that hook."""
+    hook = getattr(activity, "attach", None)
+    if callable(hook):
+        hook(store, athlete)
+    return callable(hook)
 
 
 def is_imported(store: Store, activity: ImportedActivity, athlete: str) -> bool:

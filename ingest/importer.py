@@ -30,6 +30,7 @@ from ingest.activity import (
     SourceFile,
     activity_athletes,
     activity_batch,
+    attach_to_store,
     check_not_future,
     is_imported,
     store_conflict,
@@ -156,6 +157,12 @@ def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = N
     conflict = store_conflict(activity, store, athlete)
     if conflict:
         return ImportResult(str(path), FAILED, conflict)
+    try:
+        if attach_to_store(activity, store, athlete):  # rows re-targeted onto stored points: batches and detail change
+            points = activity.batches(athlete)
+            summary.update(activity.summary())
+    except FileDecodeError as exc:
+        return ImportResult(str(path), FAILED, str(exc), line=exc.line)
     batches = [*points, *(activity_batch(activity, owner) for owner in owners)]
     result.status, result.points = IMPORTED, store.write(batches)
     return result

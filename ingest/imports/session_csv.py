@@ -12,6 +12,15 @@ Derived fields: `srpe_load` = RPE × minutes, `duration_s`, `distance_m`, and th
 larger): `gct_symmetry_index_pct` = 4·(B − 50), `pedal_symmetry_index_pct` = 4·(B − 50) and
 `muscle_symmetry_index_pct` = (L − R) / (0.5·(L + R)) × 100. Two sessions of one athlete and sport with the same
 start would overwrite each other in the store, so they are an error (add a `time` column).
+
+A session-log row with a `time` is the same session as a recorded (FIT, BLE) session of that athlete starting on the
+same UTC day within ±30 min (`ingest.session_match`): at import its `rpe` and `srpe_load` (from the row's own
+`duration_min`), plus any row value the stored session lacks, are written onto the stored point that carries that
+session's sRPE instead of adding a second session; the watch's own measurements are never overwritten. When several
+rows match one session, the nearest row is attached and the others stay sessions of their own. A carrier that
+already holds a different RPE fails the file (`recovery-monitor rpe --replace` changes it). Rows without a `time`,
+rows without a match and PMSys rows stay `csv` sessions. Importing the log before the watch file is safe too: the
+watch session then carries no RPE, and sRPE load counts only sessions with an RPE.
 """
 
 from __future__ import annotations
@@ -26,6 +35,9 @@ import numpy as np
 
 from ingest.activity import FileDecodeError
 from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, iso_utc, number, utc_ms
+from ingest.session_match import RPE_FIELDS, StoredSession, carrier, nearest, stored_sessions
+from ingest.store.base import PointBatch, Store
+from ingest.timeline import DAY_MS
 
 SOURCE = "csv"
 REQUIRED = ("date", "duration_min", "rpe")
@@ -100,9 +112,12 @@ class _Sessions:
     sport: list[str] = field(default_factory=list)
     numbers: list[dict[str, float]] = field(default_factory=list)
     texts: list[dict[str, str | None]] = field(default_factory=list)
+    timed: list[bool] = field(default_factory=list)
     seen: dict[tuple[str, str, int], int] = field(default_factory=dict)
 
-    def add(self, line: int, time_ms: int, athlete: str, sport: str, numbers: dict, texts: dict) -> None:
+    def add(
+        self, line: int, time_ms: int, athlete: str, sport: str, numbers: dict, texts: dict, timed: bool = False
+    ) -> None:
         key = (athlete, sport, time_ms)
         if key in self.seen:
             raise FileDecodeError(
@@ -117,6 +132,7 @@ class _Sessions:
         self.sport.append(sport)
         self.numbers.append(numbers)
         self.texts.append(texts)
+        self.timed.append(timed)
 
     def number_columns(self, order: np.ndarray) -> dict[str, np.ndarray]:
         names = dict.fromkeys(name for row in self.numbers for name in row)
@@ -205,7 +221,7 @@ def add_symmetry(numbers: dict[str, np.ndarray]) -> None:
     numbers["pedal_symmetry_index_pct"] = 4 * (pedal - 50)
 
 
-def _activity(layout: str, rows: _Sessions, skipped: int, ignored: Sequence[str]) -> TextActivity:
+def _activity(layout: str, rows: _Sessions, skipped: int, ignored: Sequence[str]) -> SessionLog:
     order = np.argsort(np.array(rows.time_ms, np.int64), kind="stable")
     numbers = rows.number_columns(order)
     add_symmetry(numbers)
@@ -238,10 +254,12 @@ def _activity(layout: str, rows: _Sessions, skipped: int, ignored: Sequence[str]
         "srpe_load": load,
         "detail": detail,
     }
-    return TextActivity(layout, SOURCE, layout, [table], len(order) + skipped, info)
+    log = SessionLog(layout, SOURCE, layout, [table], len(order) + skipped, info)
+    log.timed = np.array(rows.timed, bool)[order]
+    return log
 
 
-def parse_session_log(table: CsvTable) -> TextActivity:
+def parse_session_log(table: CsvTable) -> SessionLog:
     """The `session-log` layout (see the module docstring)."""
     rows = _Sessions()
     for line, fields in table.rows:
@@ -250,7 +268,8 @@ def parse_session_log(table: CsvTable) -> TextActivity:
         if core is None:
             raise FileDecodeError("rpe and duration_min: missing values", line)
         start_ms, athlete, sport, extra = _log_row(table, fields, line)
-        rows.add(line, start_ms, athlete, sport, _session_fields(*core, extra), {})
+        timed = bool(cell(fields, table.index("time")))
+        rows.add(line, start_ms, athlete, sport, _session_fields(*core, extra), {}, timed)
     if not rows.lines:
         raise FileDecodeError("no sessions: a header but no rows", table.header_line)
     ignored = [n for n in table.names if n not in REQUIRED + OPTIONAL]
@@ -267,7 +286,7 @@ def _end_time(text: str, line: int) -> int:
     return round(end.timestamp() * 1000)
 
 
-def parse_pmsys(table: CsvTable) -> TextActivity:
+def parse_pmsys(table: CsvTable) -> SessionLog:
     """The `pmsys-srpe` layout: PMSys session-RPE log as exported in PMData."""
     rows = _Sessions()
     skipped = 0
@@ -285,3 +304,89 @@ def parse_pmsys(table: CsvTable) -> TextActivity:
     if not rows.lines:
         raise FileDecodeError(f"no sessions: all {skipped} rows are empty sessions ({{}} activity, no RPE or duration)")
     return _activity("pmsys-srpe", rows, skipped, [])
+
+
+_LABELS = {"rpe": "RPE", "srpe_load": "sRPE load (AU)"}
+
+
+@dataclass
+class SessionLog(TextActivity):
+    """Session rows as `csv` sessions; `attach` re-targets rows with a `time` onto matching stored sessions."""
+
+    timed: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    """Whether each row (table order) has a start of its own (a `time` cell)."""
+    attached: list[PointBatch] = field(default_factory=list)
+    own: np.ndarray | None = None
+    """Rows written as sessions of their own (None: all of them)."""
+
+    def attach(self, store: Store, athlete: str) -> None:
+        """Choose each timed row's point (see the module docstring); a conflict is a FileDecodeError with the line."""
+        table = self.tables[0]
+        owners = table.athletes(athlete)
+        targets: dict[tuple[str, int, str, str], tuple[int, int]] = {}  # carrier identity → (row, distance)
+        carriers: dict[int, StoredSession] = {}
+        for owner in sorted({str(a) for a in owners[self.timed]}):
+            rows = np.flatnonzero(self.timed & (owners == owner))
+            first, last = int(table.time_ms[rows].min()), int(table.time_ms[rows].max())
+            start_ms = first - first % DAY_MS
+            stored = stored_sessions(store, owner, start_ms, last - last % DAY_MS + DAY_MS, list(table.numbers))
+            others = [s for s in stored if s.source != SOURCE]  # recorded, or made by `recovery-monitor rpe`
+            for row in rows.tolist():
+                match = nearest(others, int(table.time_ms[row]))
+                if match is None:
+                    continue
+                point = carrier(stored, match)
+                if self._is_own_point(point, row):
+                    continue
+                key = (point.athlete, point.time_ms, point.source, point.sport)
+                distance = abs(point.time_ms - int(table.time_ms[row]))
+                if key not in targets or distance < targets[key][1]:
+                    targets[key] = (row, distance)
+                    carriers[row] = point
+        chosen = {row for row, _ in targets.values()}
+        own = np.ones(len(table), bool)
+        self.attached = []
+        for row in sorted(chosen):
+            self.attached.append(self._attach_batch(carriers[row], row))
+            own[row] = False
+        self.own = own
+        if chosen:
+            self.info["detail"] = f"{self.info['detail']}; {len(chosen)} attached to recorded sessions"
+
+    def _is_own_point(self, point: StoredSession, row: int) -> bool:
+        table = self.tables[0]
+        own_sport = str(table.row_tags["sport"][row])
+        return point.source == SOURCE and point.time_ms == int(table.time_ms[row]) and point.sport == own_sport
+
+    def _attach_batch(self, point: StoredSession, row: int) -> PointBatch:
+        """The row's RPE fields, plus the values the stored point lacks, written onto the stored point."""
+        numbers = self.tables[0].numbers
+        values = {name: float(column[row]) for name, column in numbers.items() if np.isfinite(column[row])}
+        stored = {n: point.value(n) for n in RPE_FIELDS if np.isfinite(point.value(n))}
+        if not all(np.isclose(v, values[n], rtol=1e-9) for n, v in stored.items()):
+            held = " and ".join(f"{_LABELS[n]} {v:g}" for n, v in stored.items())
+            said = " and ".join(f"{_LABELS[n]} {values[n]:g}" for n in stored)
+            raise FileDecodeError(
+                f"the {point.source} session at {iso_utc(point.time_ms)} already has {held}, this row says {said}: "
+                "fix the row, or change the stored one with `recovery-monitor rpe --replace`",
+                None if self.tables[0].lines is None else int(self.tables[0].lines[row]),
+            )
+        fields = {n: v for n, v in values.items() if n in RPE_FIELDS or not np.isfinite(point.value(n))}
+        return PointBatch(
+            "session", point.tags, np.array([point.time_ms], np.int64), {n: np.array([v]) for n, v in fields.items()}
+        )
+
+    def batches(self, athlete: str) -> list[PointBatch]:
+        if self.own is None or self.own.all():
+            return super().batches(athlete)
+        t, keep = self.tables[0], self.own
+        rest = Table(
+            t.measurement,
+            t.tags,
+            t.time_ms[keep],
+            {k: v[keep] for k, v in t.numbers.items()},
+            {k: v[keep] for k, v in t.texts.items()},
+            {k: v[keep] for k, v in t.row_tags.items()},
+            None if t.athlete is None else t.athlete[keep],
+        )
+        return [*rest.batches(athlete), *self.attached]
