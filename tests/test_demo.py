@@ -75,4 +75,7 @@ def test_demo_prints_a_readable_table(tmp_path, capsys):
     assert main(["demo", "--athletes", "2", "--store", url]) == 0
     out = capsys.readouterr().out
     assert "IDN visit" in out and "hrv_suppressed act since" in out and "2 athletes, 42 days" in out
-    assert f"The demo athletes (demo-01…) are in {url}. Next, try:\n  recovery-monitor analyze --store {url}\n" in out
+    assert (
+        f"The demo athletes (demo-01…) are in {url}. Next, try:\n  recovery-monitor analyze --days 42 --store {url}\n"
+        in out
+    )

@@ -224,12 +224,14 @@ def demo_store_url() -> str:
     return "sqlite:///" + str(default_file.with_name("demo.sqlite"))
 
 
-def next_commands(store_url: str, athletes: list[str]) -> list[str]:
-    """What to try after the demo, with `--store` whenever the other commands would not find its store alone."""
+def next_commands(store_url: str, athletes: list[str], days: int) -> list[str]:
+    """What to try after the demo, with `--store` whenever the other commands would not find its store alone.
+
+    `analyze --days` fills in the history's daily indicators and flags, which the report draws."""
     store = "" if store_url == resolve_store_url(None) else f" --store {shlex.quote(store_url)}"
     flagged = athletes[1] if len(athletes) > 1 else athletes[0]
     commands = [
-        f"recovery-monitor analyze{store}",
+        f"recovery-monitor analyze --days {days}{store}",
         f"recovery-monitor report --athlete {shlex.quote(flagged)} --out {shlex.quote(flagged + '.html')}{store}",
         f"recovery-monitor athlete list{store}",
     ]
@@ -315,7 +317,7 @@ def run(args: argparse.Namespace) -> int:
         "stream_s": round(stream_s, 2),
         "elapsed_s": round(time.perf_counter() - started, 2),
         "athletes": athletes,
-        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes]),
+        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes], args.days),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
