@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, read_flags
+from ingest.morning import earliest_of_each_day
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 
@@ -96,6 +97,12 @@ def report_window(
     return max(start, first), end, first
 
 
+def mornings(readiness: Frame) -> Frame:
+    """The readings the analysis uses: the earliest `readiness` point of each UTC day (`ingest.morning`)."""
+    keep = earliest_of_each_day(readiness.time_ms)
+    return Frame(readiness.time_ms[keep], {name: column[keep] for name, column in readiness.columns.items()})
+
+
 def load_report_data(
     store: Store,
     athlete: str,
@@ -113,7 +120,7 @@ def load_report_data(
         start_ms=start_ms,
         end_ms=end_ms,
         daily=store.read("daily", athlete, DAILY_FIELDS, start_ms, end_ms),
-        readiness=store.read("readiness", athlete, READINESS_FIELDS, start_ms, end_ms),
+        readiness=mornings(store.read("readiness", athlete, READINESS_FIELDS, start_ms, end_ms)),
         sessions=store.read("session", athlete, SESSION_FIELDS, start_ms, end_ms),
         flags=read_flags(store, athlete, start_ms, end_ms),
         first_data_ms=None if first_data is None else day_start_ms(first_data),

@@ -38,8 +38,6 @@ MS_HEADER = re.compile(r"(^|[^a-z])(ms|msec|millis|milliseconds?)([^a-z]|$)", re
 DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 EPOCH_MS_RANGE = (946_684_800_000, 4_102_444_800_000)
 """Plausible epoch-ms timestamps: 2000-01-01 to 2100-01-01 UTC (a value in seconds or µs falls outside)."""
-MORNING_READING_MAX_S = 10 * 60
-"""Longest morning reading, s (first to last beat): a longer recording is not a morning reading."""
 FEATURES_COLUMNS = ("timestamp", "hr", "avnn", "sdnn", "rmssd", "pnn50", "artifacts_removed")
 """Columns of HRV Logger's `*_Features.csv` (per-window values the app computed), besides `index`, LF/HF, DFA."""
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.morning import MORNING_READING_MAX_S, first_per_day
 from ingest.store.base import PointBatch, Store
 from ingest.store.bulk import ManyFrame, read_many
 from ingest.timeline import DAY_MS, day_start_ms
@@ -23,8 +24,6 @@ from monitor.load import daily_count, daily_sum, srpe_load
 from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
 from monitor.thresholds import Thresholds, load_thresholds
-
-MORNING_READING_MAX_S = 10 * 60
 
 
 @dataclass
@@ -132,18 +131,6 @@ def session_symmetry(sessions: ManyFrame) -> dict[str, np.ndarray]:
     return {m: np.where(np.abs(v) <= 200.0, v, np.nan) for m, v in si.items()}
 
 
-def first_per_day(row: np.ndarray, day: np.ndarray, time_ms: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """Index of the earliest point of each (row, day) cell, −1 where a cell has none."""
-    key = row.astype(np.int64) * shape[1] + day
-    ok = (row >= 0) & (day >= 0) & (day < shape[1])
-    order = np.lexsort((time_ms, key))
-    order = order[ok[order]]
-    keys, first = np.unique(key[order], return_index=True)
-    out = np.full(shape[0] * shape[1], -1, np.int64)
-    out[keys] = order[first]
-    return out.reshape(shape)
-
-
 def build_inputs(
     athletes: list[str],
     first_day: dt.date,
@@ -196,14 +183,22 @@ def _mornings_from_beats(store: Store, athlete: str, as_of: dt.date, th: Thresho
     return [r for r in readings if r.duration_s <= MORNING_READING_MAX_S and np.isfinite(r.metrics.ln_rmssd)]
 
 
-def _merge_mornings(inputs: DailyInputs, row: int, mornings: list[Reading]) -> None:
-    """Fill days without a stored `readiness` point with the day's first morning found in the beats."""
+def _merge_mornings(inputs: DailyInputs, row: int, mornings: list[Reading], readiness: ManyFrame) -> None:
+    """Use the day's first morning found in the beats where it is the day's earliest reading (`ingest.morning`):
+    no stored `readiness` point (with an ln rMSSD) that day, or only later ones."""
     first_day = np.datetime64(inputs.days[0], "D").astype(dt.date)
     by_day: dict[int, Reading] = {}
     for reading in sorted(mornings, key=lambda m: m.start_ms):
         by_day.setdefault((reading.day - first_day).days, reading)
+    mine = readiness.athlete_index == row
+    stored_ms = readiness.time_ms[mine]
+    day = (stored_ms - day_start_ms(first_day)) // DAY_MS
+    first = first_per_day(np.zeros(len(day), np.int64), day, stored_ms, (1, inputs.days.size))[0]
+    earliest_ms = np.where(first >= 0, stored_ms[np.maximum(first, 0)] if len(day) else 0, np.iinfo(np.int64).max)
     for t, reading in by_day.items():
-        if 0 <= t < inputs.days.size and not np.isfinite(inputs.ln_rmssd[row, t]):
+        if 0 <= t < inputs.days.size and (
+            reading.start_ms < earliest_ms[t] or not np.isfinite(inputs.ln_rmssd[row, t])
+        ):
             inputs.ln_rmssd[row, t] = reading.metrics.ln_rmssd
             inputs.rhr_bpm[row, t] = reading.metrics.mean_hr_bpm
 
@@ -250,7 +245,7 @@ def analyze(
     for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):
         mornings = _mornings_from_beats(store, athlete, as_of, th, earlier)
         if mornings:
-            _merge_mornings(inputs, roster.index(athlete), mornings)
+            _merge_mornings(inputs, roster.index(athlete), mornings, readiness)
             derived.append(_readiness_batch(athlete, mornings))
     read_s = time.perf_counter() - clock
 

@@ -183,3 +183,71 @@ def test_every_export_twice_sqlite(tmp_path, capsys):
     assert store_counts(url, athletes) == counts
     for athlete, name in zip(athletes, sorted(EXPORTS), strict=True):
         assert counts[("readiness", athlete)] == EXPORTS[name][1] and counts[("activity", athlete)] == 1
+
+
+# --- several readings on one day: the earliest is the morning reading (ingest.morning) --------------------------
+
+
+def analysed_mornings(url: str, as_of: dt.date, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run the analysis for `days` days ending `as_of`; the stored readings, the analysis's `daily` ln rMSSD per
+    day and the report's mornings, as (readiness frame times, daily frame, report frame)."""
+    from dashboards.report_data import load_report_data
+    from ingest.store import open_store
+    from monitor.analyze import analyze
+
+    store = open_store(url)
+    try:
+        analyze(store, as_of, write_days=days)
+        start_ms = int(dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC).timestamp() * 1000)
+        start_ms -= (days - 1) * DAY_MS
+        stored = store.read("readiness", "A01", ["ln_rmssd"], start_ms, start_ms + days * DAY_MS)
+        daily = store.read("daily", "A01", ["ln_rmssd"], start_ms, start_ms + days * DAY_MS)
+        report = load_report_data(store, "A01", as_of, days).readiness
+    finally:
+        store.close()
+    return stored, daily, report
+
+
+def test_app_exports_with_several_readings_on_55_days_use_the_earliest(tmp_path, capsys):
+    """The six exports under one athlete: 55 UTC days have 2 to 4 readings (23 days: Elite HRV and three
+    HRV4Training exports; 9 days: three, 23 days: two HRV4Training exports); the analysis and the report both use
+    the earliest of each day."""
+    url = sqlite_url(tmp_path)
+    code, rows, _ = run_import(capsys, str(HRV_DIR), "--athlete", "A01", "--store", url)
+    assert code == 0 and {r["status"] for r in rows} == {"imported"}
+    stored, daily, report = analysed_mornings(url, dt.date(2017, 10, 4), 100)
+    days = stored.time_ms // DAY_MS
+    unique, counts = np.unique(days, return_counts=True)
+    assert Counter(counts[counts > 1].tolist()) == {2: 23, 3: 9, 4: 23}
+    several = unique[counts > 1].tolist()
+    values = {int(d): stored.columns["ln_rmssd"][days == d].tolist() for d in unique}  # read back in time order
+    analysed = dict(zip((daily.time_ms // DAY_MS).tolist(), daily.columns["ln_rmssd"].tolist(), strict=True))
+    assert {d: analysed[d] for d in several} == pytest.approx({d: values[d][0] for d in several})
+    assert all(abs(analysed[d] - later) > 1e-9 for d in several for later in values[d][1:])  # they all differ
+    assert (report.time_ms // DAY_MS).tolist() == unique.tolist()  # one reading per day in the report
+    assert report.columns["ln_rmssd"].tolist() == pytest.approx([values[int(d)][0] for d in unique])
+
+
+def test_beats_before_an_app_reading_win_and_every_run_agrees(tmp_path, capsys):
+    """An RR-file reading at 06:00 and an app reading at 07:30 on one day: the beats are the morning reading, on the
+    first analysis run as on the next (the beat reading is stored as a `readiness` point by the first run)."""
+    from test_rr_import import RR_DIR
+
+    from ingest.rr_files import read_rr_file
+    from monitor.hrv import reading_metrics
+
+    url = sqlite_url(tmp_path)
+    app = write(
+        tmp_path / "hrv4t.csv",
+        "timestamp_measurement,HR,AVNN,SDNN,rMSSD,pNN50,LF,HF,HRV4T_Recovery_Points\n"
+        "2024-05-03 07:30:00 +0000,50,1200,60,30,30,500,600,7.5\n",
+    )
+    rr = RR_DIR / "pyhrv__nsrdb_series_1.txt"
+    code, rows, _ = run_import(capsys, str(app), str(rr), "--athlete", "A01", "--date", "2024-05-03", "--store", url)
+    assert code == 0 and [r["status"] for r in rows] == ["imported", "imported"]
+    beats_ln = reading_metrics(read_rr_file(rr).rr_ms).ln_rmssd
+    assert abs(beats_ln - np.log(30)) > 0.5
+    for _run in range(2):
+        _, daily, report = analysed_mornings(url, dt.date(2024, 5, 3), 1)
+        assert daily.columns["ln_rmssd"].tolist() == pytest.approx([beats_ln])
+        assert report.columns["ln_rmssd"].tolist() == pytest.approx([beats_ln])

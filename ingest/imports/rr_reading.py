@@ -23,7 +23,8 @@ import numpy as np
 
 from ingest.activity import FileDecodeError, FileSkipped, SourceFile
 from ingest.imports.common import Table, TextActivity, iso_utc, utc_ms
-from ingest.rr_files import MORNING_READING_MAX_S, RRFile, RRFileError, read_rr_file, reading_date
+from ingest.morning import MORNING_READING_MAX_S
+from ingest.rr_files import RRFile, RRFileError, read_rr_file, reading_date
 from ingest.store.base import Store
 
 SOURCE = DEVICE = "file"
