@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.analysis_due import clear_due, read_due
 from ingest.store.base import Store
 from ingest.store.bulk import ManyFrame, read_many
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.analyze import READINESS_FIELDS, SESSION_FIELDS, AnalysisResult, analyze
+from monitor.session_loads import SessionLoadCounts, update_session_loads
 from monitor.thresholds import Thresholds, load_thresholds
 
 DAILY_PRESENCE_FIELDS = ("recommend_idn_visit", "readings_7d", "ln_rmssd_7d", "acwr", "ctl")
@@ -117,10 +119,13 @@ def plan_catch_up(
     athletes: list[str] | None = None,
     days: int = 1,
     catch_up: bool = True,
+    since: Mapping[str, dt.date] | None = None,
 ) -> CatchUpPlan:
     """Who gets which days written. With ``catch_up``, every day after an athlete's last `daily` point on or
-    before ``as_of`` (none: from its first day with data); at least the ``days`` ending on ``as_of``. Without
-    ``athletes``, the athletes with data on or before ``as_of``; named athletes are always analysed."""
+    before ``as_of`` (none: from its first day with data), and every day from ``since[athlete]`` on (data changed
+    there: an import of older files, an RPE given later, a new profile); at least the ``days`` ending on
+    ``as_of``. Without ``athletes``, the athletes with data on or before ``as_of``; named athletes are always
+    analysed."""
     roster = sorted(store.list_athletes()) if athletes is None else list(athletes)
     explicit = dt.timedelta(days=max(1, days) - 1)
     starts = {a: as_of - explicit for a in roster}
@@ -137,7 +142,8 @@ def plan_catch_up(
         else:
             due = as_of
         if catch_up:
-            starts[athlete] = min(starts[athlete], due)
+            changed = (since or {}).get(athlete, due)
+            starts[athlete] = min(starts[athlete], due, changed)
     return CatchUpPlan(as_of, {a: min(s, as_of) for a, s in starts.items()})
 
 
@@ -177,3 +183,44 @@ def catch_up(
     if by_start:
         result.timings_s = {"backfill_s": round(backfill_s, 4), **result.timings_s}
     return result
+
+
+@dataclass
+class UpdatePlan:
+    """A catch-up plan that also covers changed data: the days due, the marks it serves, the loads recomputed."""
+
+    plan: CatchUpPlan
+    marks: dict[str, int]  # the `analysis_due` marks read (athlete → earliest changed time, ms)
+    loads: SessionLoadCounts
+
+
+def plan_update(
+    store: Store,
+    as_of: dt.date,
+    *,
+    athletes: list[str] | None = None,
+    days: int = 1,
+    catch_up: bool = True,
+    current: bool = True,
+) -> UpdatePlan:
+    """What ``analyze`` has to do: when ``current`` (``as_of`` is today), first recompute the session loads of
+    athletes with heart-rate data (a new estimate or profile changes past loads); then plan every day since the
+    last analysed day plus every day from the earliest change (`analysis_due` marks, recomputed loads) on."""
+    loads = SessionLoadCounts()
+    if current:
+        with_hr = set(store.list_athletes("hr"))
+        roster = store.list_athletes("session") if athletes is None else athletes
+        loads = update_session_loads(store, [a for a in roster if a in with_hr])
+    marks = read_due(store, athletes) if catch_up else {}
+    changed = dict(marks)
+    for athlete, t in loads.first_updated_ms.items():
+        changed[athlete] = min(t, changed.get(athlete, t))
+    since = {a: ms_day(t) for a, t in changed.items()}
+    plan = plan_catch_up(store, as_of, athletes=athletes, days=days, catch_up=catch_up, since=since)
+    return UpdatePlan(plan, marks, loads)
+
+
+def finish_update(store: Store, update: UpdatePlan, current: bool = True) -> None:
+    """Clear the marks the update served; a past ``as_of`` leaves the later days due, so nothing is cleared."""
+    if current:
+        clear_due(store, update.marks)

@@ -10,7 +10,7 @@ something else (no `load_hr_max_bpm` beside it). Each athlete's `hr` is read onc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -40,13 +40,18 @@ class SessionLoadCounts:
     without_hr: int = 0  # fit/ble sessions without HR samples
     kept: int = 0  # fit/ble sessions whose trimp came from elsewhere (left as is)
     no_profile: int = 0  # sessions with HR but no usable profile (HRmax unavailable)
+    first_updated_ms: dict[str, int] = field(default_factory=dict)  # athlete → start of its earliest updated session
 
     def add(self, other: SessionLoadCounts) -> None:
-        for name, value in asdict(other).items():
-            setattr(self, name, getattr(self, name) + value)
+        for name in COUNT_NAMES:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.first_updated_ms.update(other.first_updated_ms)
 
     def to_json(self) -> dict[str, int]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in COUNT_NAMES}
+
+
+COUNT_NAMES = tuple(f.name for f in fields(SessionLoadCounts) if f.type == "int")
 
 
 @dataclass
@@ -192,6 +197,7 @@ def update_athlete(store: Store, athlete: str) -> SessionLoadCounts:
             profile.coefficients,
         )
         store.write(_session_batches(data, athlete, rows, loads, profile))
+        counts.first_updated_ms[athlete] = int(data.time_ms[rows].min())
     counts.updated = len(rows)
     return counts
 

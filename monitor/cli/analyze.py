@@ -15,7 +15,7 @@ from monitor.analyze import AnalysisResult
 from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.tables import write_csv
-from monitor.history import CatchUpPlan, catch_up, plan_catch_up
+from monitor.history import CatchUpPlan, catch_up, finish_update, plan_update
 from monitor.outputs import AthleteReport
 from monitor.thresholds import Thresholds, load_thresholds
 
@@ -67,7 +67,8 @@ def parse_as_of(text: str | None, today: dt.date) -> dt.date:
 
 
 def run(args: argparse.Namespace) -> int:
-    as_of = parse_as_of(args.as_of, dt.datetime.now(dt.UTC).date())
+    today = dt.datetime.now(dt.UTC).date()
+    as_of = parse_as_of(args.as_of, today)
     thresholds = load_thresholds(args.thresholds)
     if args.days < 1:
         raise CliError(f"--days must be ≥ 1 (got {args.days})")
@@ -80,8 +81,10 @@ def run(args: argparse.Namespace) -> int:
             if missing:
                 raise CliError(f"--athlete {missing[0]}: no data for this athlete in {store.url}")
             athletes = list(dict.fromkeys(args.athlete))
-        plan = plan_catch_up(store, as_of, athletes=athletes, days=args.days, catch_up=args.catch_up)
-        result = _catch_up_with_progress(store, plan, thresholds)
+        current = as_of == today
+        update = plan_update(store, as_of, athletes=athletes, days=args.days, catch_up=args.catch_up, current=current)
+        result = _catch_up_with_progress(store, update.plan, thresholds)
+        finish_update(store, update, current)
     finally:
         store.close()
     if args.json:

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from ingest.analysis_due import mark_due
 from ingest.store import open_store
 from ingest.timeline import wall_clock_ms
 from monitor.cli.common import CliError, add_store_option
@@ -90,6 +91,7 @@ def run_set(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise CliError(f"athlete {athlete}: {exc}; nothing was changed") from None
         counts = update_athlete(store, athlete)
+        mark_due(store, counts.first_updated_ms)  # the next `analyze` recomputes the days these loads changed
         profile = profile_in_use(store, athlete)
     finally:
         store.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.analysis_due import mark_due
 from ingest.imports.common import iso_utc, utc_ms
 from ingest.imports.session_csv import DEFAULT_START_S, sport_tag
 from ingest.session_match import (
@@ -170,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
         if created:
             fields["duration_s"] = np.array([minutes * 60])
         store.write([PointBatch(MEASUREMENT, target.tags, np.array([target.time_ms], np.int64), fields)])
+        mark_due(store, {athlete: target.time_ms})  # the next `analyze` recomputes the days this load changed
     finally:
         store.close()
     report = _report(target, rpe, minutes, load, created, previous)
