@@ -276,3 +276,15 @@ def test_list_shows_points_and_time_span_per_measurement(store: Store, capsys) -
     assert code == 0
     for cell in ("athlete", "measurement", "points", "first", "last", OTHER, "session", "2026-01-03T00:00:00Z"):
         assert cell in out
+
+
+def test_strings_with_line_breaks_quotes_and_commas_round_trip_in_the_embedded_store(tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///{tmp_path}/store.sqlite"
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    notes = np.array(['legs "heavy",\nslept 5 h\r\nok', ",", '"', "\n"], dtype=object)
+    store.write([PointBatch("note", {"athlete": A, "by": 'coach, "x"'}, T0 + np.arange(4), {"text": notes})])
+    before = raw_points(store)
+    assert cli(capsys, "export", A, "--out", str(tmp_path / "out"), "--store", url)[0] == 0
+    assert store.delete_athlete(A) == 4 and raw_points(store) == set()
+    assert cli(capsys, "import", str(tmp_path / "out"), "--store", url)[0] == 0
+    assert raw_points(store) == before

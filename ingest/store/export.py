@@ -221,7 +221,7 @@ def read_export(folder: Path, as_athlete: str | None = None) -> tuple[dict[str, 
         f = _measurement_file(folder, entry)
         path = folder / f.file
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_bytes().decode("utf-8")  # as written: no newline translation
         except (OSError, UnicodeDecodeError) as exc:
             raise ExportError(f"{path}: cannot read it ({exc})") from exc
         if _sha256(text) != f.sha256:
