@@ -243,7 +243,10 @@ def _notes(data: ReportData) -> str:
             f"{len(missing)} day{'s' * (len(missing) != 1)} of this period have no analysis: run "
             f"<code>{escape(analyze_command(data))}</code> to compute them."
         )
-    return "".join(f'<p class="warn">{note}</p>' for note in notes)
+    text = "".join(f'<p class="warn">{note}</p>' for note in notes)
+    if data.profile:
+        text += f'<p class="note">TRIMP computed with {escape("; ".join(data.profile))}.</p>'
+    return text
 
 
 def analyze_command(data: ReportData) -> str:

@@ -39,6 +39,7 @@ class ReportData:
     first_data_ms: int | None = None  # the athlete's first day with data
     idn_flags: list[FlagPoint] = field(default_factory=list)  # the flags of the IDN watch window ending on the last day
     idn_watch_days: int = 7
+    profile: list[str] = field(default_factory=list)  # the heart-rate profile TRIMP used, one text per value
 
     @property
     def last_day_ms(self) -> int:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ingest.activity import (
     EXTRA_KEYS,
     SUMMARY_KEYS,
@@ -37,7 +39,7 @@ from ingest.activity import (
 )
 from ingest.fit import decode_fit
 from ingest.imports import TEXT_SUFFIXES, decode_text
-from ingest.store.base import Store
+from ingest.store.base import PointBatch, Store
 
 Decoder = Callable[[SourceFile], ImportedActivity]
 
@@ -70,6 +72,8 @@ class ImportResult:
     line: int | None = None
     """Line of a text file the error is about."""
     athletes: list[str] | None = None
+    first_ms: dict[str, int] = field(default_factory=dict)
+    """Athlete → the earliest time of the points written for them (the first day whose analysis changes)."""
 
     @property
     def where(self) -> str:
@@ -165,4 +169,16 @@ def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = N
         return ImportResult(str(path), FAILED, str(exc), line=exc.line)
     batches = [*points, *(activity_batch(activity, owner) for owner in owners)]
     result.status, result.points = IMPORTED, store.write(batches)
+    result.first_ms = earliest_per_athlete(points)
     return result
+
+
+def earliest_per_athlete(batches: Iterable[PointBatch]) -> dict[str, int]:
+    """Athlete → the earliest timestamp among the batches' points (batches without an athlete tag are left out)."""
+    first: dict[str, int] = {}
+    for batch in batches:
+        athlete = batch.tags.get("athlete")
+        if athlete is not None and len(batch):
+            t = int(np.min(batch.time_ms))
+            first[athlete] = min(t, first.get(athlete, t))
+    return first

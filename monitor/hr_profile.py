@@ -208,3 +208,14 @@ def resolve_profile(
     else:
         sex = ProfileValue(None, DEFAULT, "not set: mean of Banister's female and male coefficients")
     return ProfileInUse(athlete, hr_max, hr_rest, sex, stored.set_ms)
+
+
+def profile_lines(profile: ProfileInUse) -> list[str]:
+    """The profile in plain words, one text per value, e.g. ``HRmax 186 bpm (estimated: highest 30 s …)``."""
+    lines = []
+    for name, value in (("HRmax", profile.hr_max), ("HRrest", profile.hr_rest)):
+        shown = "unavailable" if value.value is None else f"{float(value.value):g} bpm"  # type: ignore[arg-type]
+        lines.append(f"{name} {shown} ({value.status}: {value.detail})")
+    sex = profile.sex
+    lines.append(f"sex {sex.value} ({sex.status})" if sex.value else f"sex {sex.detail}")
+    return lines

@@ -16,7 +16,9 @@ from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.tables import write_csv
 from monitor.history import CatchUpPlan, catch_up, finish_update, plan_update
+from monitor.hr_profile import profile_lines
 from monitor.outputs import AthleteReport
+from monitor.session_loads import profile_in_use
 from monitor.thresholds import Thresholds, load_thresholds
 
 
@@ -85,17 +87,27 @@ def run(args: argparse.Namespace) -> int:
         update = plan_update(store, as_of, athletes=athletes, days=args.days, catch_up=args.catch_up, current=current)
         result = _catch_up_with_progress(store, update.plan, thresholds)
         finish_update(store, update, current)
+        with_hr = set(store.list_athletes("hr"))
+        profiles = {a.athlete: profile_in_use(store, a.athlete) for a in result.athletes if a.athlete in with_hr}
     finally:
         store.close()
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        document = result.to_json()
+        for entry in document["athletes"]:
+            if entry["athlete"] in profiles:
+                entry["hr_profile"] = profiles[entry["athlete"]].to_json()
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     elif args.csv:
         write_csv(*csv_rows(result))
     else:
-        print_table(result, Console())
+        console = Console()
+        print_table(result, console)
         if result.backfilled_days:
             first = as_of - dt.timedelta(days=result.backfilled_days)
-            Console().print(f"History brought up to date: {result.backfilled_days + 1} days from {first.isoformat()}.")
+            tables.note(console, f"History brought up to date: {result.backfilled_days + 1} days from {first}.")
+        for athlete, profile in profiles.items():
+            if profile.hr_max.status != "set" or profile.hr_rest.status != "set":
+                tables.note(console, f"{athlete}: TRIMP computed with " + "; ".join(profile_lines(profile)) + ".")
     return 0
 
 

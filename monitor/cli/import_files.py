@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ingest.analysis_due import mark_due
 from ingest.importer import (
     DUPLICATE,
     FAILED,
@@ -25,11 +26,12 @@ from ingest.importer import (
     import_file,
     supported_suffixes,
 )
-from ingest.store import open_store
+from ingest.store import Store, open_store
 from ingest.store.errors import StoreError, StoreUnavailable
 from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.tables import write_csv
+from monitor.session_loads import SessionLoadCounts, update_session_loads
 
 EXIT_FAILED_FILES = 2
 
@@ -101,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
                         store_error = exc
                         results.append(ImportResult(str(item), NOT_IMPORTED, f"store error: {exc}"))
                 progress.advance(task)
+        loads = None if store_error is not None else _after_import(store, results)
     finally:
         store.close()
     failed = [r for r in results if r.status == FAILED]
@@ -117,7 +120,28 @@ def run(args: argparse.Namespace) -> int:
         write_csv(_COLUMNS, [_row(r, markup=False) for r in results])
     else:
         print_table(results, Console())
+        if loads is not None and loads.updated:
+            tables.note(Console(), f"Training load from heart rate computed for {loads.updated} session(s).")
+        if any(r.first_ms for r in results):
+            tables.note(Console(), "Run `recovery-monitor analyze` to bring the analysis up to date.")
     return EXIT_FAILED_FILES if failed or store_error is not None else 0
+
+
+def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCounts | None:
+    """Compute the training loads of the new sessions from heart rate (a better HRmax/HRrest estimate may change
+    older ones too) and mark each touched athlete's analysis due from the earliest day that changed."""
+    touched: dict[str, int] = {}
+    for result in results:
+        for athlete, t in result.first_ms.items():
+            touched[athlete] = min(t, touched.get(athlete, t))
+    if not touched:
+        return None
+    with_hr = set(store.list_athletes("hr"))
+    loads = update_session_loads(store, [a for a in sorted(touched) if a in with_hr])
+    for athlete, t in loads.first_updated_ms.items():
+        touched[athlete] = min(t, touched.get(athlete, t))
+    mark_due(store, touched)
+    return loads
 
 
 def _store_failure(error: StoreError, results: list[ImportResult]) -> str:
@@ -197,4 +221,5 @@ def print_table(results: list[ImportResult], console: Console) -> None:
         if r.summary.get("detail"):
             console.print(f"{Path(r.file).name}: {r.summary['detail']}", markup=False, highlight=False, soft_wrap=True)
     counts = Counter(r.status for r in results)
-    console.print(", ".join(f"{counts[k]} {k}" for k in ("imported", "duplicate", "failed")))
+    shown = ("imported", "duplicate", "skipped", "not imported", "failed")
+    console.print(", ".join(f"{counts[k]} {k}" for k in shown if counts[k] or k in ("imported", "duplicate", "failed")))

@@ -44,6 +44,8 @@ def _day(option: str, text: str | None) -> dt.date | None:
 def run(args: argparse.Namespace) -> int:
     from dashboards.report import build_report, load_report_data, report_window
     from ingest.store import open_store
+    from monitor.hr_profile import profile_lines
+    from monitor.session_loads import profile_in_use
     from monitor.thresholds import load_thresholds
 
     if args.days is not None and args.days < 1:
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         data = load_report_data(
             store, args.athlete, last, (last - first).days + 1, first_data=first_data, idn_watch_days=watch_days
         )
+        if args.athlete in store.list_athletes("hr"):
+            data.profile = profile_lines(profile_in_use(store, args.athlete))
     finally:
         store.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
