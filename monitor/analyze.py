@@ -175,12 +175,24 @@ def build_inputs(
     )
 
 
+def mornings_in_beats(store: Store, athlete: str, start_ms: int | None, end_ms: int | None) -> list[Reading]:
+    """The morning readings (recordings of at most 10 min with a valid ln rMSSD) in the athlete's beats."""
+    frame = store.read("rr", athlete, ["rr_ms"], start_ms, end_ms)
+    readings = find_readings(frame.time_ms, frame.columns["rr_ms"])
+    return [r for r in readings if r.duration_s <= MORNING_READING_MAX_S and np.isfinite(r.metrics.ln_rmssd)]
+
+
+def store_mornings(store: Store, athlete: str, start_ms: int | None = None, end_ms: int | None = None) -> int:
+    """Store the `readiness` point of every morning reading in the athlete's beats in [start_ms, end_ms) (as
+    ``analyze`` does), e.g. right after RR files are imported, so the resting-HR estimate sees them at once."""
+    mornings = mornings_in_beats(store, athlete, start_ms, end_ms)
+    return store.write([_readiness_batch(athlete, mornings)]) if mornings else 0
+
+
 def _mornings_from_beats(store: Store, athlete: str, as_of: dt.date, th: Thresholds, earlier: int) -> list[Reading]:
     n_days = th.recovery.baseline_days + th.recovery.window_days + earlier
     first_day = as_of - dt.timedelta(days=n_days - 1)
-    frame = store.read("rr", athlete, ["rr_ms"], day_start_ms(first_day), day_start_ms(as_of) + DAY_MS)
-    readings = find_readings(frame.time_ms, frame.columns["rr_ms"])
-    return [r for r in readings if r.duration_s <= MORNING_READING_MAX_S and np.isfinite(r.metrics.ln_rmssd)]
+    return mornings_in_beats(store, athlete, day_start_ms(first_day), day_start_ms(as_of) + DAY_MS)
 
 
 def _merge_mornings(inputs: DailyInputs, row: int, mornings: list[Reading], readiness: ManyFrame) -> None:

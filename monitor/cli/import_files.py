@@ -26,8 +26,10 @@ from ingest.importer import (
     import_file,
     supported_suffixes,
 )
+from ingest.morning import MORNING_READING_MAX_S
 from ingest.store import Store, open_store
 from ingest.store.errors import StoreError, StoreUnavailable
+from monitor.analyze import store_mornings
 from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
 from monitor.cli.tables import write_csv
@@ -136,6 +138,10 @@ def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCount
             touched[athlete] = min(t, touched.get(athlete, t))
     if not touched:
         return None
+    with_beats = set(store.list_athletes("rr"))
+    for athlete in sorted(touched):
+        if athlete in with_beats:  # morning readings first: the HRrest estimate of the loads uses them
+            store_mornings(store, athlete, touched[athlete] - MORNING_READING_MAX_S * 1000)
     with_hr = set(store.list_athletes("hr"))
     loads = update_session_loads(store, [a for a in sorted(touched) if a in with_hr])
     for athlete, t in loads.first_updated_ms.items():
