@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from ingest.store.sqlite import SQLiteStore
 from monitor.cli.demo import LIVE_MEASUREMENTS
 from monitor.cli.demo_squad import EXPECTED_SIGNAL
 from monitor.cli.main import main
@@ -75,7 +76,9 @@ def test_demo_prints_a_readable_table(tmp_path, capsys):
     assert main(["demo", "--athletes", "2", "--store", url]) == 0
     out = capsys.readouterr().out
     assert "IDN visit" in out and "hrv_suppressed act since" in out and "2 athletes, 42 days" in out
-    assert (
-        f"The demo athletes (demo-01…) are in {url}. Next, try:\n  recovery-monitor analyze --days 42 --store {url}\n"
-        in out
-    )
+    assert f"The demo athletes (demo-01…) are in {url}. Next, try:\n  recovery-monitor analyze --store {url}\n" in out
+    store = SQLiteStore(tmp_path / "demo.sqlite")
+    try:  # the whole simulated history is analysed, so the report draws it (not one day of indicators)
+        assert [store.count("daily", a) for a in ("demo-01", "demo-02")] == [42, 42]
+    finally:
+        store.close()

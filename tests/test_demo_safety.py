@@ -70,7 +70,7 @@ def test_the_demo_writes_its_own_store_and_leaves_a_real_a01_alone(tmp_path: Pat
     assert demos.list_athletes() == ["A01", "demo-01", "demo-02"]
     store_option = f"--store {demo_url}"
     assert report["next_commands"][:3] == [
-        f"recovery-monitor analyze --days 35 {store_option}",
+        f"recovery-monitor analyze {store_option}",
         f"recovery-monitor report --athlete demo-02 --out demo-02.html {store_option}",
         f"recovery-monitor athlete list {store_option}",
     ]
@@ -80,12 +80,10 @@ def test_next_commands_name_the_store_only_when_it_is_not_the_default(tmp_path: 
     from monitor.cli.demo import next_commands
 
     monkeypatch.setenv("RECOVERY_STORE", f"sqlite:///{tmp_path}/mine.sqlite")
-    assert (
-        next_commands(f"sqlite:///{tmp_path}/mine.sqlite", ["demo-01"], 42)[0] == "recovery-monitor analyze --days 42"
-    )
+    assert next_commands(f"sqlite:///{tmp_path}/mine.sqlite", ["demo-01"])[0] == "recovery-monitor analyze"
     url = "influxdb+http://127.0.0.1:8086/recovery"
-    commands = next_commands(url, ["demo-01", "demo-02"], 42)
-    assert commands[0] == f"recovery-monitor analyze --days 42 --store {url}"
+    commands = next_commands(url, ["demo-01", "demo-02"])
+    assert commands[0] == f"recovery-monitor analyze --store {url}"
     assert commands[3].endswith(f"dashboards publish --grafana-url http://127.0.0.1:3000 --store {url}")
 
 

@@ -36,10 +36,10 @@ from ingest.virtual.physiology import (
     morning_rr_ms,
     session_hr,
 )
-from monitor.analyze import analyze
 from monitor.cli import tables
 from monitor.cli.common import CliError
 from monitor.cli.demo_squad import assign_conditions, training_batches
+from monitor.history import catch_up, plan_catch_up
 from monitor.load import trimp_banister
 
 STREAMED_MORNINGS = 7
@@ -224,14 +224,12 @@ def demo_store_url() -> str:
     return "sqlite:///" + str(default_file.with_name("demo.sqlite"))
 
 
-def next_commands(store_url: str, athletes: list[str], days: int) -> list[str]:
-    """What to try after the demo, with `--store` whenever the other commands would not find its store alone.
-
-    `analyze --days` fills in the history's daily indicators and flags, which the report draws."""
+def next_commands(store_url: str, athletes: list[str]) -> list[str]:
+    """What to try after the demo, with `--store` whenever the other commands would not find its store alone."""
     store = "" if store_url == resolve_store_url(None) else f" --store {shlex.quote(store_url)}"
     flagged = athletes[1] if len(athletes) > 1 else athletes[0]
     commands = [
-        f"recovery-monitor analyze --days {days}{store}",
+        f"recovery-monitor analyze{store}",
         f"recovery-monitor report --athlete {shlex.quote(flagged)} --out {shlex.quote(flagged + '.html')}{store}",
         f"recovery-monitor athlete list{store}",
     ]
@@ -286,7 +284,7 @@ def run(args: argparse.Namespace) -> int:
             run_.malformed += sum(sensor["malformed_rejected"] for sensor in entry["sensors"].values())
         store.write([live_session_batch(r) for r in runs])
         stored = {r.profile.athlete_id: _streamed_samples_stored(store, r) for r in runs}
-        result = analyze(store, today, athletes=[r.profile.athlete_id for r in runs])
+        result = catch_up(store, plan_catch_up(store, today, athletes=[r.profile.athlete_id for r in runs]))
     finally:
         store.close()
     reports = {a.athlete: a.to_json() for a in result.athletes}
@@ -317,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
         "stream_s": round(stream_s, 2),
         "elapsed_s": round(time.perf_counter() - started, 2),
         "athletes": athletes,
-        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes], args.days),
+        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes]),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
