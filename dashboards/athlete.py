@@ -128,7 +128,7 @@ def _recovery_row(board: dash.Dashboard) -> dash.Dashboard:
     hrv = timeseries(
         "ln rMSSD: mornings, 7-day mean and normal range",
         [
-            q(f'SELECT mean("ln_rmssd") AS "morning" FROM "readiness" {WHERE} {DAILY}'),
+            q(f'SELECT first("ln_rmssd") AS "morning" FROM "readiness" {WHERE} {DAILY}'),
             q(f'SELECT "ln_rmssd_7d" AS "7-day mean" FROM "daily" {WHERE}'),
             q(
                 'SELECT "ln_rmssd_lower_bound" AS "normal low", '
@@ -153,7 +153,7 @@ def _recovery_row(board: dash.Dashboard) -> dash.Dashboard:
         timeseries(
             "Resting heart rate",
             [
-                q(f'SELECT mean("mean_hr_bpm") AS "morning HR" FROM "readiness" {WHERE} {DAILY}'),
+                q(f'SELECT first("mean_hr_bpm") AS "morning HR" FROM "readiness" {WHERE} {DAILY}'),
                 q(f'SELECT "rhr_7d" AS "resting HR 7-day" FROM "daily" {WHERE}'),
             ],
             unit="bpm",

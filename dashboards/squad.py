@@ -170,7 +170,7 @@ def build() -> dash.Dashboard:
         "Morning ln rMSSD by athlete",
         [
             Influx(
-                f'SELECT mean("ln_rmssd") AS "ln rMSSD" FROM "readiness" WHERE {ATHLETE_MATCH} AND $timeFilter '
+                f'SELECT first("ln_rmssd") AS "ln rMSSD" FROM "readiness" WHERE {ATHLETE_MATCH} AND $timeFilter '
                 'GROUP BY time(1d), "athlete" fill(none)'
             ).alias("$tag_athlete")
         ],
