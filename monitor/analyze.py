@@ -100,17 +100,24 @@ def _first_finite(*columns: np.ndarray) -> np.ndarray:
 SESSION_FIELDS = LOAD_FIELDS + ASYMMETRY_FIELDS
 
 
+SRPE_MIN_SHARE = 0.8
+"""sRPE drives an athlete's load only when at least this share of their sessions in the window carry it."""
+
+
 def session_loads(sessions: ManyFrame) -> tuple[np.ndarray, list[str | None]]:
-    """Per-session load and each athlete's load source: sRPE (``srpe_load``, else ``rpe`` × minutes) when the
-    athlete has any sRPE in the window, else Banister TRIMP; sessions without the chosen metric add nothing."""
+    """Per-session load and each athlete's load source, one source per athlete so that loads stay comparable:
+    sRPE (``srpe_load``, else ``rpe`` × minutes) when at least ``SRPE_MIN_SHARE`` of the athlete's sessions in the
+    window carry it; else Banister TRIMP when more sessions carry a TRIMP than an sRPE (a watch user who rated a
+    few sessions); else sRPE. Sessions without the chosen metric add nothing."""
     c = sessions.columns
     srpe = _first_finite(c["srpe_load"], srpe_load(c["rpe"], c["duration_s"]))
     n = len(sessions.athletes)
-    has_srpe = np.bincount(sessions.athlete_index[np.isfinite(srpe)], minlength=n) > 0
-    has_trimp = np.bincount(sessions.athlete_index[np.isfinite(c["trimp"])], minlength=n) > 0
-    use_srpe = has_srpe[sessions.athlete_index]
-    load = np.where(use_srpe, srpe, c["trimp"])
-    sources = ["srpe" if s else "trimp" if t else None for s, t in zip(has_srpe, has_trimp)]
+    total = np.bincount(sessions.athlete_index, minlength=n)
+    n_srpe = np.bincount(sessions.athlete_index[np.isfinite(srpe)], minlength=n)
+    n_trimp = np.bincount(sessions.athlete_index[np.isfinite(c["trimp"])], minlength=n)
+    by_srpe = (n_srpe > 0) & ((n_srpe >= SRPE_MIN_SHARE * total) | (n_srpe >= n_trimp))
+    load = np.where(by_srpe[sessions.athlete_index], srpe, c["trimp"])
+    sources = ["srpe" if s else "trimp" if t else None for s, t in zip(by_srpe, n_trimp > 0)]
     return load, sources
 
 

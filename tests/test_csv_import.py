@@ -275,7 +275,8 @@ def test_every_kind_twice_influxdb(influxd, tmp_path, capsys):
         assert code == 0 and [r["status"] for r in rows] == ["imported"] * 4
         counts, before = store_counts(url, ("A01", "A02")), series()
         assert counts[("session", "A01")] == 2 + 2 and counts[("session", "A02")] == 1
-        assert counts[("rr", "A01")] == 337 and counts[("readiness", "A01")] == 23
+        # 23 Elite HRV mornings, plus the RR file's own morning reading, stored at import
+        assert counts[("rr", "A01")] == 337 and counts[("readiness", "A01")] == 23 + 1
         assert counts[("activity", "A01")] == 4 and counts[("activity", "A02")] == 1
         code, rows, _ = run_import(capsys, *args)
         assert code == 0 and [r["status"] for r in rows] == ["duplicate"] * 4
