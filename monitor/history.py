@@ -209,7 +209,7 @@ def plan_update(
     loads = SessionLoadCounts()
     if current:
         with_hr = set(store.list_athletes("hr"))
-        roster = store.list_athletes("session") if athletes is None else athletes
+        roster = sorted(with_hr) if athletes is None else athletes  # a strap-only athlete has HR but no session yet
         loads = update_session_loads(store, [a for a in roster if a in with_hr])
     marks = read_due(store, athletes) if catch_up else {}
     changed = dict(marks)

@@ -5,6 +5,12 @@ session, computed from the athlete's `hr` points with the profile in use and wri
 (`load_hr_max_bpm`, `load_hr_rest_bpm`, `load_sex`), and a session is rewritten only when those change. It never
 touches sessions of other sources (`csv`, `history`) nor a `fit`/`ble` session whose `trimp` was written by
 something else (no `load_hr_max_bpm` beside it). Each athlete's `hr` is read once per call.
+
+Strap sessions: the gateway streams `hr` (source `ble`) without session points, so before the loads the job finds
+the training sessions in each athlete's `ble` HR stream (`monitor.hr_sessions`) and writes a `session` point (source
+`ble`, sport `other`, at the first sample, with `hr_samples`) for each one that overlaps no other session of the
+athlete (a FIT file of the same run, a session the demo wrote). A detected session whose figures changed (still
+growing) is rewritten at the same start, and its loads recomputed.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import numpy as np
 from ingest.store.base import PointBatch, Store
 from monitor.hr_load import SessionHrLoads, highest_rolling_mean_bpm, sample_intervals, session_hr_loads
 from monitor.hr_profile import ProfileInUse, estimate_hr_rest, read_profile, resolve_profile
+from monitor.hr_sessions import HrSessions, find_hr_sessions
 
 HR_SOURCES = ("fit", "ble")
 SESSION_READ_FIELDS = (
@@ -29,6 +36,8 @@ SESSION_READ_FIELDS = (
     "load_sex",
 )
 ZONE_FIELDS = tuple(f"hr_zone{i}_s" for i in range(1, 6))
+DETECTED_TAGS = {"source": "ble", "sport": "other"}  # a session found in the ble HR stream
+DETECTED_FIELDS = ("duration_s", "elapsed_s", "avg_hr_bpm", "max_hr_bpm", "hr_samples")
 
 
 @dataclass
@@ -40,6 +49,8 @@ class SessionLoadCounts:
     without_hr: int = 0  # fit/ble sessions without HR samples
     kept: int = 0  # fit/ble sessions whose trimp came from elsewhere (left as is)
     no_profile: int = 0  # sessions with HR but no usable profile (HRmax unavailable)
+    sessions_found: int = 0  # ble sessions found in the HR stream and written as new session points
+    sessions_grown: int = 0  # ble sessions written earlier whose duration or HR changed (rewritten, same start)
     first_updated_ms: dict[str, int] = field(default_factory=dict)  # athlete → start of its earliest updated session
 
     def add(self, other: SessionLoadCounts) -> None:
@@ -162,10 +173,62 @@ def _session_batches(
     return batches
 
 
-def update_athlete(store: Store, athlete: str) -> SessionLoadCounts:
-    """Compute and write the loads of one athlete's fit/ble sessions (see the module docstring)."""
-    data = read_athlete_hr(store, athlete)
+def _overlapping(start_ms: np.ndarray, end_ms: np.ndarray, found: HrSessions) -> np.ndarray:
+    """Per found session: whether it shares an instant with any of the time-sorted intervals [start, end]."""
+    if not len(start_ms):
+        return np.zeros(len(found), bool)
+    reach_ms = np.maximum.accumulate(end_ms)  # latest end among the intervals starting up to each one
+    k = np.searchsorted(start_ms, found.end_ms, side="right")  # intervals starting at or before each found end
+    return (k > 0) & (reach_ms[np.maximum(k - 1, 0)] >= found.start_ms)
+
+
+def detect_ble_sessions(store: Store, athlete: str, counts: SessionLoadCounts) -> np.ndarray:
+    """Write the sessions found in the athlete's ble HR stream (module docstring); returns the starts written."""
+    hr = store.read("hr", athlete, ["bpm"], tags={"source": "ble"})
+    found = find_hr_sessions(hr.time_ms, hr.columns["bpm"])
+    if not len(found):
+        return np.zeros(0, np.int64)
+    frame = store.read("session", athlete, list(DETECTED_FIELDS), with_tags=["source", "sport"])
+    start = frame.time_ms.astype(np.int64)
+    end = start + np.nan_to_num(_span_ms(frame.columns), nan=0.0).astype(np.int64)
+    ours = (
+        (frame.columns["source"] == DETECTED_TAGS["source"])
+        & (frame.columns["sport"] == DETECTED_TAGS["sport"])
+        & np.isfinite(frame.columns["hr_samples"])
+    )
+    rewritable = ours & np.isin(start, found.start_ms)  # our own point of a session found again
+    again = np.isin(found.start_ms, start[rewritable])
+    values = {
+        "duration_s": found.duration_s,
+        "elapsed_s": found.duration_s,  # a strap has no timer to pause: timer time = elapsed time
+        "avg_hr_bpm": found.avg_hr_bpm,
+        "max_hr_bpm": found.max_hr_bpm,
+        "hr_samples": found.samples,
+    }
+    same = again.copy()
+    if again.any():
+        mine = np.flatnonzero(rewritable)  # one series, so one row per start
+        row = mine[np.searchsorted(start[mine], found.start_ms[again])]
+        for name, value in values.items():
+            same[again] &= _same(frame.columns[name][row], value[again])
+    new = ~again & ~_overlapping(start[~rewritable], end[~rewritable], found)
+    write = new | (again & ~same)
+    if write.any():
+        fields = {name: value[write] for name, value in values.items()}
+        store.write([PointBatch("session", {"athlete": athlete, **DETECTED_TAGS}, found.start_ms[write], fields)])
+    counts.sessions_found += int(new.sum())
+    counts.sessions_grown += int((write & ~new).sum())
+    return found.start_ms[write]
+
+
+def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLoadCounts:
+    """Find the sessions of the athlete's ble HR stream (unless ``detect`` is False: no ble HR), then compute and
+    write the loads of their fit/ble sessions (see the module docstring)."""
     counts = SessionLoadCounts()
+    detected = detect_ble_sessions(store, athlete, counts) if detect else np.zeros(0, np.int64)
+    if len(detected):
+        counts.first_updated_ms[athlete] = int(detected.min())
+    data = read_athlete_hr(store, athlete)
     if not data.n_sessions:
         return counts
     profile = profile_in_use(store, athlete, data)
@@ -184,6 +247,9 @@ def update_athlete(store: Store, athlete: str) -> SessionLoadCounts:
         & _same(data.stored["load_hr_rest_bpm"], float(profile.hr_rest.value))  # type: ignore[arg-type]
         & np.array([value == profile.coefficients for value in data.stored["load_sex"]], bool)
     )
+    rewritten = np.isin(data.time_ms, detected) & (data.source == DETECTED_TAGS["source"])
+    rewritten &= data.sport == DETECTED_TAGS["sport"]
+    current &= ~rewritten  # a detected session that grew: its loads are recomputed
     counts.unchanged = int((todo & current).sum())
     rows = np.flatnonzero(todo & ~current)
     if len(rows):
@@ -197,18 +263,22 @@ def update_athlete(store: Store, athlete: str) -> SessionLoadCounts:
             profile.coefficients,
         )
         store.write(_session_batches(data, athlete, rows, loads, profile))
-        counts.first_updated_ms[athlete] = int(data.time_ms[rows].min())
+        first = int(data.time_ms[rows].min())
+        counts.first_updated_ms[athlete] = min(first, counts.first_updated_ms.get(athlete, first))
     counts.updated = len(rows)
     return counts
 
 
 def update_session_loads(store: Store, athletes: Iterable[str] | None = None) -> SessionLoadCounts:
-    """Write TRIMP, Edwards TRIMP and HR-zone times onto every fit/ble session with HR whose stored loads were not
-    computed with the athlete's current profile. ``athletes``: None = every athlete with sessions.
+    """Write session points for the sessions found in ble HR streams, then TRIMP, Edwards TRIMP and HR-zone times
+    onto every fit/ble session with HR whose stored loads were not computed with the athlete's current profile.
+    ``athletes``: None = every athlete with sessions or HR.
 
     Call it after importing files, after `athlete set`, and before analysing. Returns the counts over all athletes.
     """
+    with_hr = set(store.list_athletes("hr"))
+    roster = sorted(set(store.list_athletes("session")) | with_hr) if athletes is None else athletes
     total = SessionLoadCounts()
-    for athlete in store.list_athletes("session") if athletes is None else athletes:
-        total.add(update_athlete(store, athlete))
+    for athlete in roster:
+        total.add(update_athlete(store, athlete, detect=athlete in with_hr))
     return total
