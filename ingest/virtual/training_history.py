@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.signal import lfilter
 
 from ingest.store.base import PointBatch
 from ingest.timeline import DAY_MS
@@ -64,6 +65,82 @@ def _split(mean: np.ndarray, si_pct: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return mean * (1 + si_pct / 200.0), mean * (1 - si_pct / 200.0)
 
 
+Quantiles = tuple[float, float, float, float, float]
+"""(min, 25th percentile, median, 75th percentile, max) of a per-person statistic across real people."""
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """Day-to-day noise of steady athletes, fitted to real exports by ``bench/noise_fit.py`` (docs/analytics.md,
+    "Noise fitted to real athletes"). Per-athlete values are drawn from the across-people quantiles (piecewise
+    linear inverse CDF through min, quartiles and max); autocorrelations and the HRV–HR correlation are common.
+
+    Mornings: 6 HRV-app exports + the hrv_public morning RR files (7 people); sessions: PMData sRPE logs of the
+    11 people with ≥ 20 sessions.
+    """
+
+    ln_rmssd_sd: Quantiles = (0.1092, 0.2236, 0.2879, 0.3339, 0.4519)  # marginal SD of daily ln rMSSD
+    ln_rmssd_lag1: float = 0.1414  # AR(1) coefficient of ln rMSSD (median lag-1 autocorrelation)
+    morning_hr_sd_bpm: Quantiles = (3.0174, 3.1995, 3.2266, 4.7595, 5.5492)
+    morning_hr_lag1: float = 0.2038
+    ln_rmssd_hr_correlation: float = -0.4551  # same-day correlation of ln rMSSD and morning HR
+    missed_morning_rate: Quantiles = (0.0, 0.0072, 0.08, 0.1258, 0.1923)
+    plan_days: Quantiles = (2.0, 2.0, 3.0, 4.5, 6.0)  # weekdays of the personal plan (rounded)
+    p_plan_day: Quantiles = (0.413, 0.5588, 0.5833, 0.694, 0.8)  # a session on a planned weekday
+    p_other_day: Quantiles = (0.1412, 0.2341, 0.3333, 0.4535, 0.6667)  # a session on any other weekday
+    week_without_session: Quantiles = (0.0, 0.0, 0.0526, 0.1026, 0.2)  # whole weeks without a logged session
+    median_duration_min: Quantiles = (30.0, 40.0, 55.0, 60.0, 90.0)
+    ln_duration_sd: float = 0.4064  # all sessions of a person (median): weekday plan and noise
+    ln_duration_noise_sd: Quantiles = (0.2492, 0.3255, 0.349, 0.4162, 0.4868)  # around the weekday's mean
+    mean_rpe: Quantiles = (4.2222, 5.2683, 6.0118, 6.2106, 7.125)
+    rpe_sd: float = 1.599
+    rpe_noise_sd: Quantiles = (0.7746, 1.1672, 1.5725, 1.7187, 2.0526)
+
+    def draw(self, name: str, rng: np.random.Generator, n: int, rank: np.ndarray | None = None) -> np.ndarray:
+        """``n`` per-athlete values of the quantile field ``name`` (at the quantile ranks ``rank`` if given)."""
+        u = rng.random(n) if rank is None else rank
+        return np.interp(u, (0.0, 0.25, 0.5, 0.75, 1.0), getattr(self, name))
+
+
+FITTED_NOISE = NoiseModel()
+
+
+def ar1(rng: np.random.Generator, shape: tuple[int, int], phi: float) -> np.ndarray:
+    """Stationary AR(1) series with unit variance along the last axis (``x_t = φ x_{t−1} + √(1 − φ²) e_t``)."""
+    e = rng.standard_normal(shape)
+    first = e[..., :1]  # drawn from the stationary distribution
+    rest, _ = lfilter([np.sqrt(1.0 - phi * phi)], [1.0, -phi], e[..., 1:], axis=-1, zi=phi * first)
+    return np.concatenate([first, rest], axis=-1)
+
+
+def correlated_mornings(
+    rng: np.random.Generator, shape: tuple[int, int], noise: NoiseModel
+) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-variance AR(1) noise of ln rMSSD and of morning HR with the fitted lag-1 autocorrelations and same-day
+    correlation: ``z_HR = ρ z_ln + √(1 − ρ²) e`` with ``e`` an independent AR(1) whose coefficient makes the HR's
+    own lag-1 autocorrelation ``ρ² φ_ln + (1 − ρ²) φ_e`` equal the fitted one."""
+    rho = noise.ln_rmssd_hr_correlation
+    z_ln = ar1(rng, shape, noise.ln_rmssd_lag1)
+    phi_e = (noise.morning_hr_lag1 - rho * rho * noise.ln_rmssd_lag1) / (1.0 - rho * rho)
+    return z_ln, rho * z_ln + np.sqrt(1.0 - rho * rho) * ar1(rng, shape, float(np.clip(phi_e, -0.99, 0.99)))
+
+
+def weekly_sessions(rng: np.random.Generator, a: int, d: int, noise: NoiseModel) -> np.ndarray:
+    """(athletes, days) bool: a logged session. Each athlete plans a number of weekdays; a planned weekday holds
+    a session with probability ``p_plan_day``, another weekday with ``p_other_day``; whole weeks go unlogged at
+    the athlete's ``week_without_session`` rate. The three weekly quantities are drawn at the same quantile rank:
+    in PMData the people with more planned days also train more often on the others."""
+    rank = rng.random(a)
+    n_plan = np.clip(np.rint(noise.draw("plan_days", rng, a, rank)), 1, 7)
+    planned = np.argsort(rng.random((a, 7)), axis=1) < n_plan[:, None]
+    p_plan, p_other = noise.draw("p_plan_day", rng, a, rank), noise.draw("p_other_day", rng, a, rank)
+    p_day = np.where(planned, p_plan[:, None], p_other[:, None])
+    weekday = np.arange(d) % 7
+    week = np.arange(d) // 7
+    logged_week = rng.random((a, week[-1] + 1)) >= noise.draw("week_without_session", rng, a)[:, None]
+    return (rng.random((a, d)) < p_day[:, weekday]) & logged_week[:, week]
+
+
 def simulate_training_history(
     n_athletes: int,
     days: int,
@@ -82,22 +159,24 @@ def simulate_training_history(
     gct_right_rise_pct: float = 8.0,
     muscle_si_shift_pct: float = -15.0,
     pedal_si_shift_pct: float = -10.0,
-    missed_session_rate: float = 0.05,
-    missed_morning_rate: float = 0.15,
+    missed_morning_rate: float | None = None,
+    noise: NoiseModel = FITTED_NOISE,
     id_prefix: str = "S",
 ) -> TrainingHistory:
     """Daily sRPE-logged training, running/cycling asymmetry and morning HRV of ``n_athletes`` over ``days``.
 
-    Steady behaviour: a fixed weekly plan of 4–5 sessions (per weekday: duration 35–80 min, RPE 3–7, sport),
-    day-to-day noise (duration ±12 %, RPE ±0.7 rounded), ``missed_session_rate`` unlogged sessions; stable
+    Steady behaviour, with the day-to-day noise of ``noise`` (default: fitted to real athletes, ``NoiseModel``):
+    a personal weekly plan (planned weekdays and a chance of sessions on the others, weeks without a logged
+    session; per weekday a base duration and RPE, sport), session duration and RPE noise around it; stable
     personal asymmetry (GCT SI N(0, 1.5) %, session noise 1 %; muscle SI N(0, 2) %, noise 3 %; pedal share
-    50 ± 0.5 %, noise 0.5 %); white-noise ln rMSSD and resting HR, ``missed_morning_rate`` missed mornings.
-    ``sport`` is "run", "ride", "mixed" or one of those per athlete.
+    50 ± 0.5 %, noise 0.5 %); AR(1) ln rMSSD and morning HR, negatively correlated, and missed mornings at a
+    personal rate (``missed_morning_rate`` for everyone instead, if given). ``sport`` is "run", "ride", "mixed"
+    or one of those per athlete.
 
     Events (per athlete onset day index, an int for everyone, or None; −1 = none):
     ``spike_day`` a training camp of ``spike_days`` days with a session every day of ``spike_factor`` × the usual
-    duration; ``hrv_drop_day`` ln rMSSD down by ``hrv_drop_sd`` daily SDs and resting HR up by a uniform draw from
-    ``hrv_drop_rhr_rise_bpm`` from then on;
+    duration; ``hrv_drop_day`` ln rMSSD down by ``hrv_drop_sd`` SDs (the athlete's day-to-day SD) and resting HR
+    up by a uniform draw from ``hrv_drop_rhr_rise_bpm`` from then on;
     ``gct_onset_day`` right-foot contact time up ``gct_right_rise_pct`` % (runs); ``muscle_onset_day`` muscle
     SI shifted by ``muscle_si_shift_pct`` points; ``pedal_onset_day`` pedal SI shifted by ``pedal_si_shift_pct``
     points (rides).
@@ -109,13 +188,15 @@ def simulate_training_history(
     rest = rng.uniform(44.0, 62.0, a) + 3.0 * female
     hr_max = 208.0 - 0.7 * rng.uniform(18.0, 35.0, a) + rng.normal(0.0, 4.0, a)
     ln_mean = np.clip(4.1 - 0.03 * (rest - 53.0) + rng.normal(0.0, 0.2, a), 3.6, 4.6)
-    ln_sd = rng.uniform(0.08, 0.15, a)
+    ln_sd = noise.draw("ln_rmssd_sd", rng, a)
+    hr_sd = noise.draw("morning_hr_sd_bpm", rng, a)
 
-    # Weekly plan: which weekdays hold a session, its base duration, RPE and sport.
-    n_week = rng.integers(4, 6, a)
-    planned = np.argsort(rng.random((a, 7)), axis=1) < n_week[:, None]
-    plan_min = rng.uniform(35.0, 80.0, (a, 7))
-    plan_rpe = rng.uniform(3.0, 7.0, (a, 7))
+    # Weekly plan: base duration, RPE and sport per weekday; which days hold a logged session.
+    typical_min = noise.draw("median_duration_min", rng, a)[:, None]
+    plan_sd = np.sqrt(max(noise.ln_duration_sd**2 - noise.ln_duration_noise_sd[2] ** 2, 0.0))
+    plan_min = typical_min * np.exp(rng.normal(0.0, plan_sd, (a, 7)))
+    rpe_plan_sd = np.sqrt(max(noise.rpe_sd**2 - noise.rpe_noise_sd[2] ** 2, 0.0))
+    plan_rpe = noise.draw("mean_rpe", rng, a)[:, None] + rng.normal(0.0, rpe_plan_sd, (a, 7))
     kind = np.broadcast_to(np.asarray(sport), (a,))
     ride = np.where((kind == "mixed")[:, None], rng.random((a, 7)) < 0.5, (kind == "ride")[:, None])
     weekday = np.arange(d) % 7
@@ -127,11 +208,13 @@ def simulate_training_history(
         "pedal_onset": _onsets(pedal_onset_day, a),
     }
     camp = _active(events["spike"], d, spike_days)
-    has = (planned[:, weekday] & (rng.random((a, d)) >= missed_session_rate)) | camp
-    minutes = plan_min[:, weekday] * np.exp(rng.normal(0.0, 0.12, (a, d)))
+    has = weekly_sessions(rng, a, d, noise) | camp
+    duration_noise = noise.draw("ln_duration_noise_sd", rng, a)[:, None]
+    minutes = plan_min[:, weekday] * np.exp(duration_noise * rng.standard_normal((a, d)))
     minutes = np.where(camp, spike_factor * plan_min.mean(axis=1, keepdims=True), minutes)
-    rpe = np.clip(np.rint(plan_rpe[:, weekday] + rng.normal(0.0, 0.7, (a, d))), 1, 10)
-    rpe = np.where(camp, np.rint(plan_rpe.mean(axis=1, keepdims=True)), rpe)
+    rpe_noise = noise.draw("rpe_noise_sd", rng, a)[:, None]
+    rpe = np.clip(np.rint(plan_rpe[:, weekday] + rpe_noise * rng.standard_normal((a, d))), 1, 10)
+    rpe = np.where(camp, np.clip(np.rint(plan_rpe.mean(axis=1, keepdims=True)), 1, 10), rpe)
     is_ride = ride[:, weekday]
     x = np.clip(0.30 + 0.065 * rpe + rng.normal(0.0, 0.03, (a, d)), 0.2, 0.98)  # HR-reserve fraction
     coef_a = np.where(female, 0.86, 0.64)[:, None]
@@ -151,10 +234,12 @@ def simulate_training_history(
     share = share + pedal_si_shift_pct / 4.0 * _active(events["pedal_onset"], d)
 
     drop = _active(events["hrv_drop"], d)
-    morning = rng.random((a, d)) >= missed_morning_rate
-    ln = ln_mean[:, None] + ln_sd[:, None] * (rng.standard_normal((a, d)) - hrv_drop_sd * drop)
+    missed = noise.draw("missed_morning_rate", rng, a) if missed_morning_rate is None else missed_morning_rate
+    morning = rng.random((a, d)) >= np.broadcast_to(missed, (a,))[:, None]
+    z_ln, z_hr = correlated_mornings(rng, (a, d), noise)
+    ln = ln_mean[:, None] + ln_sd[:, None] * (z_ln - hrv_drop_sd * drop)
     rise = rng.uniform(*hrv_drop_rhr_rise_bpm, a)[:, None]
-    rhr = rest[:, None] + 1.5 * rng.standard_normal((a, d)) + rise * drop
+    rhr = rest[:, None] + hr_sd[:, None] * z_hr + rise * drop
     return TrainingHistory(
         athlete_ids=[f"{id_prefix}{i + 1:0{max(3, len(str(a)))}d}" for i in range(a)],
         sex=np.where(female, "female", "male"),
