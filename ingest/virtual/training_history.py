@@ -103,6 +103,27 @@ class NoiseModel:
 
 
 FITTED_NOISE = NoiseModel()
+LEGACY_NOISE = NoiseModel(
+    ln_rmssd_sd=(0.08, 0.0975, 0.115, 0.1325, 0.15),
+    ln_rmssd_lag1=0.0,
+    morning_hr_sd_bpm=(1.5,) * 5,
+    morning_hr_lag1=0.0,
+    ln_rmssd_hr_correlation=0.0,
+    missed_morning_rate=(0.15,) * 5,
+    plan_days=(3.5, 3.5, 4.5, 5.49, 5.49),
+    p_plan_day=(0.95,) * 5,
+    p_other_day=(0.0,) * 5,
+    week_without_session=(0.0,) * 5,
+    median_duration_min=(55.0,) * 5,
+    ln_duration_sd=0.27,
+    ln_duration_noise_sd=(0.12,) * 5,
+    mean_rpe=(5.0,) * 5,
+    rpe_sd=1.35,
+    rpe_noise_sd=(0.7,) * 5,
+)
+"""The made-up noise the rules were first calibrated on (approximately; other random draws): a fixed plan of 4–5
+weekdays at 95 %, nothing on other days, duration ±12 %, RPE ±0.7, white-noise ln rMSSD (SD 0.08–0.15) and
+resting HR (1.5 bpm), independent, 15 % missed mornings."""
 
 
 def ar1(rng: np.random.Generator, shape: tuple[int, int], phi: float) -> np.ndarray:
