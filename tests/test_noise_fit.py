@@ -162,4 +162,14 @@ def test_fitted_constants_are_what_the_fit_gives_on_the_real_exports():
     }
     assert set(expected) == {f.name for f in dataclasses.fields(NoiseModel)}
     for name, value in expected.items():
-        assert getattr(FITTED_NOISE, name) == pytest.approx(value, abs=1e-4), name
+        if name in RR_DEPENDENT:  # one of 7 people: only the median is pinned (see RR_DEPENDENT)
+            value = value[2] if isinstance(value, tuple) else value
+            fitted = getattr(FITTED_NOISE, name)
+            assert (fitted[2] if isinstance(fitted, tuple) else fitted) == pytest.approx(value, abs=0.06), name
+        else:
+            assert getattr(FITTED_NOISE, name) == pytest.approx(value, abs=1e-4), name
+
+
+RR_DEPENDENT = {"ln_rmssd_sd", "ln_rmssd_lag1", "morning_hr_sd_bpm", "morning_hr_lag1", "ln_rmssd_hr_correlation"}
+"""Fields that include the hrv_public RR files' readings, whose rMSSD follows the product's artifact handling
+(issue 11 part 1 changes it): their quartiles may move by a few hundredths; refit with bench/noise_fit.py."""
