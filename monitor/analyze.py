@@ -19,7 +19,7 @@ from ingest.store.base import PointBatch, Store
 from ingest.store.bulk import ManyFrame, read_many
 from ingest.timeline import DAY_MS, day_start_ms
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
-from monitor.hrv import ReadingMetrics, reading_metrics, split_readings
+from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
 from monitor.load import daily_count, daily_sum, srpe_load
 from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
@@ -32,7 +32,7 @@ class Reading:
 
     start_ms: int
     end_ms: int
-    metrics: ReadingMetrics
+    metrics: HrvMetrics  # ``hrv_metrics`` with the default correction, the same as the `hrv` command's
 
     @property
     def duration_s(self) -> float:
@@ -44,13 +44,13 @@ class Reading:
 
 
 def find_readings(time_ms: np.ndarray, rr_ms: np.ndarray) -> list[Reading]:
-    """Split a beat stream at gaps and compute each recording's metrics."""
+    """Split a beat stream at gaps and compute each recording's metrics (``hrv_metrics``, default correction)."""
     readings = []
     for part in split_readings(time_ms):
         beats = time_ms[part]
         if len(beats) < 2:
             continue
-        readings.append(Reading(int(beats[0]), int(beats[-1]), reading_metrics(rr_ms[part])))
+        readings.append(Reading(int(beats[0]), int(beats[-1]), hrv_metrics(rr_ms[part])))
     return readings
 
 

@@ -1,38 +1,42 @@
-"""Time-domain HRV of a morning reading after basic RR artifact filtering.
+"""Time-domain HRV of an RR recording (a morning reading or 24 h): one definition everywhere.
 
-Pipeline: ``artifact_mask`` (or any other detector with the same signature, e.g. a later Lipponen–Tarvainen
-implementation) marks suspect intervals; the metrics then use only valid beats. rMSSD uses only successive
-differences whose two intervals are both valid (as GoldenCheetah's HrvMetrics does) instead of joining the
-neighbours of a removed beat, which would create a spurious difference.
+``hrv_metrics`` with the default ``correction="exclude"`` is what the `hrv` command prints, what imports and the
+analysis store as the morning `readiness` point and what the dashboards and the report show: Lipponen–Tarvainen
+(2019) detection, repeated on the corrected series (``monitor.rr_correction.excluded_intervals``), then rMSSD over
+the successive differences of two kept intervals only, SDNN and mean RR over the kept intervals. It was chosen on
+``bench/hrv_accuracy.py`` (docs/validation.md): within a few per cent of the clean series at every rMSSD band and
+artifact rate, where replacing artifacts overestimates low-HRV readings and the former median-filter mask
+underestimates high-HRV ones.
+
+The explicit modes: ``"kubios"`` replaces the artifacts with corrected intervals and uses every successive
+difference (as Kubios HRV and NeuroKit2 do; agrees with NeuroKit2 within 2 %); ``"none"`` uses the raw series
+(equals the Kubios reports made without correction), artifacts only counted.
 
 Conventions (match Kubios HRV): SDNN with ``ddof=1``; mean HR = 60000 / mean RR.
 
-``hrv_metrics`` is the other mode: Lipponen–Tarvainen correction (``monitor.rr_correction``) replaces the artifacts
-with corrected intervals, then every successive difference of the corrected series is used (as Kubios and
-NeuroKit2 do), which suits both 1–5 min morning readings and 24 h recordings.
+``artifact_mask`` is the former analysis detector (local-median filter), kept as a benchmark candidate.
 """
 
 from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from monitor.rr_correction import ArtifactCounts, correct_rr, detect_artifacts
+from monitor.rr_correction import ArtifactCounts, correct_rr, detect_artifacts, excluded_intervals
 
 RR_MIN_MS = 300.0  # 200 bpm
 RR_MAX_MS = 2000.0  # 30 bpm
 MEDIAN_HALF_WINDOW = 5  # neighbours on each side for the local median
 MEDIAN_TOLERANCE = 0.20  # max relative deviation from the local median
 
-ArtifactDetector = Callable[[np.ndarray], np.ndarray]
-Correction = Literal["kubios", "none"]
-CORRECTIONS: tuple[Correction, ...] = ("kubios", "none")
+Correction = Literal["exclude", "kubios", "none"]
+CORRECTIONS: tuple[Correction, ...] = ("exclude", "kubios", "none")
+DEFAULT_CORRECTION: Correction = "exclude"
 
 
 def local_median_ms(
@@ -111,40 +115,6 @@ def sdnn_ms(rr_ms: np.ndarray, valid: np.ndarray | None = None) -> float:
     return float(np.std(x, ddof=1)) if x.size >= 2 else float("nan")
 
 
-@dataclass(frozen=True)
-class ReadingMetrics:
-    """Time-domain HRV of one reading; always report ``artifact_pct`` with the HRV values."""
-
-    n_beats: int  # intervals in the reading, artifacts included
-    n_artifacts: int
-    artifact_pct: float
-    mean_rr_ms: float
-    mean_hr_bpm: float  # 60000 / mean_rr_ms
-    sdnn_ms: float
-    rmssd_ms: float
-    ln_rmssd: float
-
-
-def reading_metrics(rr_ms: np.ndarray, detector: ArtifactDetector = artifact_mask) -> ReadingMetrics:
-    """Metrics of one reading after marking artifacts with ``detector`` (rr_ms -> bool mask, True = artifact)."""
-    rr = np.asarray(rr_ms, dtype=float)
-    bad = np.asarray(detector(rr), dtype=bool) | ~np.isfinite(rr)
-    good = ~bad
-    n, n_bad = rr.size, int(np.count_nonzero(bad))
-    mean_rr = float(np.mean(rr[good])) if np.any(good) else float("nan")
-    rmssd = rmssd_ms(rr, good)
-    return ReadingMetrics(
-        n_beats=n,
-        n_artifacts=n_bad,
-        artifact_pct=100.0 * n_bad / n if n else float("nan"),
-        mean_rr_ms=mean_rr,
-        mean_hr_bpm=60_000.0 / mean_rr if mean_rr > 0 else float("nan"),
-        sdnn_ms=sdnn_ms(rr, good),
-        rmssd_ms=rmssd,
-        ln_rmssd=float(np.log(rmssd)) if rmssd > 0 else float("nan"),
-    )
-
-
 def split_readings(time_ms: np.ndarray, gap_ms: float = 30 * 60 * 1000) -> list[slice]:
     """Split a sorted stream of beat timestamps (ms) into readings wherever consecutive beats are > ``gap_ms`` apart."""
     t = np.asarray(time_ms, dtype=float)
@@ -159,13 +129,19 @@ def split_readings(time_ms: np.ndarray, gap_ms: float = 30 * 60 * 1000) -> list[
 class HrvMetrics:
     """Time-domain HRV of one recording (a morning reading or 24 h) and the artifacts found in it."""
 
-    n_beats: int  # intervals analysed (after correction: extra beats merged, missed beats split)
-    artifacts: ArtifactCounts  # kubios: corrected, summed over passes; none: detected (one pass), left in
+    n_beats: int  # intervals analysed (kubios: after correction, extra beats merged, missed beats split)
+    artifacts: ArtifactCounts  # exclude, kubios: detected, summed over passes; none: detected (one pass), left in
     mean_rr_ms: float
     mean_hr_bpm: float  # 60000 / mean_rr_ms, as Kubios reports it
     sdnn_ms: float  # ddof=1, as Kubios
     rmssd_ms: float
     ln_rmssd: float
+    n_used: int  # intervals the metrics use (exclude: the kept ones; otherwise n_beats)
+
+    @property
+    def artifact_pct(self) -> float:
+        """Artifacts per 100 intervals (NaN without intervals)."""
+        return 100.0 * self.artifacts.total / self.n_beats if self.n_beats else float("nan")
 
     def to_json(self) -> dict:
         """Plain dict for JSON; NaN becomes None."""
@@ -175,6 +151,7 @@ class HrvMetrics:
 
         return {
             "n_beats": self.n_beats,
+            "n_used": self.n_used,
             "artifacts": self.artifacts.as_dict(),
             "mean_rr_ms": num(self.mean_rr_ms),
             "mean_hr_bpm": num(self.mean_hr_bpm),
@@ -184,18 +161,42 @@ class HrvMetrics:
         }
 
 
-def hrv_metrics(rr_ms: np.ndarray, correction: Correction = "kubios") -> HrvMetrics:
-    """Time-domain HRV of ``rr_ms`` after Lipponen–Tarvainen correction (``"kubios"``) or on the raw series
-    (``"none"``, artifacts still counted). Raises ValueError on non-finite or non-positive intervals."""
+def _excluded_metrics(rr: np.ndarray) -> HrvMetrics:
+    """``exclude`` mode; intervals that are not finite and positive are excluded (and stand in as the median for
+    the detection) instead of failing, so a stored reading with a bad value still gets its HRV."""
+    bad = ~(np.isfinite(rr) & (rr > 0))
+    found = excluded_intervals(np.where(bad, np.median(rr[~bad]) if (~bad).any() else 1000.0, rr) if bad.any() else rr)
+    used = ~(found.excluded | bad)
+    kept = rr[used]
+    mean_rr = float(kept.mean()) if kept.size else float("nan")
+    rmssd = rmssd_ms(rr, used)
+    return HrvMetrics(
+        n_beats=int(rr.size),
+        artifacts=found.artifacts,
+        mean_rr_ms=mean_rr,
+        mean_hr_bpm=60_000.0 / mean_rr if mean_rr > 0 else float("nan"),
+        sdnn_ms=float(np.std(kept, ddof=1)) if kept.size >= 2 else float("nan"),
+        rmssd_ms=rmssd,
+        ln_rmssd=float(np.log(rmssd)) if rmssd > 0 else float("nan"),
+        n_used=int(kept.size),
+    )
+
+
+def hrv_metrics(rr_ms: np.ndarray, correction: Correction = DEFAULT_CORRECTION) -> HrvMetrics:
+    """Time-domain HRV of ``rr_ms``: artifacts excluded (``"exclude"``, the default), corrected by
+    Lipponen–Tarvainen replacement (``"kubios"``) or left in (``"none"``, still counted). ``kubios`` and ``none``
+    raise ValueError on non-finite or non-positive intervals."""
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {', '.join(CORRECTIONS)}, got {correction!r}")
     rr = np.asarray(rr_ms, dtype=float)
+    if rr.ndim != 1:
+        raise ValueError("rr_ms must be 1-D")
+    if correction == "exclude":
+        return _excluded_metrics(rr)
     if correction == "kubios":
         fixed = correct_rr(rr, count_passes=False)  # validates rr; the number of passes is not reported
         rr, artifacts = fixed.rr_ms, fixed.artifacts
     else:
-        if rr.ndim != 1:
-            raise ValueError("rr_ms must be 1-D")
         if not np.all(np.isfinite(rr) & (rr > 0)):
             raise ValueError("rr_ms must be finite and positive")
         artifacts = detect_artifacts(rr).counts()
@@ -217,4 +218,5 @@ def hrv_metrics(rr_ms: np.ndarray, correction: Correction = "kubios") -> HrvMetr
         sdnn_ms=sdnn,
         rmssd_ms=rmssd,
         ln_rmssd=float(np.log(rmssd)) if rmssd > 0 else float("nan"),
+        n_used=int(rr.size),
     )

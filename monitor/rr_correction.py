@@ -45,6 +45,7 @@ C2 = 0.17  # offset of the ectopic decision boundary
 MRR_LIMIT = 3.0  # |mRR| / Th2 above this is long or short
 MAX_PASSES = 100  # safety bound; the count has to fall on every pass anyway
 MIN_BEATS = 4  # shorter series are returned unchanged
+EXCLUDE_MAX_PASSES = 10  # detection passes of ``excluded_intervals`` (a reading needs 2–3 at 5 % artifacts)
 
 
 @dataclass(frozen=True)
@@ -349,3 +350,54 @@ def correct_rr(rr_ms: np.ndarray, *, iterative: bool = True, count_passes: bool 
             break
         counts, passes, previous = tuple(map(sum, zip(counts, now))), passes + 1, sum(now)
     return RRCorrection(rr, *counts, passes)
+
+
+@dataclass(frozen=True)
+class RRExclusion:
+    """Which intervals of an RR series to leave out of the HRV, and the artifacts behind it."""
+
+    excluded: np.ndarray  # bool per interval, True = not used (artifact, next to one, or unclassifiable)
+    artifacts: ArtifactCounts  # detected, summed over the passes
+    passes: int
+
+
+def excluded_intervals(rr_ms: np.ndarray) -> RRExclusion:
+    """Lipponen–Tarvainen detection, repeated on the corrected series, to EXCLUDE artifacts rather than replace them.
+
+    Each pass classifies the current series and corrects it (as :func:`correct_rr`), so artifacts hidden by
+    thresholds that other artifacts inflated are found on the next pass; passes repeat while they find artifacts
+    and change the series (at most ``EXCLUDE_MAX_PASSES``). An original interval is excluded if any pass flagged it,
+    flagged the interval before it (a misplaced, dropped or inserted beat ends the flagged interval, so the next one
+    is corrupt too), or changed it. The first interval (no predecessor) and the last two (no look-ahead) cannot be
+    classified and are always excluded. The HRV then uses only successive differences of two kept intervals, so a
+    replaced beat never enters it.
+    """
+    rr = np.asarray(rr_ms, dtype=float)
+    if rr.ndim != 1:
+        raise ValueError("rr_ms must be 1-D")
+    if rr.size and not (np.minimum.reduce(rr) > 0 and np.maximum.reduce(rr) < np.inf):
+        raise ValueError("rr_ms must be finite and positive")
+    excluded = np.zeros(rr.size, dtype=bool)
+    excluded[:1] = True
+    excluded[-2:] = True
+    if rr.size < MIN_BEATS:
+        return RRExclusion(np.ones(rr.size, dtype=bool), ArtifactCounts(), 1)
+    origin = np.arange(rr.size)  # index in rr_ms of each interval of the current series, -1 once changed
+    counts, passes, st, current = (0, 0, 0, 0), 0, _stats(rr), rr
+    while passes < EXCLUDE_MAX_PASSES:
+        found = _classify(current, st)
+        passes += 1
+        if not sum(found.sizes()):
+            break
+        counts = tuple(map(sum, zip(counts, found.sizes())))
+        flagged = np.concatenate((found.ectopic, found.missed, found.extra, found.long_short))
+        touched = np.zeros(current.size + 1, dtype=bool)
+        touched[flagged] = touched[flagged + 1] = True
+        hit = origin[touched[:-1]]
+        excluded[hit[hit >= 0]] = True
+        current, source = _correct(current, found)
+        if source.min() >= 0 or current.size < MIN_BEATS:  # nothing changed: the next pass finds the same
+            break
+        origin = np.where(source >= 0, origin[np.maximum(source, 0)], -1)
+        st = _update_stats(current, source, st)
+    return RRExclusion(excluded, ArtifactCounts(*counts), passes)

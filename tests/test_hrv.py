@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shared_data import require_shared
 
 from ingest.virtual.physiology import clean_morning_rr_ms, make_squad, simulate_morning_reading
-from monitor.hrv import ReadingMetrics, artifact_mask, reading_metrics, rmssd_ms, sdnn_ms, split_readings
+from monitor.hrv import HrvMetrics, artifact_mask, hrv_metrics, rmssd_ms, sdnn_ms, split_readings
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RR_DIR = DATA / "rr"
@@ -93,22 +93,20 @@ def test_artifact_mask_ectopic_pair_and_missed_beat():
     assert not artifact_mask(base).any()
 
 
-def test_reading_metrics_hand_worked():
-    rr = np.array([1000.0, 1010.0, 990.0, 1000.0])
-    m = reading_metrics(rr)
-    assert isinstance(m, ReadingMetrics)
-    assert (m.n_beats, m.n_artifacts, m.artifact_pct) == (4, 0, 0.0)
-    assert m.mean_rr_ms == pytest.approx(1000.0)
-    assert m.mean_hr_bpm == pytest.approx(60.0)
-    assert m.rmssd_ms == pytest.approx(math.sqrt(200.0))
-    assert m.ln_rmssd == pytest.approx(math.log(math.sqrt(200.0)))
-
-
-def test_reading_metrics_accepts_other_detectors():
-    rr = np.array([1000.0, 1010.0, 990.0, 1000.0, 1005.0])
-    m = reading_metrics(rr, detector=lambda x: np.arange(x.size) == 2)
-    assert (m.n_artifacts, m.artifact_pct) == (1, 20.0)
-    assert m.rmssd_ms == pytest.approx(math.sqrt((10**2 + 5**2) / 2))
+def test_default_hrv_leaves_out_the_unclassifiable_ends():
+    """The default (exclude) on a clean reading: no artifact, and the first interval and the last two (which the
+    detector cannot classify) left out; otherwise the plain formulas (Kubios conventions)."""
+    rr = np.round(clean_morning_rr_ms(58.0, 40.0, np.random.default_rng(4), duration_s=120))  # no false positive
+    m = hrv_metrics(rr)
+    assert isinstance(m, HrvMetrics)
+    assert (m.n_beats, m.n_used, m.artifacts.total, m.artifact_pct) == (rr.size, rr.size - 3, 0, 0.0)
+    kept = rr[1:-2]
+    d = np.diff(kept)
+    assert m.rmssd_ms == pytest.approx(math.sqrt(float(np.sum(d * d)) / d.size), rel=1e-12)
+    assert m.mean_rr_ms == pytest.approx(float(np.sum(kept)) / kept.size, rel=1e-12)
+    assert m.mean_hr_bpm == pytest.approx(60_000 / m.mean_rr_ms)
+    assert m.sdnn_ms == pytest.approx(math.sqrt(float(np.sum((kept - kept.mean()) ** 2)) / (kept.size - 1)))
+    assert m.ln_rmssd == pytest.approx(math.log(m.rmssd_ms))
 
 
 def test_split_readings_at_gaps():
@@ -129,7 +127,7 @@ def test_matches_kubios_reference(series):
     # Kubios was run without artifact correction, so compare the unfiltered computation.
     assert rmssd_ms(rr) == pytest.approx(ref["RMSSD"], rel=0.02, abs=1.0)
     assert rmssd_ms(rr) == pytest.approx(ref["RMSSD"], abs=0.01)  # in fact identical to 4 decimals
-    unfiltered = reading_metrics(rr, detector=lambda x: np.zeros(x.size, dtype=bool))
+    unfiltered = hrv_metrics(rr, "none")
     assert unfiltered.mean_rr_ms == pytest.approx(ref["Mean RR"], abs=0.01)
     assert unfiltered.sdnn_ms == pytest.approx(ref["STD RR"], abs=0.01)
     assert unfiltered.mean_hr_bpm == pytest.approx(ref["Mean HR"], abs=0.01)
@@ -165,7 +163,7 @@ def test_filtered_rmssd_close_to_clean():
         if not r.artifact_mask.any():
             continue
         clean = rmssd_ms(r.clean_rr_ms)
-        errors.append(abs(reading_metrics(r.rr_ms).rmssd_ms / clean - 1))
+        errors.append(abs(hrv_metrics(r.rr_ms).rmssd_ms / clean - 1))
         raw_errors.append(abs(rmssd_ms(r.rr_ms) / clean - 1))
     errors = np.asarray(errors)
     assert errors.size >= 40
@@ -182,7 +180,8 @@ def test_one_reading_with_ectopic_and_missed_beats():
     rr = np.delete(rr, 151)
     found = artifact_mask(rr)
     assert found[[50, 51, 150]].all() and found.sum() <= 5
-    m = reading_metrics(rr)
+    m = hrv_metrics(rr)
     assert rmssd_ms(rr) > 1.5 * rmssd_ms(clean)
     assert m.rmssd_ms == pytest.approx(rmssd_ms(clean), rel=0.05)
-    assert m.n_beats == clean.size - 1 and m.n_artifacts == found.sum()
+    assert m.n_beats == clean.size - 1 and (m.artifacts.ectopic, m.artifacts.missed) == (1, 1)
+    assert m.n_beats - m.n_used <= 10  # the artifacts, their neighbours, the ends and a few long/short beats

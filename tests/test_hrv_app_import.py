@@ -234,7 +234,7 @@ def test_beats_before_an_app_reading_win_and_every_run_agrees(tmp_path, capsys):
     from test_rr_import import RR_DIR
 
     from ingest.rr_files import read_rr_file
-    from monitor.hrv import reading_metrics
+    from monitor.hrv import hrv_metrics
 
     url = sqlite_url(tmp_path)
     app = write(
@@ -245,7 +245,7 @@ def test_beats_before_an_app_reading_win_and_every_run_agrees(tmp_path, capsys):
     rr = RR_DIR / "pyhrv__nsrdb_series_1.txt"
     code, rows, _ = run_import(capsys, str(app), str(rr), "--athlete", "A01", "--date", "2024-05-03", "--store", url)
     assert code == 0 and [r["status"] for r in rows] == ["imported", "imported"]
-    beats_ln = reading_metrics(read_rr_file(rr).rr_ms).ln_rmssd
+    beats_ln = hrv_metrics(read_rr_file(rr).rr_ms).ln_rmssd
     assert abs(beats_ln - np.log(30)) > 0.5
     for _run in range(2):
         _, daily, report = analysed_mornings(url, dt.date(2024, 5, 3), 1)

@@ -18,7 +18,7 @@ from monitor.cli.main import main
 
 RR_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "rr"
 REPO = Path(__file__).resolve().parents[1]
-KEYS = {"n_beats", "artifacts", "mean_rr_ms", "mean_hr_bpm", "sdnn_ms", "rmssd_ms", "ln_rmssd"}
+KEYS = {"n_beats", "n_used", "artifacts", "mean_rr_ms", "mean_hr_bpm", "sdnn_ms", "rmssd_ms", "ln_rmssd"}
 
 
 @pytest.fixture
@@ -52,11 +52,15 @@ def run_json(capsys, *argv: str) -> dict:
 def test_json_output(tmp_path, capsys):
     path = tmp_path / "r.txt"
     path.write_text("1000\n1010\n990\n1000\n")
-    doc = run_json(capsys, str(path))
+    doc = run_json(capsys, str(path), "--correction", "kubios")
     assert set(doc) == KEYS and set(doc["artifacts"]) == {"ectopic", "missed", "extra", "long_short"}
-    assert doc["n_beats"] == 4 and doc["mean_hr_bpm"] == 60.0
+    assert doc["n_beats"] == doc["n_used"] == 4 and doc["mean_hr_bpm"] == 60.0
     assert doc["rmssd_ms"] == pytest.approx(np.sqrt(200.0), abs=1e-4)
     assert run_json(capsys, str(path), "--correction", "none") == doc
+    # the default leaves out the first interval and the last two (the detector cannot classify them): one is left
+    default = run_json(capsys, str(path))
+    assert (default["n_beats"], default["n_used"], default["rmssd_ms"], default["mean_rr_ms"]) == (4, 1, None, 1010.0)
+    assert run_json(capsys, str(path), "--correction", "exclude") == default
 
 
 def test_table_output(tmp_path, capsys):
@@ -64,7 +68,7 @@ def test_table_output(tmp_path, capsys):
     path.write_text("rr_ms\n" + "\n".join(str(900 + 10 * (i % 3)) for i in range(60)) + "\n")
     assert main(["hrv", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "rMSSD (ms)" in out and "2024-03-01" in out and "correction kubios" in out
+    assert "rMSSD (ms)" in out and "2024-03-01" in out and "correction exclude" in out and "intervals used" in out
 
 
 def test_bad_correction_is_a_usage_error(tmp_path, capsys):
@@ -147,7 +151,7 @@ def _neurokit2():
 def test_corrected_matches_neurokit2_kubios_method_on_every_file(rr_dir, capsys, show):
     nk = _neurokit2()
     lines = [
-        "ours (default Kubios correction) vs NeuroKit2 signal_fixpeaks(method='Kubios') + hrv_time",
+        "ours (--correction kubios) vs NeuroKit2 signal_fixpeaks(method='Kubios') + hrv_time",
         f"{'file':34} {'beats':>5} {'nk':>5} {'artifacts':>9} {'rMSSD':>8} {'NK':>8} {'diff %':>7} "
         f"{'SDNN':>8} {'NK':>8}",
     ]
@@ -155,7 +159,7 @@ def test_corrected_matches_neurokit2_kubios_method_on_every_file(rr_dir, capsys,
     paths = rr_files(rr_dir)
     assert len(paths) == 58
     for path in paths:
-        ours = run_json(capsys, str(path))
+        ours = run_json(capsys, str(path), "--correction", "kubios")
         rr = read_rr_file(path).rr_ms
         peaks = np.rint(np.r_[0.0, np.cumsum(rr)]).astype(int)
         with warnings.catch_warnings():

@@ -210,7 +210,7 @@ def test_correction_keeps_a_positive_series(rr, seed):
 def test_24h_recording_corrected_rmssd_matches_the_clean_series():
     rr, clean = day_recording()
     assert rr.size > 90_000
-    m = hrv_metrics(rr)
+    m = hrv_metrics(rr, "kubios")
     clean_rmssd = float(np.sqrt(np.mean(np.diff(clean) ** 2)))
     raw_rmssd = float(np.sqrt(np.mean(np.diff(rr) ** 2)))
     injected_missed = clean.size - rr.size  # each missed beat merged two intervals
@@ -258,19 +258,21 @@ def test_hrv_metrics_hand_worked():
 def test_hrv_metrics_none_counts_but_keeps_artifacts():
     clean = _steady()
     rr = np.r_[clean[:100], clean[100] + clean[101], clean[102:]]
-    raw, fixed = hrv_metrics(rr, "none"), hrv_metrics(rr)
+    raw, fixed = hrv_metrics(rr, "none"), hrv_metrics(rr, "kubios")
     assert raw.artifacts.missed == fixed.artifacts.missed == 1
     assert raw.n_beats == rr.size and fixed.n_beats == rr.size + 1
     assert raw.rmssd_ms > fixed.rmssd_ms
 
 
 def test_hrv_metrics_json_and_errors():
-    doc = hrv_metrics(np.array([900.0])).to_json()
-    assert set(doc) == {"n_beats", "artifacts", "mean_rr_ms", "mean_hr_bpm", "sdnn_ms", "rmssd_ms", "ln_rmssd"}
+    doc = hrv_metrics(np.array([900.0]), "kubios").to_json()
+    keys = {"n_beats", "n_used", "artifacts", "mean_rr_ms", "mean_hr_bpm", "sdnn_ms", "rmssd_ms", "ln_rmssd"}
+    assert set(doc) == keys
     assert doc["rmssd_ms"] is None and doc["sdnn_ms"] is None and doc["mean_hr_bpm"] == pytest.approx(66.6667)
     assert set(doc["artifacts"]) == {"ectopic", "missed", "extra", "long_short"}
-    with pytest.raises(ValueError):
-        hrv_metrics(np.array([900.0, 0.0, 900.0]))
+    for correction in ("kubios", "none"):
+        with pytest.raises(ValueError):
+            hrv_metrics(np.array([900.0, 0.0, 900.0]), correction)
     with pytest.raises(ValueError):
         hrv_metrics(np.array([900.0, 910.0]), correction="malik")  # type: ignore[arg-type]
 
@@ -354,7 +356,7 @@ def test_skipping_the_confirming_pass_changes_only_the_pass_count():
         assert quick.artifacts == exact.artifacts
         assert exact.passes - 1 <= quick.passes <= exact.passes
         skipped += quick.passes < exact.passes
-        m = hrv_metrics(rr)
+        m = hrv_metrics(rr, "kubios")
         assert m.artifacts == exact.artifacts and m.n_beats == exact.rr_ms.size
         assert m.rmssd_ms == float(np.sqrt(np.mean(np.diff(exact.rr_ms) ** 2)))
     assert skipped >= 3

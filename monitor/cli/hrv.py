@@ -1,4 +1,4 @@
-"""`recovery-monitor hrv FILE`: time-domain HRV of one RR file, with Lipponen–Tarvainen artifact correction."""
+"""`recovery-monitor hrv FILE`: time-domain HRV of one RR file, artifacts found by Lipponen–Tarvainen detection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.console import Console
 
 from ingest.rr_files import read_rr_file, reading_date
 from monitor.cli import tables
-from monitor.hrv import CORRECTIONS, HrvMetrics, hrv_metrics
+from monitor.hrv import CORRECTIONS, DEFAULT_CORRECTION, HrvMetrics, hrv_metrics
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -17,15 +17,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "hrv",
         help="time-domain HRV (rMSSD, SDNN, mean HR) of one RR-interval file",
         description="Reads one RR file (one interval in ms per line, a pyhrv NNI file, an HRV Logger RR export or "
-        "a Kubios report), corrects artifacts with the Lipponen & Tarvainen (2019) method unless told not to, and "
-        "prints the time-domain HRV with the artifact counts.",
+        "a Kubios report), finds artifacts with the Lipponen & Tarvainen (2019) method and prints the time-domain "
+        "HRV with the artifact counts. The default leaves the artifacts out (the stored morning readings, the "
+        "analysis, the dashboards and the report use the same numbers); --correction kubios replaces them instead, "
+        "as Kubios HRV and NeuroKit2 do.",
     )
     hrv.add_argument("file", metavar="FILE", help="RR-interval file")
     hrv.add_argument(
         "--correction",
         choices=CORRECTIONS,
-        default="kubios",
-        help="kubios: detect and correct artifacts (default); none: raw intervals, artifacts only counted",
+        default=DEFAULT_CORRECTION,
+        help="exclude (default): leave artifacts and the differences that touch them out; kubios: replace artifacts "
+        "with corrected intervals (Kubios-compatible); none: raw intervals, artifacts only counted",
     )
     hrv.add_argument("--json", action="store_true", help="print one JSON document instead of a table")
     hrv.set_defaults(run=run)
@@ -53,6 +56,7 @@ def print_table(metrics: HrvMetrics, title: str, caption: str, console: Console)
     pct = 100.0 * a.total / metrics.n_beats if metrics.n_beats else 0.0
     rows = [
         ("beats (RR intervals)", str(metrics.n_beats)),
+        ("intervals used", str(metrics.n_used)),
         ("artifacts", f"{a.total} ({pct:.1f} %)"),
         ("  ectopic / missed / extra / long-short", f"{a.ectopic} / {a.missed} / {a.extra} / {a.long_short}"),
         ("mean RR (ms)", fmt(m["mean_rr_ms"], 1)),
