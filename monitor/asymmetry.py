@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from monitor.evidence import recent_score
 from monitor.readiness import RollingStats, window_stats
 
 
@@ -117,7 +118,10 @@ class AsymmetrySeries:
     shift_pct: np.ndarray  # 7-day SI − baseline mean, percentage points
     cusum_up: np.ndarray  # CUSUM statistics (baseline SDs) of upward / downward shifts
     cusum_down: np.ndarray
-    shift_alarm: np.ndarray  # CUSUM above h (with enough sessions in the week and the baseline)
+    cusum_alarm: np.ndarray  # CUSUM above h (with enough sessions in the week and the baseline)
+    jump_z: np.ndarray  # normal score of the mean of the last ``jump_sessions`` session days (``recent_score``)
+    jump_alarm: np.ndarray  # |jump_z| at or beyond the jump bound (same data requirements)
+    shift_alarm: np.ndarray  # either evidence: a shift of any size (CUSUM) or a large one (jump)
 
 
 def predictive_z(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -171,6 +175,8 @@ def asymmetry_series(
     cusum_k: float = 2.0,
     cusum_h: float = 3.0,
     sd_floor_pct: float = 1.5,
+    jump_sessions: int = 2,
+    jump_z: float = np.inf,
 ) -> AsymmetrySeries:
     """7-day SI, its personal baseline (the ``baseline_days`` before the week) and CUSUM shift detection.
 
@@ -178,7 +184,8 @@ def asymmetry_series(
     Each day's mean SI is standardised by the baseline as a normal score (``predictive_z``; SD floored at
     ``sd_floor_pct``, so that a very stable athlete's tiny drifts do not count as many SDs) and fed to a
     two-sided CUSUM; the alarm is the CUSUM above ``cusum_h`` while the 7-day SI and the baseline are both
-    sufficient.
+    sufficient. A large shift needs no accumulation: the jump alarm fires when the mean of the last
+    ``jump_sessions`` session days is ``jump_z`` or more normal scores from the baseline (``recent_score``).
     """
     n = np.asarray(n_sessions, dtype=float)
     week = window_stats(si_sum, si_sq_sum, n, window_days)
@@ -190,5 +197,10 @@ def asymmetry_series(
         z = predictive_z(day_mean, base.mean, np.maximum(np.nan_to_num(base.sd), sd_floor_pct), base.n)
         shift = np.where(week_ok & base_ok, week.mean - base.mean, np.nan)
     up, down = cusum(np.where(base_ok, z, np.nan), cusum_k, cusum_h, valid=base_ok)
-    alarm = week_ok & base_ok & ((up > cusum_h) | (down > cusum_h))
-    return AsymmetrySeries(week, base, week_ok, base_ok, shift, up, down, alarm)
+    cusum_alarm = week_ok & base_ok & ((up > cusum_h) | (down > cusum_h))
+    jump = recent_score(z, jump_sessions, valid=base_ok)
+    with np.errstate(invalid="ignore"):
+        jump_alarm = week_ok & base_ok & (np.abs(jump) >= jump_z)
+    return AsymmetrySeries(
+        week, base, week_ok, base_ok, shift, up, down, cusum_alarm, jump, jump_alarm, cusum_alarm | jump_alarm
+    )

@@ -165,6 +165,12 @@ def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
         parts.append(f"ln rMSSD CUSUM {ind.hrv_cusum[row, t]:.1f} > {rt.hrv_cusum_h:g} baseline SDs")
     if ind.joint_cusum[row, t] > rt.joint_cusum_h:
         parts.append(f"joint HRV-down/HR-up CUSUM {ind.joint_cusum[row, t]:.1f} > {rt.joint_cusum_h:g}")
+    last = f"the last {rt.jump_mornings} mornings" if rt.jump_mornings > 1 else "the last morning"
+    if ind.hrv_jump[row, t] <= -rt.hrv_jump_z:
+        parts.append(f"a large drop: ln rMSSD of {last} {-ind.hrv_jump[row, t]:.1f} SD below (≥ {rt.hrv_jump_z:g})")
+    if ind.joint_jump[row, t] >= rt.joint_jump_z:
+        score = ind.joint_jump[row, t]
+        parts.append(f"a large change: joint HRV-down/HR-up score of {last} {score:.1f} (≥ {rt.joint_jump_z:g})")
     return " and ".join(parts) or "no"
 
 
@@ -212,8 +218,11 @@ def shift_window(ind: Indicators, th: Thresholds, metrics: list[str], which: np.
     at = th.asymmetry
 
     def window(row: int, t: int) -> str:
+        s = ind.asymmetry[metrics[int(which[row, t])]]
         name = ASYMMETRY_METRICS[metrics[int(which[row, t])]]
-        return f"CUSUM (baseline SDs) of {name} SI vs {at.baseline_days}d baseline"
+        if s.cusum_alarm[row, t]:
+            return f"CUSUM (baseline SDs) of {name} SI vs {at.baseline_days}d baseline"
+        return f"{name} SI of the last {at.jump_sessions} session days (normal score) vs {at.baseline_days}d baseline"
 
     return window
 
@@ -226,13 +235,20 @@ def shift(ind: Indicators, th: Thresholds, metrics: list[str], which: np.ndarray
         s = ind.asymmetry[metric]
         week, mean, sd = s.week.mean[row, t], s.baseline.mean[row, t], s.baseline.sd[row, t]
         stat = max(s.cusum_up[row, t], s.cusum_down[row, t])
+        if s.cusum_alarm[row, t]:
+            evidence = f"CUSUM {_num(stat, '.1f')} > {at.cusum_h:g} baseline SDs"
+        else:
+            last = f"the last {at.jump_sessions} session days" if at.jump_sessions > 1 else "the last session day"
+            evidence = (
+                f"a large shift at once: the SI of {last} is {_num(abs(s.jump_z[row, t]), '.1f')} SD from your "
+                f"baseline (≥ {at.jump_z:g})"
+            )
         others = [ASYMMETRY_METRICS[m] for m in metrics if m != metric and ind.asymmetry[m].shift_alarm[row, t]]
         text = (
             f"{ASYMMETRY_METRICS[metric].capitalize()} symmetry index moved to {_num(week, '+.1f')} % over the last "
             f"{at.window_days} days from your baseline {_num(mean, '+.1f')} ± {_num(sd, '.1f')} % "
             f"({s.baseline.n[row, t]} sessions in the {at.baseline_days} days before): a shift of "
-            f"{_num(week - mean, '+.1f')} points, CUSUM {_num(stat, '.1f')} > {at.cusum_h:g} baseline SDs, "
-            f"{_since(since, days)}."
+            f"{_num(week - mean, '+.1f')} points, {evidence}, {_since(since, days)}."
         )
         if others:
             text += " Also shifted: " + ", ".join(others) + "."

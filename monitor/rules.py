@@ -24,6 +24,7 @@ import numpy as np
 from monitor import load as ld
 from monitor import reasons
 from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum, predictive_z
+from monitor.evidence import joint_score, paired_correlation, recent_score
 from monitor.flags import Flag
 from monitor.readiness import RollingStats, rolling_stats
 from monitor.reasons import ASYMMETRY_METRICS
@@ -129,7 +130,10 @@ class Indicators:
     hrv_ok: np.ndarray
     hrv_lower: np.ndarray
     hrv_cusum: np.ndarray  # one-sided CUSUM of falling ln rMSSD (baseline SDs)
-    joint_cusum: np.ndarray  # one-sided CUSUM of (z resting HR − z ln rMSSD)/√2
+    joint_cusum: np.ndarray  # one-sided CUSUM of the joint HRV-down/HR-up score (``evidence.joint_score``)
+    hrv_rhr_correlation: np.ndarray  # of the baseline mornings (both measured), used by the joint score
+    hrv_jump: np.ndarray  # normal score of the mean ln rMSSD of the last jump_mornings mornings (negative = lower)
+    joint_jump: np.ndarray  # the same for the joint score (positive = HRV down and HR up)
     ln_rmssd_cv_7d: np.ndarray  # %
     rhr_week: RollingStats
     rhr_base: RollingStats
@@ -193,7 +197,9 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         z_rhr = np.where(rhr_flag_ok, predictive_z(inputs.rhr_bpm, rhr_base.mean, rhr_base.sd, rhr_base.n), np.nan)
     _, hrv_cusum = cusum(z_hrv, rt.hrv_cusum_k, rt.hrv_cusum_h, valid=hrv_flag_ok)
     joint_ok = hrv_flag_ok & rhr_flag_ok
-    joint_cusum, _ = cusum((z_rhr - z_hrv) / np.sqrt(2.0), rt.joint_cusum_k, rt.joint_cusum_h, valid=joint_ok)
+    corr, _ = paired_correlation(inputs.ln_rmssd, inputs.rhr_bpm, rt.baseline_days, lag=rt.window_days)
+    z_joint = joint_score(z_rhr, z_hrv, corr)
+    joint_cusum, _ = cusum(z_joint, rt.joint_cusum_k, rt.joint_cusum_h, valid=joint_ok)
     rhr_cusum, _ = cusum(z_rhr, rt.rhr_cusum_k, rt.rhr_cusum_h, valid=rhr_flag_ok)
     asym = {
         metric: asymmetry_series(
@@ -205,6 +211,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
             cusum_k=at.cusum_k,
             cusum_h=at.cusum_h,
             sd_floor_pct=at.sd_floor_pct,
+            jump_sessions=at.jump_sessions,
+            jump_z=at.jump_z,
         )
         for metric in ASYMMETRY_METRICS
         if metric in inputs.asymmetry
@@ -233,6 +241,9 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         hrv_lower=hrv_base.mean - rt.range_sd * hrv_base.sd,
         hrv_cusum=hrv_cusum,
         joint_cusum=joint_cusum,
+        hrv_rhr_correlation=corr,
+        hrv_jump=recent_score(z_hrv, rt.jump_mornings, valid=hrv_flag_ok),
+        joint_jump=recent_score(z_joint, rt.jump_mornings, valid=joint_ok),
         ln_rmssd_cv_7d=cv,
         rhr_week=rhr_week,
         rhr_base=rhr_base,
@@ -328,6 +339,7 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
 
     with np.errstate(invalid="ignore"):
         confirmed = (ind.hrv_cusum > rt.hrv_cusum_h) | (ind.joint_cusum > rt.joint_cusum_h)
+        confirmed |= (ind.hrv_jump <= -rt.hrv_jump_z) | (ind.joint_jump >= rt.joint_jump_z)
         below = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower) & confirmed
         rhr_high = ind.rhr_ok & (ind.rhr_week.mean > ind.rhr_upper)
         rhr_known = ind.rhr_ok
@@ -359,11 +371,16 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     if ind.asymmetry:
         metrics = list(ind.asymmetry)
         alarms = np.stack([ind.asymmetry[m].shift_alarm for m in metrics])
+        by_cusum = np.stack([ind.asymmetry[m].cusum_alarm for m in metrics])  # else the jump fired
         stats = np.stack([np.maximum(ind.asymmetry[m].cusum_up, ind.asymmetry[m].cusum_down) for m in metrics])
-        which = np.argmax(np.where(alarms, stats, -1.0), axis=0)  # the strongest alarm speaks for the flag
+        stats = np.where(by_cusum | ~alarms, stats, np.abs(np.stack([ind.asymmetry[m].jump_z for m in metrics])))
+        bounds = np.where(by_cusum | ~alarms, at.cusum_h, at.jump_z)
+        with np.errstate(invalid="ignore", divide="ignore"):  # the strongest alarm (× its bound) speaks for the flag
+            which = np.argmax(np.where(alarms, stats / bounds, -1.0), axis=0)
         statistic = np.take_along_axis(stats, which[None], 0)[0]
+        bound = np.take_along_axis(bounds, which[None], 0)[0]
         out["asymmetry_shift"] = _series(
-            "asymmetry_shift", alarms.any(axis=0), np.zeros_like(which, bool), statistic, at.cusum_h, np.inf, 1,
+            "asymmetry_shift", alarms.any(axis=0), np.zeros_like(which, bool), statistic, bound, np.inf, 1,
             reasons.shift_window(ind, th, metrics, which), reasons.shift(ind, th, metrics, which),
         )  # fmt: skip
     return out

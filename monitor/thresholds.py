@@ -69,6 +69,9 @@ class RecoveryThresholds:
     rhr_cusum_k: float
     rhr_cusum_h: float
     rhr_persistence_days: int
+    jump_mornings: int
+    hrv_jump_z: float
+    joint_jump_z: float
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ class AsymmetryThresholds:
     cusum_k: float
     cusum_h: float
     sd_floor_pct: float
+    jump_sessions: int
+    jump_z: float
 
 
 @dataclass(frozen=True)
