@@ -3,7 +3,7 @@
 Inputs: every RR file in ``<repo>/../shared/data/rr`` (or ``--data DIR``) and a synthetic 24 h recording
 (``ingest.virtual.physiology``: rest, daily activity, a 1 h interval session, ectopic and missed beats).
 Both sides get the same beats: peaks = the cumulative intervals rounded to whole ms (the RR files already are
-whole ms). Ours = ``monitor.hrv.hrv_metrics(np.diff(peaks))``; NeuroKit2 = ``signal_fixpeaks(peaks, 1000,
+whole ms). Ours = ``monitor.hrv.hrv_metrics(np.diff(peaks), "kubios")``; NeuroKit2 = ``signal_fixpeaks(peaks, 1000,
 iterative=True, method="Kubios")`` then ``hrv_time``.
 
 Times are CPU seconds of this process (``time.process_time``), each side timed over the whole input set, best of
@@ -56,7 +56,7 @@ def compare(nk, name: str, series: list[np.ndarray], repeat: int) -> dict:
     beats = int(sum(s.size for s in rr))
     ours_s = nk_s = float("inf")
     for _ in range(max(repeat, 1)):  # alternate the two sides
-        elapsed, ours = cpu_time(lambda: [hrv_metrics(s).rmssd_ms for s in rr])
+        elapsed, ours = cpu_time(lambda: [hrv_metrics(s, "kubios").rmssd_ms for s in rr])
         ours_s = min(ours_s, elapsed)
         elapsed, ref = cpu_time(lambda: [nk_rmssd(nk, p) for p in peaks])
         nk_s = min(nk_s, elapsed)
@@ -94,7 +94,7 @@ def main() -> None:
             files.append(read_rr_file(path).rr_ms)
         except RRFileError:
             continue  # e.g. the HRV Logger feature exports next to the RR files
-    hrv_metrics(files[0])  # warm-up (imports, first calls) outside the timings
+    hrv_metrics(files[0], "kubios")  # warm-up (imports, first calls) outside the timings
     nk_rmssd(nk, peaks_ms(files[0]))
 
     all_rr = compare(nk, "all RR files", files, args.repeat)
