@@ -23,6 +23,7 @@ from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
 from monitor.load import daily_count, daily_sum, rolling_sum, srpe_load
 from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
+from monitor.session_loads import SUPERSEDED
 from monitor.thresholds import Thresholds, load_thresholds
 
 
@@ -175,6 +176,16 @@ def session_symmetry(sessions: ManyFrame) -> dict[str, np.ndarray]:
     return {m: np.where(np.abs(v) <= 200.0, v, np.nan) for m, v in si.items()}
 
 
+def counted(sessions: ManyFrame) -> ManyFrame:
+    """The sessions that count: a strap session found in the heart-rate stream and later covered by another
+    session of the same training (`superseded`, e.g. the watch file imported afterwards) is left out."""
+    keep = ~(sessions.columns.get(SUPERSEDED, np.zeros(len(sessions))) == 1)
+    if keep.all():
+        return sessions
+    columns = {name: column[keep] for name, column in sessions.columns.items()}
+    return ManyFrame(sessions.athletes, sessions.athlete_index[keep], sessions.time_ms[keep], columns)
+
+
 def build_inputs(
     athletes: list[str],
     first_day: dt.date,
@@ -303,8 +314,8 @@ def analyze(
     first_day = as_of - dt.timedelta(days=n_days - 1)
     start_ms, end_ms = day_start_ms(first_day), day_start_ms(as_of) + DAY_MS
     recent_ms = day_start_ms(as_of - dt.timedelta(days=th.analysis.recent_lookback_days - 1 + earlier))
-    sessions = read_many(store, "session", LOAD_FIELDS, roster, start_ms, end_ms)
-    asymmetry = read_many(store, "session", ASYMMETRY_FIELDS, roster, recent_ms, end_ms)
+    sessions = counted(read_many(store, "session", (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
+    asymmetry = counted(read_many(store, "session", (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
     readiness = read_many(store, "readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
     older = read_many(store, "readiness", READINESS_FIELDS, roster, start_ms, recent_ms)  # device days only
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry, older)

@@ -10,7 +10,9 @@ Strap sessions: the gateway streams `hr` (source `ble`) without session points, 
 the training sessions in each athlete's `ble` HR stream (`monitor.hr_sessions`) and writes a `session` point (source
 `ble`, sport `other`, at the first sample, with `hr_samples`) for each one that overlaps no other session of the
 athlete (a FIT file of the same run, a session the demo wrote). A detected session whose figures changed (still
-growing) is rewritten at the same start, and its loads recomputed.
+growing) is rewritten at the same start, and its loads recomputed. A detected session that another session
+overlaps later (the watch file of the same training, imported afterwards) is marked `superseded`; the analysis
+leaves it out, so the training counts once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from ingest.store.base import PointBatch, Store
 from monitor.hr_load import SessionHrLoads, highest_rolling_mean_bpm, sample_intervals, session_hr_loads
 from monitor.hr_profile import ProfileInUse, estimate_hr_rest, read_profile, resolve_profile
-from monitor.hr_sessions import HrSessions, find_hr_sessions
+from monitor.hr_sessions import find_hr_sessions
 
 HR_SOURCES = ("fit", "ble")
 SESSION_READ_FIELDS = (
@@ -38,6 +40,7 @@ SESSION_READ_FIELDS = (
 ZONE_FIELDS = tuple(f"hr_zone{i}_s" for i in range(1, 6))
 DETECTED_TAGS = {"source": "ble", "sport": "other"}  # a session found in the ble HR stream
 DETECTED_FIELDS = ("duration_s", "elapsed_s", "avg_hr_bpm", "max_hr_bpm", "hr_samples")
+SUPERSEDED = "superseded"  # bool on a detected strap session that another session of the same training covers
 
 
 @dataclass
@@ -51,6 +54,7 @@ class SessionLoadCounts:
     no_profile: int = 0  # sessions with HR but no usable profile (HRmax unavailable)
     sessions_found: int = 0  # ble sessions found in the HR stream and written as new session points
     sessions_grown: int = 0  # ble sessions written earlier whose duration or HR changed (rewritten, same start)
+    sessions_superseded: int = 0  # detected ble sessions now covered by another session (e.g. a later FIT file)
     first_updated_ms: dict[str, int] = field(default_factory=dict)  # athlete → start of its earliest updated session
 
     def add(self, other: SessionLoadCounts) -> None:
@@ -173,13 +177,27 @@ def _session_batches(
     return batches
 
 
-def _overlapping(start_ms: np.ndarray, end_ms: np.ndarray, found: HrSessions) -> np.ndarray:
-    """Per found session: whether it shares an instant with any of the time-sorted intervals [start, end]."""
+def _overlapping(start_ms: np.ndarray, end_ms: np.ndarray, first_ms: np.ndarray, last_ms: np.ndarray) -> np.ndarray:
+    """Per interval [first, last]: whether it shares an instant with any of the time-sorted intervals [start, end]."""
     if not len(start_ms):
-        return np.zeros(len(found), bool)
+        return np.zeros(len(first_ms), bool)
     reach_ms = np.maximum.accumulate(end_ms)  # latest end among the intervals starting up to each one
-    k = np.searchsorted(start_ms, found.end_ms, side="right")  # intervals starting at or before each found end
-    return (k > 0) & (reach_ms[np.maximum(k - 1, 0)] >= found.start_ms)
+    k = np.searchsorted(start_ms, last_ms, side="right")  # intervals starting at or before each last instant
+    return (k > 0) & (reach_ms[np.maximum(k - 1, 0)] >= first_ms)
+
+
+def _supersede(
+    store: Store, athlete: str, frame_time_ms: np.ndarray, end: np.ndarray, ours: np.ndarray, superseded: np.ndarray
+) -> np.ndarray:
+    """Mark our detected sessions that another session overlaps (a watch file of the same training imported
+    later) as `superseded`: the analysis counts the other one, so no training counts twice. Returns their starts."""
+    start = frame_time_ms.astype(np.int64)
+    covered = ours & ~(superseded == 1)
+    covered[covered] = _overlapping(start[~ours], end[~ours], start[covered], end[covered])
+    if covered.any():
+        flags = np.ones(int(covered.sum()), bool)
+        store.write([PointBatch("session", {"athlete": athlete, **DETECTED_TAGS}, start[covered], {SUPERSEDED: flags})])
+    return start[covered]
 
 
 def detect_ble_sessions(store: Store, athlete: str, counts: SessionLoadCounts) -> np.ndarray:
@@ -188,7 +206,7 @@ def detect_ble_sessions(store: Store, athlete: str, counts: SessionLoadCounts) -
     found = find_hr_sessions(hr.time_ms, hr.columns["bpm"])
     if not len(found):
         return np.zeros(0, np.int64)
-    frame = store.read("session", athlete, list(DETECTED_FIELDS), with_tags=["source", "sport"])
+    frame = store.read("session", athlete, [*DETECTED_FIELDS, SUPERSEDED], with_tags=["source", "sport"])
     start = frame.time_ms.astype(np.int64)
     end = start + np.nan_to_num(_span_ms(frame.columns), nan=0.0).astype(np.int64)
     ours = (
@@ -211,14 +229,16 @@ def detect_ble_sessions(store: Store, athlete: str, counts: SessionLoadCounts) -
         row = mine[np.searchsorted(start[mine], found.start_ms[again])]
         for name, value in values.items():
             same[again] &= _same(frame.columns[name][row], value[again])
-    new = ~again & ~_overlapping(start[~rewritable], end[~rewritable], found)
+    new = ~again & ~_overlapping(start[~rewritable], end[~rewritable], found.start_ms, found.end_ms)
     write = new | (again & ~same)
     if write.any():
         fields = {name: value[write] for name, value in values.items()}
         store.write([PointBatch("session", {"athlete": athlete, **DETECTED_TAGS}, found.start_ms[write], fields)])
     counts.sessions_found += int(new.sum())
     counts.sessions_grown += int((write & ~new).sum())
-    return found.start_ms[write]
+    covered = _supersede(store, athlete, frame.time_ms, end, ours, frame.columns["superseded"])
+    counts.sessions_superseded += len(covered)
+    return np.concatenate([found.start_ms[write], covered])
 
 
 def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLoadCounts:

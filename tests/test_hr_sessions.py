@@ -228,3 +228,29 @@ def test_a_new_session_is_due_for_analysis_even_without_a_load(tmp_path):
     assert (counts.sessions_found, counts.no_profile, counts.updated) == (1, 1, 0)
     assert counts.first_updated_ms == {"N1": TRAINING_MS}
     store.close()
+
+
+def test_a_watch_file_imported_after_the_strap_session_supersedes_it(tmp_path):
+    """A strap worn with a watch: the strap session is found first; the FIT file of the same run imported later
+    marks it `superseded`, and the analysis counts the run once (the watch file's TRIMP)."""
+    from monitor.analyze import analyze
+
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    run_start = dt.datetime(2026, 4, 6, 17, 0, tzinfo=dt.UTC)
+    start_ms = int(run_start.timestamp() * 1000)
+    store.write([_ble_hr("W1", start_ms, np.full(30 * 60, 150.0))])
+    set_profile(store, "W1", start_ms - 86_400_000, hr_max_bpm=HR_MAX, hr_rest_bpm=HR_REST)
+    first = update_session_loads(store, ["W1"])
+    assert (first.sessions_found, first.sessions_superseded) == (1, 0)
+    path = write_run_fit(tmp_path / "run.fit", run_start + dt.timedelta(seconds=20), np.full(1790, 150.0))
+    assert import_file(store, path, "W1").status == "imported"
+    second = update_session_loads(store, ["W1"])
+    assert (second.sessions_found, second.sessions_superseded) == (0, 1)
+    assert second.first_updated_ms["W1"] == start_ms  # the day is analysed again
+    assert update_session_loads(CountingStore(store), ["W1"]).sessions_superseded == 0  # marked once
+    frame = store.read("session", "W1", ["trimp", "superseded"], with_tags=["source"])
+    assert frame.columns["source"].tolist() == ["ble", "fit"] and frame.columns["superseded"][0] == 1
+    day = run_start.date()
+    result = analyze(store, day, athletes=["W1"])
+    assert result.athletes[0].indicators["daily_load"] == pytest.approx(frame.columns["trimp"][1])
+    store.close()
