@@ -181,7 +181,7 @@ def simulate_training_history(
     muscle_si_shift_pct: float = -15.0,
     pedal_si_shift_pct: float = -10.0,
     missed_morning_rate: float | None = None,
-    noise: NoiseModel = FITTED_NOISE,
+    noise: NoiseModel = LEGACY_NOISE,
     id_prefix: str = "S",
 ) -> TrainingHistory:
     """Daily sRPE-logged training, running/cycling asymmetry and morning HRV of ``n_athletes`` over ``days``.
