@@ -20,7 +20,7 @@ from ingest.store.bulk import ManyFrame, read_many
 from ingest.timeline import DAY_MS, day_start_ms
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
-from monitor.load import daily_count, daily_sum, rolling_sum, srpe_load
+from monitor.load import daily_count, daily_sum, srpe_load
 from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
 from monitor.session_loads import SUPERSEDED
@@ -105,58 +105,21 @@ SRPE_MIN_SHARE = 0.8
 """sRPE drives an athlete's load only when at least this share of their sessions in the window carry it."""
 
 
-DEVICE_REST_DAYS = 7
-"""A TRIMP (device-based) athlete's day without a session is rest when the device recorded something (a session
-or a morning reading) on that day or the 6 days before; else the day's load is unknown."""
-
-
-def rest_markers(sessions: ManyFrame) -> np.ndarray:
-    """Sessions that mark a rest day (``recovery-monitor rpe ID --date D --rest``): duration exactly 0 s."""
-    return sessions.columns["duration_s"] == 0.0
-
-
 def session_loads(sessions: ManyFrame) -> tuple[np.ndarray, list[str | None]]:
     """Per-session load and each athlete's load source, one source per athlete so that loads stay comparable:
     sRPE (``srpe_load``, else ``rpe`` × minutes) when at least ``SRPE_MIN_SHARE`` of the athlete's sessions in the
     window carry it; else Banister TRIMP when more sessions carry a TRIMP than an sRPE (a watch user who rated a
-    few sessions); else sRPE. Sessions without the chosen metric have a NaN load (the day's load is unknown);
-    rest markers (``rest_markers``) have load 0 and are not counted as sessions."""
+    few sessions); else sRPE. Sessions without the chosen metric add nothing."""
     c = sessions.columns
-    rest = rest_markers(sessions)
     srpe = _first_finite(c["srpe_load"], srpe_load(c["rpe"], c["duration_s"]))
     n = len(sessions.athletes)
-    rows = sessions.athlete_index[~rest]
-    total = np.bincount(rows, minlength=n)
-    n_srpe = np.bincount(rows[np.isfinite(srpe[~rest])], minlength=n)
-    n_trimp = np.bincount(rows[np.isfinite(c["trimp"][~rest])], minlength=n)
+    total = np.bincount(sessions.athlete_index, minlength=n)
+    n_srpe = np.bincount(sessions.athlete_index[np.isfinite(srpe)], minlength=n)
+    n_trimp = np.bincount(sessions.athlete_index[np.isfinite(c["trimp"])], minlength=n)
     by_srpe = (n_srpe > 0) & ((n_srpe >= SRPE_MIN_SHARE * total) | (n_srpe >= n_trimp))
-    load = np.where(rest, 0.0, np.where(by_srpe[sessions.athlete_index], srpe, c["trimp"]))
+    load = np.where(by_srpe[sessions.athlete_index], srpe, c["trimp"])
     sources = ["srpe" if s else "trimp" if t else None for s, t in zip(by_srpe, n_trimp > 0)]
     return load, sources
-
-
-def known_load_days(
-    sessions: ManyFrame, s_day: np.ndarray, load: np.ndarray, sources: list[str | None], device_day: np.ndarray
-) -> np.ndarray:
-    """(athletes, days) True where the day's load is known (docs/analytics.md "No data is not rest"):
-
-    - every session of the day has the athlete's load metric (a logged load), or the day holds a rest marker;
-    - sRPE (log-based) athletes: a day without sessions is rest only when a device shows the athlete wore it
-      (``device_day``: a morning reading or a device session with a TRIMP that day), else unknown;
-    - TRIMP (device-based) athletes: a day without sessions is rest when the device recorded something that day or
-      in the ``DEVICE_REST_DAYS`` − 1 days before.
-    """
-    shape = device_day.shape
-    rest = rest_markers(sessions)
-    rows = sessions.athlete_index
-    n_sessions = daily_count(rows[~rest], s_day[~rest], np.ones(int((~rest).sum())), shape)
-    n_loads = daily_count(rows[~rest], s_day[~rest], load[~rest], shape)
-    marked_rest = daily_count(rows[rest], s_day[rest], np.ones(int(rest.sum())), shape) > 0
-    logged = (n_sessions > 0) & (n_loads == n_sessions)
-    recent_device = rolling_sum(device_day.astype(float), DEVICE_REST_DAYS) > 0
-    device_based = np.array([s == "trimp" for s in sources], bool)[:, None]
-    no_session_rest = np.where(device_based, recent_device, device_day) & (n_sessions == 0)
-    return logged | marked_rest | no_session_rest
 
 
 def session_symmetry(sessions: ManyFrame) -> dict[str, np.ndarray]:
@@ -193,25 +156,15 @@ def build_inputs(
     sessions: ManyFrame,
     readiness: ManyFrame,
     asymmetry: ManyFrame | None = None,
-    earlier_readiness: ManyFrame | None = None,
 ) -> DailyInputs:
     """Daily grids of load, mornings and session asymmetry from the points read from the store.
 
     ``sessions`` needs the load fields; the asymmetry fields come from ``asymmetry`` (default: ``sessions``).
-    ``earlier_readiness`` are readiness points before those of ``readiness``: they only tell which days the athlete
-    used a device (``known_load_days``).
     """
     shape = (len(athletes), n_days)
     start_ms = day_start_ms(first_day)
     s_day = (sessions.time_ms - start_ms) // DAY_MS
     load, sources = session_loads(sessions)
-    r = readiness.columns
-    device_day = daily_count(sessions.athlete_index, s_day, sessions.columns["trimp"], shape) > 0
-    for frame in (readiness, earlier_readiness) if earlier_readiness is not None else (readiness,):
-        c = frame.columns
-        has_reading = np.isfinite(c["ln_rmssd"]) | np.isfinite(c["rmssd_ms"]) | np.isfinite(c["mean_hr_bpm"])
-        f_day = (frame.time_ms - start_ms) // DAY_MS
-        device_day |= daily_count(frame.athlete_index, f_day, np.where(has_reading, 1.0, np.nan), shape) > 0
     load_start = np.full(len(athletes), n_days, np.int64)
     np.minimum.at(load_start, sessions.athlete_index, np.clip(s_day, 0, n_days))
     asymmetry = sessions if asymmetry is None else asymmetry
@@ -224,6 +177,7 @@ def build_inputs(
             daily_sum(rows, a_day, si * si, shape),
             daily_count(rows, a_day, si, shape),
         )
+    r = readiness.columns
     ln = _first_finite(r["ln_rmssd"], np.log(np.where(r["rmssd_ms"] > 0, r["rmssd_ms"], np.nan)))
     first = first_per_day(readiness.athlete_index, (readiness.time_ms - start_ms) // DAY_MS, readiness.time_ms, shape)
     pick = np.maximum(first, 0)
@@ -236,7 +190,6 @@ def build_inputs(
         rhr_bpm=np.where(first >= 0, r["mean_hr_bpm"][pick] if ln.size else np.nan, np.nan),
         asymmetry=asym,
         load_source=sources,
-        load_known=known_load_days(sessions, s_day, load, sources, device_day),
     )
 
 
@@ -317,8 +270,7 @@ def analyze(
     sessions = counted(read_many(store, "session", (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
     asymmetry = counted(read_many(store, "session", (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
     readiness = read_many(store, "readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
-    older = read_many(store, "readiness", READINESS_FIELDS, roster, start_ms, recent_ms)  # device days only
-    inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry, older)
+    inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
     derived: list[PointBatch] = []
     for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):
         mornings = _mornings_from_beats(store, athlete, as_of, th, earlier)

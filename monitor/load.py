@@ -1,10 +1,8 @@
 """Training load: session TRIMP and sRPE, daily load, ACWR, Foster monotony and strain, Banister PMC.
 
 Pure numpy/scipy functions. Daily series are arrays whose **last axis is days** (one row per athlete is fine:
-everything is vectorised across rows); a rest day is a zero, never NaN. A day whose load is not known (a
-log-based athlete logged nothing that day) is carried by a separate ``known`` mask (``fill_unknown``,
-``monotony``). Index 0 of the last axis is the first day of the series unless a per-row ``start`` index says
-where each row's data begins.
+everything is vectorised across rows); a rest day is a zero, never NaN. Index 0 of the last axis is the first
+day of the series unless a per-row ``start`` index says where each row's data begins.
 
 Constants are named for what they are: the ACWR EWMA uses ``λ = 2/(N+1)`` (Williams 2017), the PMC uses the
 decay ``k = e^(−1/N)`` (GoldenCheetah PMCData.cpp). They differ (0.25 vs 0.133 for N = 7) and are not mixed.
@@ -221,54 +219,26 @@ def acwr_rolling(
 # --- Foster ---------------------------------------------------------------------------------------------------
 
 
-def monotony(
-    load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0, known: np.ndarray | None = None
-) -> np.ndarray:
+def monotony(load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0) -> np.ndarray:
     """Foster monotony: mean / population SD of the last ``window`` daily loads (rest days = 0).
 
     Clipped to [0, ``MONOTONY_MAX``]; equal non-zero loads give the maximum, a week without load gives 0.
-    NaN before ``window`` days of data. With a ``known`` mask (same shape, True = the day's load is known) the
-    mean and SD are those of the known days of the window (NaN when none is known); callers decide how many
-    known days they need (``monitor.rules``).
+    NaN before ``window`` days of data.
     """
     x = np.asarray(load, dtype=float)
-    k = np.ones_like(x) if known is None else np.asarray(known, dtype=float)
-    n = rolling_sum(k, window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = rolling_sum(x * k, window) / n
-        mean_sq = rolling_sum(x * x * k, window) / n
+    mean = rolling_sum(x, window) / window
+    mean_sq = rolling_sum(x * x, window) / window
     sd = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0))
     tiny = sd <= 1e-9 * np.maximum(mean, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(tiny, np.where(mean > 0, MONOTONY_MAX, 0.0), mean / np.where(tiny, 1.0, sd))
-    m = np.where(n > 0, np.clip(m, 0.0, MONOTONY_MAX), np.nan)
+    m = np.clip(m, 0.0, MONOTONY_MAX)
     return np.where(days_of_history(x.shape[-1], start) >= window, m, np.nan)
 
 
-def strain(
-    load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0, known: np.ndarray | None = None
-) -> np.ndarray:
-    """Foster strain: weekly load × monotony, AU. NaN before ``window`` days of data. With a ``known`` mask the
-    weekly load is ``window`` × the mean of the known days."""
-    x = np.asarray(load, dtype=float)
-    if known is None:
-        return rolling_sum(x, window) * monotony(x, window, start)
-    k = np.asarray(known, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        weekly = rolling_sum(x * k, window) / rolling_sum(k, window) * window
-    return weekly * monotony(x, window, start, known)
-
-
-def fill_unknown(load: np.ndarray, known: np.ndarray, window: int = ACWR_CHRONIC_DAYS) -> np.ndarray:
-    """Daily loads with every unknown day (``known`` False) replaced by the mean load of the known days among the
-    ``window`` days before it (0 when none is known): a day without data neither adds nor removes load, so the
-    EWMA ratios and the PMC relax towards the athlete's usual level instead of reading a gap as rest."""
-    x = np.asarray(load, dtype=float)
-    k = np.asarray(known, dtype=bool)
-    n = rolling_sum(k.astype(float), window, lag=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        usual = np.where(n > 0, rolling_sum(np.where(k, x, 0.0), window, lag=1) / np.maximum(n, 1.0), 0.0)
-    return np.where(k, x, usual)
+def strain(load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0) -> np.ndarray:
+    """Foster strain: weekly load × monotony, AU. NaN before ``window`` days of data."""
+    return rolling_sum(load, window) * monotony(load, window, start)
 
 
 # --- Banister PMC ---------------------------------------------------------------------------------------------

@@ -19,14 +19,7 @@ from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
 from monitor.thresholds import Thresholds
 
 INSUFFICIENT = "insufficient data"
-COUNT_FIELDS = (
-    "load_known_days_7d",
-    "load_known_days_28d",
-    "readings_7d",
-    "gct_sessions_7d",
-    "muscle_sessions_7d",
-    "pedal_sessions_7d",
-)
+COUNT_FIELDS = ("readings_7d", "gct_sessions_7d", "muscle_sessions_7d", "pedal_sessions_7d")
 
 
 def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
@@ -41,9 +34,7 @@ def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
         return np.where(ok, x, np.nan)
 
     cols = {
-        "daily_load": when(ind.load_days > 0, _known_load(ind)),
-        "load_known_days_7d": when(ind.load_days > 0, ind.load_known_7d.astype(float)),
-        "load_known_days_28d": when(ind.load_days > 0, ind.load_known_28d.astype(float)),
+        "daily_load": when(ind.load_days > 0, ind.inputs.load),
         "load_7d": ind.load_7d,
         "acwr": ind.acwr,
         "acwr_coupled": ind.acwr_coupled,
@@ -73,12 +64,6 @@ def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
         cols[f"{metric}_symmetry_baseline_sd"] = when(s.baseline_ok, s.baseline.sd)
         cols[f"{metric}_sessions_7d"] = s.week.n.astype(float)
     return cols
-
-
-def _known_load(ind: Indicators) -> np.ndarray:
-    """The day's load, NaN where it is not known (``DailyInputs.load_known``)."""
-    known = ind.inputs.load_known
-    return ind.inputs.load if known is None else np.where(known, ind.inputs.load, np.nan)
 
 
 def hrv_status(ind: Indicators, signals: dict[str, SignalSeries], days: slice) -> np.ndarray:

@@ -48,15 +48,6 @@ def _load_unit(ind: Indicators, row: int) -> str:
     return {"srpe": "AU (sRPE)", "trimp": "AU (TRIMP)"}.get(source or "", "AU")
 
 
-def known_days(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
-    """`load known on 7 of the last 7 days and 26 of 28`: logged, marked rest or device-confirmed days."""
-    lt = th.load
-    return (
-        f"load known on {int(ind.load_known_7d[row, t])} of the last {lt.acute_days} days and "
-        f"{int(ind.load_known_28d[row, t])} of {lt.chronic_days}"
-    )
-
-
 def acwr_window(th: Thresholds) -> str:
     lt = th.load
     return ACWR_NAMES[lt.acwr_variant].format(a=lt.acute_days, c=lt.chronic_days, u=lt.chronic_days - lt.acute_days)
@@ -73,8 +64,7 @@ def acwr(ind: Indicators, th: Thresholds) -> Reason:
         return (
             f"Acute:chronic load ratio ({acwr_window(th)}) {_num(value, '.2f')} is {level}, {_since(since, days)}; "
             f"{_named('7-day load', load7, ',.0f', f'{lt.acute_days} days of load')} {_load_unit(ind, row)}, "
-            f"{ctl}, {atl}; {known_days(ind, th, row, t)}. "
-            f"{CAVEAT} Check how fast load was increased and plan the next days."
+            f"{ctl}, {atl}. {CAVEAT} Check how fast load was increased and plan the next days."
         )
 
     return reason
@@ -88,8 +78,8 @@ def monotony(ind: Indicators, th: Thresholds) -> Reason:
         return (
             f"Training monotony {_num(ind.monotony[row, t], '.2f')} (mean ÷ SD of the last {lt.monotony_days} daily "
             f"loads, rest days = 0) is at or above {threshold:g} (Foster: high), {_since(since, days)}; weekly load "
-            f"{_num(ind.load_7d[row, t], ',.0f')} {_load_unit(ind, row)}, strain {_num(ind.strain[row, t], ',.0f')}; "
-            f"{known_days(ind, th, row, t)}. Alternate hard and easy days or add a rest day."
+            f"{_num(ind.load_7d[row, t], ',.0f')} {_load_unit(ind, row)}, strain {_num(ind.strain[row, t], ',.0f')}. "
+            "Alternate hard and easy days or add a rest day."
         )
 
     return reason
@@ -105,8 +95,7 @@ def strain(ind: Indicators, th: Thresholds) -> Reason:
         return (
             f"7-day strain {_num(value, ',.0f')} (weekly load × monotony) is {_num(ratio, '.2f')} × your usual "
             f"{_num(base, ',.0f')} (mean over the {lt.strain_baseline_days} days before this week), at or above "
-            f"{factor:g} × = {_num(factor * base, ',.0f')}, {_since(since, days)}; "
-            f"{known_days(ind, th, row, t)}. "
+            f"{factor:g} × = {_num(factor * base, ',.0f')}, {_since(since, days)}. "
             f"{'Reduce load now.' if act else 'Watch recovery.'}"
         )
 
@@ -124,8 +113,7 @@ def surge(ind: Indicators, th: Thresholds) -> Reason:
             f"{_num(value, '.2f')} × what your own pattern expects for these days ({_num(expected, ',.0f')}: the "
             "same weekdays of the "
             f"{lt.surge_weeks} weeks before, at least {lt.surge_days} × your {lt.chronic_days}-day daily mean), at "
-            f"or above {factor:g} ×, {_since(since, days)}; {known_days(ind, th, row, t)}. "
-            f"{CAVEAT} Check that the jump was planned and "
+            f"or above {factor:g} ×, {_since(since, days)}. {CAVEAT} Check that the jump was planned and "
             "watch recovery."
         )
 

@@ -58,7 +58,6 @@ class DailyInputs:
     rhr_bpm: np.ndarray  # morning resting HR, NaN = none
     asymmetry: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # metric → per-day (Σ SI, Σ SI², sessions)
     load_source: list[str | None] = field(default_factory=list)  # per athlete: "srpe", "trimp" or None
-    load_known: np.ndarray | None = None  # (A, D) the day's load is known (None: every day from load_start)
 
 
 def daily_inputs(
@@ -69,11 +68,9 @@ def daily_inputs(
     rhr_bpm: np.ndarray,
     symmetry_index_pct: dict[str, np.ndarray],
     load_source: str | None = "srpe",
-    load_known: np.ndarray | None = None,
 ) -> DailyInputs:
     """Inputs from per-day arrays ``(athletes, days)`` with at most one session per day (NaN = none), e.g. a
-    simulated history: load NaN → rest day; a row's data starts on its first session. ``load_known`` (bool,
-    same shape) marks the days whose load is known; default: every day (a simulated athlete logs every day)."""
+    simulated history: load NaN → rest day; a row's data starts on its first session."""
     load = np.asarray(session_load, dtype=float)
     has = np.isfinite(load)
     first = np.argmax(has, axis=1) if load.shape[1] else np.zeros(load.shape[0], np.int64)
@@ -92,7 +89,6 @@ def daily_inputs(
         rhr_bpm=np.asarray(rhr_bpm, dtype=float),
         asymmetry=asym,
         load_source=[load_source] * len(athletes),
-        load_known=None if load_known is None else np.asarray(load_known, dtype=bool),
     )
 
 
@@ -110,8 +106,6 @@ class Indicators:
 
     inputs: DailyInputs
     load_days: np.ndarray  # days of training data up to each day
-    load_known_7d: np.ndarray  # days with a known load among the last acute_days (0 before the data starts)
-    load_known_28d: np.ndarray  # ... among the last chronic_days
     load_7d: np.ndarray
     acwr: np.ndarray  # the variant selected by the thresholds
     acwr_coupled: np.ndarray
@@ -146,41 +140,24 @@ class Indicators:
 def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     """Load, recovery and asymmetry indicators for every athlete and day of ``inputs``."""
     lt, rt, at = th.load, th.recovery, th.asymmetry
-    start = np.asarray(inputs.load_start)
-    history = ld.days_of_history(inputs.load.shape[1], start)
-    known = history > 0
-    if inputs.load_known is not None:
-        known &= np.asarray(inputs.load_known, dtype=bool)
-    raw = np.where(known, np.asarray(inputs.load, float), 0.0)
-    x = ld.fill_unknown(raw, known, lt.chronic_days)  # unknown days at the athlete's usual load, never as rest
-    known_7d = ld.rolling_sum(known.astype(float), lt.acute_days)
-    known_28d = ld.rolling_sum(known.astype(float), lt.chronic_days)
-    # at most (window − minimum) unknown days in each window since the data began
-    lost_7d = np.clip(history, 0, lt.acute_days) - known_7d
-    lost_28d = np.clip(history, 0, lt.chronic_days) - known_28d
-    enough = (lost_7d <= lt.acute_days - lt.min_known_days_7d) & (lost_28d <= lt.chronic_days - lt.min_known_days_28d)
-    week_known = lost_7d == 0  # Foster's SD needs the real rest days: every day of the week known
-
-    def gate(ok: np.ndarray, values: np.ndarray) -> np.ndarray:
-        return np.where(ok, values, np.nan)
-
+    x, start = np.asarray(inputs.load, float), np.asarray(inputs.load_start)
+    n_days = x.shape[1]
+    history = ld.days_of_history(n_days, start)
+    x = np.where(history > 0, x, 0.0)
     acwr = {
-        "ewma": gate(enough, ld.acwr_ewma(x, lt.acute_days, lt.chronic_days, start)),
-        "coupled": gate(enough, ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=True, start=start)),
-        "uncoupled": gate(enough, ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=False, start=start)),
+        "ewma": ld.acwr_ewma(x, lt.acute_days, lt.chronic_days, start),
+        "coupled": ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=True, start=start),
+        "uncoupled": ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=False, start=start),
     }
-    mono = gate(week_known, ld.monotony(raw, lt.monotony_days, start, known))
-    strain = gate(week_known, ld.strain(raw, lt.monotony_days, start, known))
+    mono = ld.monotony(x, lt.monotony_days, start)
+    strain = ld.strain(x, lt.monotony_days, start)
     finite = np.isfinite(strain)
     base_n = ld.rolling_sum(finite.astype(float), lt.strain_baseline_days, lag=lt.monotony_days)
     base_sum = ld.rolling_sum(np.nan_to_num(strain), lt.strain_baseline_days, lag=lt.monotony_days)
-    base_needed = lt.strain_baseline_days - (lt.chronic_days - lt.min_known_days_28d)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        strain_base = np.where(base_n >= base_needed, base_sum / base_n, np.nan)
+    strain_base = np.where(base_n >= lt.strain_baseline_days, base_sum / lt.strain_baseline_days, np.nan)
     surge, surge_expected = ld.load_surge(x, lt.surge_days, lt.surge_weeks, lt.chronic_days, start)
-    surge, surge_expected = gate(enough, surge), gate(enough, surge_expected)
     p = ld.pmc(x, lt.ctl_days, lt.atl_days)
-    pmc_ok = (history >= lt.pmc_min_days) & enough
+    pmc_ok = history >= lt.pmc_min_days
 
     hrv_week = rolling_stats(inputs.ln_rmssd, rt.window_days)
     hrv_base = rolling_stats(inputs.ln_rmssd, rt.baseline_days, lag=rt.window_days)
@@ -220,9 +197,7 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     return Indicators(
         inputs=inputs,
         load_days=history,
-        load_known_7d=known_7d.astype(np.int64),
-        load_known_28d=known_28d.astype(np.int64),
-        load_7d=np.where((history >= lt.acute_days) & enough, ld.rolling_sum(x, lt.acute_days), np.nan),
+        load_7d=np.where(history >= lt.acute_days, ld.rolling_sum(x, lt.acute_days), np.nan),
         acwr=acwr[lt.acwr_variant],
         acwr_coupled=acwr["coupled"],
         acwr_uncoupled=acwr["uncoupled"],
@@ -232,7 +207,7 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         surge=surge,
         surge_expected=surge_expected,
         ctl=np.where(pmc_ok, p.ctl, np.nan),
-        atl=np.where((history >= lt.atl_days) & enough, p.atl, np.nan),
+        atl=np.where(history >= lt.atl_days, p.atl, np.nan),
         tsb=np.where(pmc_ok, p.tsb, np.nan),
         ramp_rate=np.where(pmc_ok, p.ramp_rate, np.nan),
         hrv_week=hrv_week,

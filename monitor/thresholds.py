@@ -47,8 +47,6 @@ class LoadThresholds:
     ctl_days: float
     atl_days: float
     pmc_min_days: int
-    min_known_days_7d: int
-    min_known_days_28d: int
 
 
 @dataclass(frozen=True)
@@ -164,12 +162,6 @@ def _validate(t: Thresholds, origin: str) -> None:
         raise ValueError(f"thresholds {origin}: load.acwr_variant must be one of {', '.join(ACWR_VARIANTS)}")
     if not 0 < t.load.acute_days < t.load.chronic_days:
         raise ValueError(f"thresholds {origin}: need 0 < load.acute_days < load.chronic_days")
-    if not (t.load.min_known_days_7d <= t.load.acute_days and t.load.min_known_days_28d <= t.load.chronic_days):
-        raise ValueError(
-            f"thresholds {origin}: load.min_known_days_7d/_28d must not exceed load.acute_days/load.chronic_days"
-        )
-    if t.recovery.jump_mornings < 1 or t.asymmetry.jump_sessions < 1:
-        raise ValueError(f"thresholds {origin}: recovery.jump_mornings and asymmetry.jump_sessions must be ≥ 1")
     pairs = (
         ("load", "acwr_watch", "acwr_act"),
         ("load", "surge_watch", "surge_act"),
