@@ -162,6 +162,8 @@ def _validate(t: Thresholds, origin: str) -> None:
         raise ValueError(f"thresholds {origin}: load.acwr_variant must be one of {', '.join(ACWR_VARIANTS)}")
     if not 0 < t.load.acute_days < t.load.chronic_days:
         raise ValueError(f"thresholds {origin}: need 0 < load.acute_days < load.chronic_days")
+    if t.recovery.jump_mornings < 1 or t.asymmetry.jump_sessions < 1:
+        raise ValueError(f"thresholds {origin}: recovery.jump_mornings and asymmetry.jump_sessions must be ≥ 1")
     pairs = (
         ("load", "acwr_watch", "acwr_act"),
         ("load", "surge_watch", "surge_act"),

@@ -74,7 +74,7 @@ def test_ar1_is_stationary_with_unit_variance_and_the_given_autocorrelation():
 
 @pytest.fixture(scope="module")
 def simulated():
-    return simulate_training_history(2000, 120, np.random.default_rng(2026))
+    return simulate_training_history(2000, 120, np.random.default_rng(2026), noise=FITTED_NOISE)
 
 
 def _per_athlete(function, *arrays) -> np.ndarray:

@@ -153,7 +153,7 @@ def test_hrv_keeps_every_row_whole(tmp_path, capsys, monkeypatch, columns):
     path.write_text("rr_ms\n" + "\n".join(str(900 + 10 * (i % 3)) for i in range(60)) + "\n")
     monkeypatch.setenv("COLUMNS", str(columns))
     assert main(["hrv", str(path)]) == 0
-    assert_whole(capsys.readouterr().out, ["ectopic / missed / extra / long-short", "rMSSD (ms)", "correction kubios"])
+    assert_whole(capsys.readouterr().out, ["ectopic / missed / extra / long-short", "rMSSD (ms)", "correction exclude"])
 
 
 @pytest.mark.parametrize("columns", WIDTHS)
