@@ -65,9 +65,9 @@ def _signal_on(x: np.ndarray, day: int):
 def test_the_watch_threshold_is_inclusive_and_the_reason_explains_the_numbers() -> None:
     x = pattern()
     wed, fri = 7 * (WEEKS - 1) + 2, 7 * (WEEKS - 1) + 4
-    x[wed], x[fri] = 180.0, 300.0  # 480 AU = 2.4 × the expected 200 AU: exactly at the threshold
+    x[wed], x[fri] = 180.0, 340.0  # 520 AU = 2.6 × the expected 200 AU: exactly at the threshold
     (flag,) = _signal_on(x, fri)
-    assert flag.value == 2.4 and flag.threshold == 2.4 and flag.severity == "watch" and flag.family == "load"
-    assert "480 AU (TRIMP) is 2.40 × what your own pattern expects for these days (200" in flag.reason
-    x[fri] = 299.0  # 479 AU: 2.395 ×, below
+    assert flag.value == 2.6 and flag.threshold == 2.6 and flag.severity == "watch" and flag.family == "load"
+    assert "520 AU (TRIMP) is 2.60 × what your own pattern expects for these days (200" in flag.reason
+    x[fri] = 339.0  # 519 AU: 2.595 ×, below
     assert _signal_on(x, fri) == []
