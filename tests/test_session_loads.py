@@ -17,7 +17,8 @@ from monitor.hr_load import highest_rolling_mean_bpm, sample_intervals, session_
 from monitor.session_loads import update_session_loads
 
 S = 1000  # ms per second
-NO_BLE = {"sessions_found": 0, "sessions_grown": 0, "sessions_superseded": 0}  # no session in a ble HR stream (tests/test_hr_sessions.py)
+# no session in a ble HR stream (tests/test_hr_sessions.py)
+NO_BLE = {"sessions_found": 0, "sessions_grown": 0, "sessions_superseded": 0}
 
 
 def test_sample_intervals_cap_gaps_at_5_s_and_end_sessions():
