@@ -12,9 +12,14 @@ from ingest.virtual.physiology import AthleteProfile
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
 
 HEALTHY, HRV_SUPPRESSED, LOAD_SPIKE, ASYMMETRY_GCT = "healthy", "hrv_suppressed", "load_spike", "asymmetry_gct"
-EXPECTED_SIGNAL = {HRV_SUPPRESSED: "hrv_suppressed", LOAD_SPIKE: "acwr_spike", ASYMMETRY_GCT: "asymmetry_gct"}
-"""The flag each simulated condition must raise; healthy athletes must raise none."""
+EXPECTED_SIGNALS = {
+    HRV_SUPPRESSED: ("hrv_suppressed",),
+    LOAD_SPIKE: ("acwr_spike", "strain_high", "load_surge"),
+    ASYMMETRY_GCT: ("asymmetry_gct", "asymmetry_shift"),
+}
+"""The flags each simulated condition must raise one of (as the cohorts count them); healthy athletes raise none."""
 
+TRAINING_LEAD_IN_DAYS = 7
 SPIKE_DAYS_BEFORE_TODAY = 6
 ASYMMETRY_DAYS_BEFORE_TODAY = 14
 GCT_RIGHT_RISE_PCT = 12.0
@@ -42,19 +47,22 @@ def _rename(batch: PointBatch, names: dict[str, str]) -> PointBatch:
 def training_batches(
     squad: list[AthleteProfile], conditions: list[str], days: int, today: dt.date, rng: np.random.Generator
 ) -> list[PointBatch]:
-    """`session` points of `days` days of logged training (sRPE, GCT, muscle load, pedal balance).
+    """`session` points of logged training (sRPE, GCT, muscle load, pedal balance): the `days` days of the demo
+    plus a lead-in of `TRAINING_LEAD_IN_DAYS` before them (the log starts before the straps do), so that fitness
+    (CTL, 42 days) is known on the last day whatever weekday the first session fell on.
 
     Morning HRV is left out: it comes from the straps' RR intervals.
     """
     n = len(squad)
+    total = days + TRAINING_LEAD_IN_DAYS
     cond = np.array(conditions)
-    spike = np.where(cond == LOAD_SPIKE, days - SPIKE_DAYS_BEFORE_TODAY, -1)
-    gct = np.where(cond == ASYMMETRY_GCT, days - ASYMMETRY_DAYS_BEFORE_TODAY, -1)
+    spike = np.where(cond == LOAD_SPIKE, total - SPIKE_DAYS_BEFORE_TODAY, -1)
+    gct = np.where(cond == ASYMMETRY_GCT, total - ASYMMETRY_DAYS_BEFORE_TODAY, -1)
     sport = np.where(cond == ASYMMETRY_GCT, "run", "mixed")
     history = simulate_training_history(
-        n, days, rng, sport=sport, spike_day=spike, gct_onset_day=gct, gct_right_rise_pct=GCT_RIGHT_RISE_PCT
+        n, total, rng, sport=sport, spike_day=spike, gct_onset_day=gct, gct_right_rise_pct=GCT_RIGHT_RISE_PCT
     )
     names = dict(zip(history.athlete_ids, (p.athlete_id for p in squad)))
-    first_day = today - dt.timedelta(days=days - 1)
+    first_day = today - dt.timedelta(days=total - 1)
     batches = training_history_batches(history, day_start_ms(first_day))
     return [_rename(b, names) for b in batches if b.measurement == "session"]
