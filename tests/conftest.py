@@ -10,8 +10,10 @@ from influx_helpers import unique
 from influxd import InfluxServer, find_influxd
 from shared_data import skip_or_fail
 
+from ingest.store.base import Store
 from ingest.store.influx import InfluxStore
 from ingest.store.influxql import quote_ident
+from ingest.store.sqlite import SQLiteStore
 
 
 def require_influxd() -> str:
@@ -61,3 +63,15 @@ def auth_influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxSer
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(params=["sqlite", "influx"])
+def each_store(request, tmp_path) -> Iterator[Store]:
+    """An empty store of each backend: a SQLite file in tmp_path, then a database of its own on the real influxd."""
+    if request.param == "influx":
+        request.applymarker(pytest.mark.influx)
+        yield request.getfixturevalue("influx_store")
+        return
+    store = SQLiteStore(tmp_path / "store.sqlite", url=f"sqlite:///{tmp_path}/store.sqlite")
+    yield store
+    store.close()

@@ -53,3 +53,17 @@ def assert_reads_everyone_with_tag_columns(store: Store) -> None:
     store.write([PointBatch("hr", {"athlete": "C"}, np.array([T0]), {"bpm": np.array([50])})])
     assert store.list_athletes("flag") == ["A 1", "B,2"] and store.list_athletes("hr") == ["C"]
     assert store.list_athletes() == ["A 1", "B,2", "C"] and store.list_athletes("nothing") == []
+
+
+class CountingStore:
+    """A store that counts its `write` calls (to check that a job wrote nothing the second time)."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner, self.writes = inner, 0
+
+    def write(self, batches):
+        self.writes += 1
+        return self.inner.write(batches)
+
+    def __getattr__(self, name: str):
+        return getattr(self.inner, name)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import pytest
 
 from ingest.analysis_due import clear_due, mark_due, read_due
 from ingest.store.base import PointBatch, Store
@@ -18,30 +17,20 @@ TODAY = dt.datetime.now(dt.UTC).date()
 DAYS = 60
 
 
-@pytest.fixture(params=["sqlite", "influx"])
-def any_store(request, tmp_path) -> Store:
-    if request.param == "sqlite":
-        store = SQLiteStore(tmp_path / "due.sqlite")
-        yield store
-        store.close()
-    else:
-        yield request.getfixturevalue("influx_store")
-
-
-def test_a_mark_keeps_the_earliest_day_and_is_cleared_only_as_read(any_store: Store) -> None:
-    assert read_due(any_store) == {}
-    mark_due(any_store, {"A01": 5 * DAY_MS, "B 'x'": 9 * DAY_MS})
-    mark_due(any_store, {"A01": 7 * DAY_MS})  # later than the pending mark: the earlier day stays
-    assert read_due(any_store) == {"A01": 5 * DAY_MS, "B 'x'": 9 * DAY_MS}
-    assert read_due(any_store, ["A01"]) == {"A01": 5 * DAY_MS}
-    served = read_due(any_store)
-    mark_due(any_store, {"B 'x'": 2 * DAY_MS})  # data imported while an analysis ran
-    clear_due(any_store, served)
-    assert read_due(any_store) == {"B 'x'": 2 * DAY_MS}  # A01 served; B's mark moved earlier, so it stays due
-    clear_due(any_store, read_due(any_store))
-    assert read_due(any_store) == {}
-    mark_due(any_store, {"A01": 3 * DAY_MS})  # a cleared athlete can be marked again
-    assert read_due(any_store) == {"A01": 3 * DAY_MS}
+def test_a_mark_keeps_the_earliest_day_and_is_cleared_only_as_read(each_store: Store) -> None:
+    assert read_due(each_store) == {}
+    mark_due(each_store, {"A01": 5 * DAY_MS, "B 'x'": 9 * DAY_MS})
+    mark_due(each_store, {"A01": 7 * DAY_MS})  # later than the pending mark: the earlier day stays
+    assert read_due(each_store) == {"A01": 5 * DAY_MS, "B 'x'": 9 * DAY_MS}
+    assert read_due(each_store, ["A01"]) == {"A01": 5 * DAY_MS}
+    served = read_due(each_store)
+    mark_due(each_store, {"B 'x'": 2 * DAY_MS})  # data imported while an analysis ran
+    clear_due(each_store, served)
+    assert read_due(each_store) == {"B 'x'": 2 * DAY_MS}  # A01 served; B's mark moved earlier, so it stays due
+    clear_due(each_store, read_due(each_store))
+    assert read_due(each_store) == {}
+    mark_due(each_store, {"A01": 3 * DAY_MS})  # a cleared athlete can be marked again
+    assert read_due(each_store) == {"A01": 3 * DAY_MS}
 
 
 def _sessions(athlete: str) -> PointBatch:

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 from fit_tool_writer import write_run_fit
+from store_contract import CountingStore
 
 from ingest.importer import import_file
 from ingest.store.base import PointBatch
@@ -83,26 +84,9 @@ TRAINING_MS = int((DAY + dt.timedelta(hours=17)).timestamp() * 1000)
 HR_MAX, HR_REST = 190.0, 50.0
 
 
-@pytest.fixture(params=["sqlite", "influxdb"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        s = SQLiteStore(tmp_path / "store.sqlite")
-        yield s
-        s.close()
-    else:
-        yield request.getfixturevalue("influx_store")
-
-
-class CountingStore:
-    def __init__(self, inner) -> None:
-        self.inner, self.writes = inner, 0
-
-    def write(self, batches):
-        self.writes += 1
-        return self.inner.write(batches)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
+@pytest.fixture
+def store(each_store):
+    return each_store
 
 
 def _ble_hr(athlete: str, start_ms: int, bpm: np.ndarray) -> PointBatch:

@@ -35,15 +35,10 @@ FIELDS = ["duration_s", "rpe", "srpe_load", "avg_hr_bpm", "muscle_load_left", "m
 A = "A01"
 
 
-@pytest.fixture(params=["sqlite", "influx"])
-def store(request, tmp_path) -> Store:
+@pytest.fixture
+def store(each_store: Store) -> Store:
     """An empty store on each backend."""
-    if request.param == "influx":
-        yield request.getfixturevalue("influx_store")
-        return
-    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield store
-    store.close()
+    return each_store
 
 
 @pytest.fixture

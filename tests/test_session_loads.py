@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from fit_tool_writer import write_run_fit
+from store_contract import CountingStore
 
 from ingest.importer import import_file
 from ingest.store.base import PointBatch
@@ -123,14 +124,9 @@ def _mornings(rng: np.random.Generator) -> PointBatch:
     return PointBatch("readiness", {"athlete": "W1"}, t, {"mean_hr_bpm": HR_REST + rng.normal(0.0, 1.5, len(days))})
 
 
-@pytest.fixture(params=["sqlite", "influxdb"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        s = SQLiteStore(tmp_path / "store.sqlite")
-        yield s
-        s.close()
-    else:
-        yield request.getfixturevalue("influx_store")
+@pytest.fixture
+def store(each_store):
+    return each_store
 
 
 def _expected_trimp(hr: np.ndarray, rest: float, top: float, sex: str) -> float:
@@ -139,18 +135,6 @@ def _expected_trimp(hr: np.ndarray, rest: float, top: float, sex: str) -> float:
     t = np.flatnonzero(present)
     dt_s = np.minimum(np.diff(t), 5).astype(float)
     return ld.trimp_banister(hr[present][:-1], dt_s, rest, top, sex)  # type: ignore[arg-type]
-
-
-class CountingStore:
-    def __init__(self, inner) -> None:
-        self.inner, self.writes = inner, 0
-
-    def write(self, batches):
-        self.writes += 1
-        return self.inner.write(batches)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
 
 
 def test_watch_only_runner_gets_loads_from_estimated_profile(store, runs):
