@@ -157,7 +157,7 @@ def _season_store(path: Path, as_of: dt.date) -> str:
     from ingest.store.sqlite import SQLiteStore
     from ingest.timeline import day_start_ms
     from ingest.virtual.training_history import simulate_training_history, training_history_batches
-    from monitor.analyze import analyze
+    from monitor.history import catch_up, plan_catch_up
 
     days = 150
     history = simulate_training_history(
@@ -165,7 +165,7 @@ def _season_store(path: Path, as_of: dt.date) -> str:
     )
     store = SQLiteStore(path)
     store.write(training_history_batches(history, day_start_ms(as_of - dt.timedelta(days=days - 1))))
-    analyze(store, as_of, write_days=120)
+    catch_up(store, plan_catch_up(store, as_of))  # every day analysed, as `recovery-monitor analyze` does
     athlete = store.list_athletes()[0]
     store.close()
     return athlete
