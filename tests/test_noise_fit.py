@@ -172,4 +172,4 @@ def test_fitted_constants_are_what_the_fit_gives_on_the_real_exports():
 
 RR_DEPENDENT = {"ln_rmssd_sd", "ln_rmssd_lag1", "morning_hr_sd_bpm", "morning_hr_lag1", "ln_rmssd_hr_correlation"}
 """Fields that include the hrv_public RR files' readings, whose rMSSD follows the product's artifact handling
-(issue 11 part 1 changes it): their quartiles may move by a few hundredths; refit with bench/noise_fit.py."""
+(docs/validation.md §4 defines it): their quartiles move by a few hundredths with it; refit with bench/noise_fit.py."""
