@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from engine_replay import replay_engine
+from shared_data import require_shared
 
 from ingest.store import bulk
 from ingest.store.base import PointBatch
@@ -24,7 +25,6 @@ from monitor.cli.main import main
 from monitor.rules import flags_on
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 AS_OF = dt.date(2026, 3, 31)
 DAYS = 160
 EVENTS = {  # athlete index → simulator arguments (onsets 3–6 days before AS_OF)
@@ -249,18 +249,16 @@ def _script(name: str):
     return module
 
 
-@pytest.mark.skipif(not (SHARED / "pmdata").is_dir(), reason="PMData not available in ../shared/data")
 def test_pmdata_validation_regenerates_the_documented_numbers():
-    result = _script("pmdata_validation").validate(SHARED / "pmdata")
+    result = _script("pmdata_validation").validate(require_shared("pmdata"))
     assert result["people"] == 16 and result["people_with_sessions"] == 15
     assert (result["injury_onsets"], result["injury_onsets_evaluable"]) == (46, 30)
     assert result["onsets_with_load_flag_14d_before"] == 16  # docs/validation.md
     assert result["chance_share_of_14d_windows_with_load_flag"] == pytest.approx(0.421, abs=0.0005)
 
 
-@pytest.mark.skipif(not (SHARED / "hrv-daily").is_dir(), reason="HRV exports not available in ../shared/data")
 def test_hrv4training_agreement_regenerates_the_documented_numbers():
-    result = _script("hrv4training_agreement").agreement(SHARED / "hrv-daily")
+    result = _script("hrv4training_agreement").agreement(require_shared("hrv-daily"))
     assert (result["mornings"], result["app_verdicts"], result["app_below"]) == (42, 33, 7)
     flag = result["comparisons"]["hrv_suppressed"]
     assert flag["days"] == result["comparable_days"] == 16

@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ from fake_grafana import FakeGrafana
 from influxd import free_port
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from shared_data import skip_or_fail
+from shared_data import SHARED_DATA, skip_or_fail
 from werkzeug import Request, Response
 from werkzeug.test import EnvironBuilder
 
@@ -28,7 +27,7 @@ from ingest.store.base import PointBatch
 from ingest.store.sqlite import SQLiteStore
 from monitor.cli.main import main
 
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "grafana" / "openapi3.json"
+SPEC = SHARED_DATA.parent / "grafana" / "openapi3.json"
 TOKEN = "glsa_test-token-0123456789"
 DAY_MS = 86_400_000
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shared_data import require_shared
+from shared_data import SHARED_DATA, require_shared
 
 from ingest.virtual.physiology import clean_morning_rr_ms, make_squad, simulate_morning_reading
 from monitor.hrv import HrvMetrics, artifact_mask, hrv_metrics, rmssd_ms, sdnn_ms, split_readings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-RR_DIR = DATA / "rr"
+RR_DIR = SHARED_DATA / "rr"
 
 
 def _require_data() -> None:

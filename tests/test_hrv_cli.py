@@ -16,7 +16,6 @@ from shared_data import require_shared, skip_or_fail
 from ingest.rr_files import read_rr_file
 from monitor.cli.main import main
 
-RR_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "rr"
 REPO = Path(__file__).resolve().parents[1]
 KEYS = {"n_beats", "n_used", "artifacts", "mean_rr_ms", "mean_hr_bpm", "sdnn_ms", "rmssd_ms", "ln_rmssd"}
 

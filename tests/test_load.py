@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import SHARED_DATA, require_shared
 
 from monitor import load as ld
 
-PMDATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pmdata"
+PMDATA = SHARED_DATA / "pmdata"
 
 
 def pmdata_daily_srpe(person: str) -> np.ndarray:
@@ -46,9 +46,8 @@ def goldencheetah_pmc(stress: list[float], lts_days: float = 42, sts_days: float
     return lts, sts, sb[: len(stress)]
 
 
-@pytest.mark.skipif(not PMDATA.is_dir(), reason="PMData not available in ../shared/data")
 def test_pmc_on_pmdata_srpe_equals_goldencheetah_loop():
-    people = sorted(p.name for p in PMDATA.iterdir() if (p / "pmsys" / "srpe.csv").is_file())
+    people = sorted(p.name for p in require_shared("pmdata").iterdir() if (p / "pmsys" / "srpe.csv").is_file())
     assert len(people) == 16
     checked = 0
     for person in people:

@@ -11,8 +11,6 @@ from shared_data import require_shared
 
 from ingest.rr_files import RRFile, RRFileError, read_rr_file, reading_date
 
-RR_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "rr"
-
 
 @pytest.fixture
 def rr_dir() -> Path:
