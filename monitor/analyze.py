@@ -2,7 +2,7 @@
 
 Sessions and mornings (stored `readiness` points, else readings found in the beats) → daily load, recovery and
 asymmetry indicators (``monitor.rules``) → `daily` and `flag` points and the IDN recommendation. Reads use
-``ingest.store.bulk``; computation is vectorised across athletes.
+``Store.read_many``; computation is vectorised across athletes.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Any
 import numpy as np
 
 from ingest.morning import MORNING_READING_MAX_S, first_per_day
-from ingest.store.base import PointBatch, Store
-from ingest.store.bulk import ManyFrame, read_many
+from ingest.store.base import ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, day_start_ms
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
@@ -267,9 +266,9 @@ def analyze(
     first_day = as_of - dt.timedelta(days=n_days - 1)
     start_ms, end_ms = day_start_ms(first_day), day_start_ms(as_of) + DAY_MS
     recent_ms = day_start_ms(as_of - dt.timedelta(days=th.analysis.recent_lookback_days - 1 + earlier))
-    sessions = counted(read_many(store, "session", (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
-    asymmetry = counted(read_many(store, "session", (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
-    readiness = read_many(store, "readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
+    sessions = counted(store.read_many("session", (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
+    asymmetry = counted(store.read_many("session", (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
+    readiness = store.read_many("readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
     derived: list[PointBatch] = []
     for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):

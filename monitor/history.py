@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.analysis_due import clear_due, read_due
-from ingest.store.base import Store
-from ingest.store.bulk import ManyFrame, read_many
+from ingest.store.base import ManyFrame, Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.analyze import READINESS_FIELDS, SESSION_FIELDS, AnalysisResult, analyze
 from monitor.session_loads import SessionLoadCounts, update_session_loads
@@ -71,10 +70,10 @@ def last_analysed_days(store: Store, athletes: list[str], as_of: dt.date) -> dic
         return {}
     end_ms = day_start_ms(as_of) + DAY_MS
     recent_ms = day_start_ms(as_of - dt.timedelta(days=RECENT_DAILY_DAYS - 1))
-    last = _last_time_per_athlete(read_many(store, "daily", DAILY_PRESENCE_FIELDS, athletes, recent_ms, end_ms))
+    last = _last_time_per_athlete(store.read_many("daily", DAILY_PRESENCE_FIELDS, athletes, recent_ms, end_ms))
     older = [a for a in athletes if a not in last]
     if older:
-        last |= _last_time_per_athlete(read_many(store, "daily", DAILY_PRESENCE_FIELDS, older, None, recent_ms))
+        last |= _last_time_per_athlete(store.read_many("daily", DAILY_PRESENCE_FIELDS, older, None, recent_ms))
     return {a: ms_day(t) for a, t in last.items()}
 
 
@@ -97,9 +96,9 @@ def first_data_days(store: Store, athletes: list[str], as_of: dt.date) -> dict[s
     if not athletes:
         return {}
     end_ms = day_start_ms(as_of) + DAY_MS
-    first = _first_time_per_athlete(read_many(store, "session", SESSION_FIELDS, athletes, None, end_ms))
+    first = _first_time_per_athlete(store.read_many("session", SESSION_FIELDS, athletes, None, end_ms))
     for athlete, t in _first_time_per_athlete(
-        read_many(store, "readiness", READINESS_FIELDS, athletes, None, end_ms)
+        store.read_many("readiness", READINESS_FIELDS, athletes, None, end_ms)
     ).items():
         first[athlete] = min(t, first.get(athlete, t))
     days = {a: ms_day(t) for a, t in first.items()}

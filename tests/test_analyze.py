@@ -15,7 +15,6 @@ from shared_data import require_shared
 
 from ingest.store import bulk
 from ingest.store.base import PointBatch
-from ingest.store.bulk import read_many
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS, day_start_ms
 from ingest.virtual.physiology import AthleteProfile, daily_ln_rmssd, morning_rr_ms
@@ -161,8 +160,8 @@ def test_a_backfill_writes_what_the_daily_runs_wrote(store):
 
 def test_read_many_equals_one_read_per_athlete(store):
     start, end = day_start_ms(AS_OF - dt.timedelta(days=40)), day_start_ms(AS_OF)
-    many = read_many(store, "session", SESSION_FIELDS, None, start, end)
-    single = read_many(store, "session", SESSION_FIELDS, None, start, end, workers=1)
+    many = store.read_many("session", SESSION_FIELDS, None, start, end)
+    single = store.read_many("session", SESSION_FIELDS, None, start, end, workers=1)
     np.testing.assert_array_equal(many.time_ms, single.time_ms)
     assert many.athletes == store.list_athletes()
     for i, athlete in enumerate(many.athletes):
@@ -171,15 +170,15 @@ def test_read_many_equals_one_read_per_athlete(store):
         np.testing.assert_array_equal(many.time_ms[mine], frame.time_ms)
         for f in SESSION_FIELDS:
             np.testing.assert_allclose(many.columns[f][mine], frame.columns[f], equal_nan=True)
-    assert len(read_many(store, "session", ["duration_s"], ["nobody"])) == 0
-    assert len(read_many(store, "nothing", ["x"])) == 0
-    generic = bulk._read_tagged(store, "session", list(SESSION_FIELDS), None, start, end)  # any other backend
+    assert len(store.read_many("session", ["duration_s"], ["nobody"])) == 0
+    assert len(store.read_many("nothing", ["x"])) == 0
+    generic = bulk.read_many_tagged(store, "session", SESSION_FIELDS, None, start, end)  # as on InfluxDB
     assert generic.athletes == many.athletes
     np.testing.assert_array_equal(generic.athlete_index, many.athlete_index)
     np.testing.assert_array_equal(generic.time_ms, many.time_ms)
     for f in SESSION_FIELDS:
         np.testing.assert_allclose(generic.columns[f], many.columns[f], equal_nan=True)
-    one = bulk._read_tagged(store, "session", ["duration_s"], [many.athletes[1]], start, end)
+    one = bulk.read_many_tagged(store, "session", ["duration_s"], [many.athletes[1]], start, end)
     assert one.athletes == [many.athletes[1]] and len(one) == int(np.sum(many.athlete_index == 1))
 
 
@@ -230,7 +229,7 @@ def test_analyze_on_a_real_influxd_matches_the_embedded_store(influx_store, stor
     frame = influx_store.read("flag", "S003", ["value", "reason"], tags={"signal": "hrv_suppressed"})
     assert len(frame) == 1
     start = day_start_ms(AS_OF - dt.timedelta(days=30))
-    bulk = read_many(influx_store, "session", SESSION_FIELDS, None, start)
+    bulk = influx_store.read_many("session", SESSION_FIELDS, None, start)
     assert bulk.athletes == [f"S00{i}" for i in range(1, 7)]
     for i, athlete in enumerate(bulk.athletes):
         frame = influx_store.read("session", athlete, list(SESSION_FIELDS), start)

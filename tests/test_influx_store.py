@@ -12,7 +12,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from influx_helpers import T0, TOKEN, hr_batch, unique
 from influxd import InfluxServer
-from store_contract import assert_reads_everyone_with_tag_columns
 
 from ingest.store.base import PointBatch
 from ingest.store.errors import StoreConfigError
@@ -89,10 +88,6 @@ def test_write_read_count_and_list_athletes(influx_store: InfluxStore) -> None:
     assert influx_store.count("hr", "ath 1", T0, T0 + 5000) == 5
     assert influx_store.count("nothing") == 0
     assert influx_store.list_athletes() == ["ath 1", "ath,2"]
-
-
-def test_reads_everyone_with_tag_columns(influx_store: InfluxStore) -> None:
-    assert_reads_everyone_with_tag_columns(influx_store)
 
 
 def test_delete_athlete_removes_every_measurement_of_one_athlete(influx_store: InfluxStore) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ingest.store.bulk import ManyFrame
+from ingest.store.base import ManyFrame
 from monitor.analyze import SRPE_MIN_SHARE, session_loads
 
 NAN = np.nan

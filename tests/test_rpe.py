@@ -18,7 +18,6 @@ from ingest.importer import DUPLICATE, FAILED, IMPORTED, import_file
 from ingest.session_match import SAME_SESSION_TOLERANCE_MS
 from ingest.store import open_store
 from ingest.store.base import PointBatch, Store
-from ingest.store.bulk import read_many
 from ingest.timeline import DAY_MS, day_start_ms
 from monitor.analyze import READINESS_FIELDS, SESSION_FIELDS, build_inputs
 from monitor.cli.main import main
@@ -63,8 +62,8 @@ def sessions_on(store: Store, day: dt.date, athlete: str = A) -> dict[str, np.nd
 def day_load(store: Store, day: dt.date, athlete: str = A) -> float:
     """The analysis's daily load of that day (`monitor.analyze.build_inputs`, the sRPE path)."""
     start, end = day_start_ms(day), day_start_ms(day) + DAY_MS
-    sessions = read_many(store, "session", SESSION_FIELDS, [athlete], start, end)
-    readiness = read_many(store, "readiness", READINESS_FIELDS, [athlete], start, end)
+    sessions = store.read_many("session", SESSION_FIELDS, [athlete], start, end)
+    readiness = store.read_many("readiness", READINESS_FIELDS, [athlete], start, end)
     inputs = build_inputs([athlete], day, 1, sessions, readiness)
     assert inputs.load_source == ["srpe"]
     return float(inputs.load[0, 0])

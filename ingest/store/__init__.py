@@ -6,7 +6,8 @@
   InfluxDB 1.x with authentication enabled takes a user instead of a token: set `INFLUX_USERNAME`, and the token
   is then that user's password (sent with HTTP Basic auth, which 3.x also accepts).
 
-Without `--store`, `RECOVERY_STORE` is used, else the embedded file in the user's data directory.
+Without `--store`, `RECOVERY_STORE` is used, else the embedded file in the user's data directory. Client tuning
+is an `open_store` option (`retry=RetryBudget(...)`), so no caller needs to know which backend it got.
 """
 
 from __future__ import annotations
@@ -18,10 +19,19 @@ from urllib.parse import quote, urlsplit
 
 from platformdirs import user_data_dir
 
-from ingest.store.base import Frame, PointBatch, Store
+from ingest.store.base import Frame, ManyFrame, PointBatch, RetryBudget, Store
 from ingest.store.errors import StoreConfigError
 
-__all__ = ["Frame", "PointBatch", "Store", "default_store_url", "open_store", "resolve_store_url"]
+__all__ = [
+    "Frame",
+    "ManyFrame",
+    "PointBatch",
+    "RetryBudget",
+    "Store",
+    "default_store_url",
+    "open_store",
+    "resolve_store_url",
+]
 
 
 def default_store_url() -> str:
@@ -46,8 +56,11 @@ def _influx_token(env: Mapping[str, str]) -> str | None:
     return None
 
 
-def open_store(url: str | None = None, env: Mapping[str, str] = os.environ) -> Store:
-    """Open the store named by `url` (see the module docstring)."""
+def open_store(
+    url: str | None = None, env: Mapping[str, str] = os.environ, *, retry: RetryBudget | None = None
+) -> Store:
+    """Open the store named by `url` (see the module docstring); ``retry`` bounds a networked backend's retries
+    (default `RetryBudget()`; the embedded file ignores it)."""
     url = resolve_store_url(url, env)
     scheme, sep, rest = url.partition("://")
     if not sep:
@@ -59,13 +72,13 @@ def open_store(url: str | None = None, env: Mapping[str, str] = os.environ) -> S
 
         return SQLiteStore(rest[1:], url=url)
     if scheme in ("influxdb+http", "influxdb+https"):
-        return _open_influx(url, scheme.removeprefix("influxdb+"), env)
+        return _open_influx(url, scheme.removeprefix("influxdb+"), env, retry or RetryBudget())
     raise StoreConfigError(
         f"--store {url!r}: unknown scheme {scheme!r}; use sqlite:///PATH or influxdb+http(s)://HOST:PORT/DB"
     )
 
 
-def _open_influx(url: str, http_scheme: str, env: Mapping[str, str]) -> Store:
+def _open_influx(url: str, http_scheme: str, env: Mapping[str, str], retry: RetryBudget) -> Store:
     parts = urlsplit(url)
     if parts.username or parts.password:
         raise StoreConfigError(
@@ -95,4 +108,9 @@ def _open_influx(url: str, http_scheme: str, env: Mapping[str, str]) -> Store:
         retention_policy=path[1] if len(path) == 2 else None,
         token=token,
         url=url,
+        timeout_s=retry.timeout_s,
+        max_retries=retry.max_retries,
+        backoff_base_s=retry.backoff_base_s,
+        backoff_cap_s=retry.backoff_cap_s,
+        max_total_s=retry.max_total_s,
     )

@@ -8,6 +8,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from ingest.store.errors import EncodeError
+
 FieldType = Literal["integer", "float", "boolean", "string"]
 FIELD_TYPES: tuple[FieldType, ...] = ("integer", "float", "boolean", "string")
 
@@ -20,6 +22,14 @@ def field_type(column: np.ndarray) -> FieldType:
     if kind in "iu":
         return "integer"
     return "float" if kind == "f" else "string"
+
+
+def require_finite(name: str, column: np.ndarray) -> None:
+    """Raise `EncodeError` naming the first NaN or infinity of a float field column: no backend holds them."""
+    finite = np.isfinite(column)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise EncodeError(f"field {name!r}: {column[row]} at row {row} is not a finite number")
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,39 @@ class Frame:
         return len(self.time_ms)
 
 
+@dataclass
+class ManyFrame:
+    """Points of many athletes (a bulk read): ``athletes[athlete_index[i]]`` owns row ``i``; sorted by athlete,
+    then time.
+
+    Columns are float64 with NaN where a point has no (numeric) value.
+    """
+
+    athletes: list[str]
+    athlete_index: np.ndarray
+    time_ms: np.ndarray
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time_ms)
+
+
+@dataclass(frozen=True)
+class RetryBudget:
+    """How hard a networked backend (InfluxDB) tries before raising `StoreUnavailable`; pass it to `open_store`.
+
+    Each request waits at most ``timeout_s``, is retried (429, 5xx, timeouts, connection errors) at most
+    ``max_retries`` times with jittered exponential backoff from ``backoff_base_s`` up to ``backoff_cap_s``, and
+    gives up when waiting more would exceed ``max_total_s``. The embedded SQLite file has no network and ignores it.
+    """
+
+    timeout_s: float = 10.0
+    max_retries: int = 5
+    backoff_base_s: float = 0.5
+    backoff_cap_s: float = 30.0
+    max_total_s: float = 120.0
+
+
 @dataclass(frozen=True)
 class SeriesInfo:
     """One series of an athlete: measurement and tag set, its fields with their types, points and time span.
@@ -97,6 +140,17 @@ class Store(Protocol):
         """Rows of a measurement in [start_ms, end_ms) sorted by time: one athlete's, or everyone's with ``None``;
         optionally filtered by tags. Each key of ``with_tags`` adds a column of the rows' tag values (None where
         a series lacks that tag)."""
+
+    def read_many(
+        self,
+        measurement: str,
+        fields: Sequence[str],
+        athletes: Sequence[str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> ManyFrame:
+        """Numeric ``fields`` of ``measurement`` for ``athletes`` (default: every athlete, sorted) in
+        [start_ms, end_ms), in one bulk read; non-numeric values read as NaN. Analysis jobs read through this."""
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None

@@ -1,8 +1,12 @@
-"""Bulk reads for analysis jobs: one measurement of many athletes at once, numeric fields only.
+"""Bulk reads for analysis jobs (`Store.read_many`): one measurement of many athletes at once, numeric fields only.
 
-On the embedded store this is one SQL query per chunk of series, on separate read-only connections (WAL readers
-never block the writer), that pivots the long (series, time, field, value) rows into one row per point inside
-SQLite; on any other backend (InfluxDB) one `Store.read` of every athlete with the athlete tag as a column.
+Helpers of the backends, not called by anyone else:
+
+- `read_many_sqlite` (the embedded store): one SQL query per chunk of series, on separate read-only connections
+  (WAL readers never block the writer), that pivots the long (series, time, field, value) rows into one row per
+  point inside SQLite;
+- `read_many_tagged` (any backend that reads tags as columns, i.e. InfluxDB): one `Store.read` of every athlete
+  with the athlete tag as a column.
 """
 
 from __future__ import annotations
@@ -11,43 +15,33 @@ import itertools
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ingest.store.base import Store
+from ingest.store.base import ManyFrame, Store
 from ingest.store.errors import StoreUnavailable
-from ingest.store.sqlite import SQLiteStore, time_filter
 
 ATHLETE = "athlete"
-
-
-@dataclass
-class ManyFrame:
-    """Points of many athletes: ``athletes[athlete_index[i]]`` owns row ``i``; sorted by athlete, then time.
-
-    Columns are float64 with NaN where a point has no (numeric) value.
-    """
-
-    athletes: list[str]
-    athlete_index: np.ndarray
-    time_ms: np.ndarray
-    columns: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.time_ms)
 
 
 def _empty(athletes: Sequence[str], fields: Sequence[str]) -> ManyFrame:
     return ManyFrame(list(athletes), np.empty(0, np.int64), np.empty(0, np.int64), {f: np.empty(0) for f in fields})
 
 
-def _sqlite_path(store: Store) -> Path | None:
-    return store.path if isinstance(store, SQLiteStore) else None
+def time_filter(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
+    """`AND time_ms …` clauses of the SQLite store's `points` table for [start_ms, end_ms), and their parameters."""
+    clauses, params = [], []
+    if start_ms is not None:
+        clauses.append("time_ms >= ?")
+        params.append(int(start_ms))
+    if end_ms is not None:
+        clauses.append("time_ms < ?")
+        params.append(int(end_ms))
+    return "".join(f" AND {c}" for c in clauses), params
 
 
-def _connect(path) -> sqlite3.Connection:
+def _connect(path: Path) -> sqlite3.Connection:
     try:
         return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=30.0)
     except sqlite3.Error as exc:
@@ -86,8 +80,8 @@ def _pivot_chunk(path: Path, fields: list[str], sids: list[int], time_sql: str, 
     return flat
 
 
-def read_many(
-    store: Store,
+def read_many_sqlite(
+    path: Path,
     measurement: str,
     fields: Sequence[str],
     athletes: Sequence[str] | None = None,
@@ -96,15 +90,9 @@ def read_many(
     *,
     workers: int = 2,
 ) -> ManyFrame:
-    """Numeric ``fields`` of ``measurement`` for ``athletes`` (default: every athlete) in [start_ms, end_ms).
-
-    On the embedded store the series are split into ``workers`` chunks queried on parallel read-only
-    connections (SQLite runs without the GIL), with the pivot done inside SQLite.
-    """
+    """`Store.read_many` on the SQLite file at ``path``: the series are split into ``workers`` chunks queried on
+    parallel read-only connections (SQLite runs without the GIL), with the pivot done inside SQLite."""
     fields = list(dict.fromkeys(fields))
-    path = _sqlite_path(store)
-    if path is None:
-        return _read_tagged(store, measurement, fields, athletes, start_ms, end_ms)
     series = _fetch_all(path, "SELECT id, athlete FROM series WHERE measurement = ?", (measurement,))
     wanted = None if athletes is None else set(athletes)
     series = [(sid, a) for sid, a in series if a is not None and (wanted is None or a in wanted)]
@@ -144,15 +132,17 @@ def _numeric(column: np.ndarray) -> np.ndarray:
     return np.array([_number(v) for v in column], dtype=float)
 
 
-def _read_tagged(
+def read_many_tagged(
     store: Store,
     measurement: str,
-    fields: list[str],
+    fields: Sequence[str],
     athletes: Sequence[str] | None,
     start_ms: int | None,
     end_ms: int | None,
 ) -> ManyFrame:
-    """One `Store.read` of every athlete (or the only one asked for) with the athlete tag as a column."""
+    """`Store.read_many` as one `Store.read` of every athlete (or the only one asked for) with the athlete tag as a
+    column."""
+    fields = list(dict.fromkeys(fields))
     one = athletes[0] if athletes is not None and len(athletes) == 1 else None
     if not fields:
         return _empty(list(athletes or []), fields)

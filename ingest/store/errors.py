@@ -26,4 +26,5 @@ class StoreRequestError(StoreError):
 
 
 class EncodeError(StoreError, ValueError):
-    """A point cannot be represented in line protocol (NaN, inf, a newline in a name, ...)."""
+    """A value the store cannot hold: NaN or infinity in a float field (every backend), or what line protocol
+    cannot carry (a newline in a name, ...). No point of the batch holding it is written."""

@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 import httpx
 
 from ingest.retry import backoff_delay_s, parse_retry_after
-from ingest.store.base import FieldType, Frame, PointBatch, SeriesInfo
+from ingest.store.base import FieldType, Frame, ManyFrame, PointBatch, RetryBudget, SeriesInfo
+from ingest.store.bulk import read_many_tagged
 from ingest.store.errors import StoreAuthError, StoreConfigError, StoreRequestError, StoreUnavailable
 from ingest.store.influx_results import FrameBuilder, MalformedResponse, RawResults, iter_json_objects
 from ingest.store.influxql import quote_ident, quote_literal, time_range_clause
@@ -36,6 +37,7 @@ ATHLETE_TAG = "athlete"
 _CHUNK_SIZE = 10_000
 _GZIP_LEVEL = 1
 _MAX_MESSAGE = 300
+_RETRY = RetryBudget()
 _TYPE_PREFERENCE: tuple[FieldType, ...] = ("string", "float", "integer", "boolean")
 """The type a field is exported as when a 1.x type conflict gave it several (strings hold any value)."""
 
@@ -85,11 +87,11 @@ class InfluxStore:
         *,
         token: str | None = None,
         retention_policy: str | None = None,
-        timeout_s: float = 10.0,
-        max_retries: int = 5,
-        backoff_base_s: float = 0.5,
-        backoff_cap_s: float = 30.0,
-        max_total_s: float = 120.0,
+        timeout_s: float = _RETRY.timeout_s,
+        max_retries: int = _RETRY.max_retries,
+        backoff_base_s: float = _RETRY.backoff_base_s,
+        backoff_cap_s: float = _RETRY.backoff_cap_s,
+        max_total_s: float = _RETRY.max_total_s,
         url: str | None = None,
     ) -> None:
         try:
@@ -318,6 +320,17 @@ class InfluxStore:
         where = self._where_clause(athlete, tags, start_ms, end_ms)
         q = f"SELECT {selected} FROM {quote_ident(measurement)}{where}"
         return self._query_stream(q, lambda: FrameBuilder([*names, *tag_names], strings | set(tag_names)))
+
+    def read_many(
+        self,
+        measurement: str,
+        fields: Sequence[str],
+        athletes: Sequence[str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+    ) -> ManyFrame:
+        """Numeric fields of many athletes: one `read` with the athlete tag as a column (see bulk.py)."""
+        return read_many_tagged(self, measurement, fields, athletes, start_ms, end_ms)
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ingest.store.base import PointBatch
+from ingest.store.base import PointBatch, require_finite
 from ingest.store.errors import EncodeError
 
 MAX_LINES_PER_REQUEST = 5000
@@ -107,10 +107,7 @@ def _checked_column(name: str, column: np.ndarray) -> np.ndarray:
             raise EncodeError(f"field {name!r}: value above the int64 range")
         return column.astype(np.int64, copy=False)
     if kind == "f":
-        finite = np.isfinite(column)
-        if not finite.all():
-            row = int(np.flatnonzero(~finite)[0])
-            raise EncodeError(f"field {name!r}: {column[row]} at row {row} is not a finite number")
+        require_finite(name, column)
         return column.astype(np.float64, copy=False)
     if kind in "UO":
         for row, value in enumerate(column.tolist()):

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.store.base import FieldType, Frame, PointBatch, SeriesInfo, field_type
-from ingest.store.errors import StoreConfigError, StoreUnavailable
+from ingest.store.base import FieldType, Frame, ManyFrame, PointBatch, SeriesInfo, field_type, require_finite
+from ingest.store.bulk import read_many_sqlite, time_filter
+from ingest.store.errors import StoreUnavailable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -44,10 +45,10 @@ _SQLITE_TYPES = {"integer": "integer", "real": "float", "text": "string"}
 """Field types of points written before `field_types` existed, from SQLite's storage class (booleans were 0/1)."""
 
 
-def _python_values(column: np.ndarray) -> list:
+def _python_values(name: str, column: np.ndarray) -> list:
     column = np.asarray(column)
-    if column.dtype.kind == "f" and not np.isfinite(column).all():
-        raise StoreConfigError("a float field holds NaN or inf, which no store accepts")
+    if column.dtype.kind == "f":
+        require_finite(name, column)
     if column.dtype.kind == "b":
         return column.astype(np.int64).tolist()
     return column.tolist()
@@ -101,7 +102,7 @@ class SQLiteStore:
                         [(series_id, name, field_type(column)) for name, column in batch.fields.items()],
                     )
                     for name, column in batch.fields.items():
-                        rows = zip([series_id] * len(times), times, [name] * len(times), _python_values(column))
+                        rows = zip([series_id] * len(times), times, [name] * len(times), _python_values(name, column))
                         self._db.executemany(
                             "INSERT OR REPLACE INTO points (series_id, time_ms, field, value) VALUES (?, ?, ?, ?)",
                             rows,
@@ -163,6 +164,19 @@ class SQLiteStore:
         for key in tag_names:
             frame.columns[key] = np.array([series[int(sid)].get(key) for sid in row_series], dtype=object)
         return frame
+
+    def read_many(
+        self,
+        measurement: str,
+        fields: Sequence[str],
+        athletes: Sequence[str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        *,
+        workers: int = 2,
+    ) -> ManyFrame:
+        """Numeric fields of many athletes, queried on ``workers`` parallel read-only connections (see bulk.py)."""
+        return read_many_sqlite(self.path, measurement, fields, athletes, start_ms, end_ms, workers=workers)
 
     def count(
         self, measurement: str, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
@@ -234,18 +248,6 @@ class SQLiteStore:
         """Close the database file."""
         with self._lock:
             self._db.close()
-
-
-def time_filter(start_ms: int | None, end_ms: int | None) -> tuple[str, list[int]]:
-    """`AND time_ms …` clauses of the `points` table for [start_ms, end_ms), and their parameters."""
-    clauses, params = [], []
-    if start_ms is not None:
-        clauses.append("time_ms >= ?")
-        params.append(int(start_ms))
-    if end_ms is not None:
-        clauses.append("time_ms < ?")
-        params.append(int(end_ms))
-    return "".join(f" AND {c}" for c in clauses), params
 
 
 def _pivot(rows: list[tuple], fields: Sequence[str]) -> tuple[Frame, np.ndarray]:

@@ -29,6 +29,7 @@ from monitor.cli.ingest_live import DeviceBoard, live_console
 
 GATEWAY_STORE_RETRIES = 1
 GATEWAY_STORE_MAX_TOTAL_S = 3.0
+GATEWAY_STORE_TIMEOUT_S = 5.0
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -56,15 +57,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     ingest.set_defaults(run=run)
 
 
-def tune_store(store: Store) -> Store:
+def _open_gateway_store(url: str | None) -> Store:
     """The spool retries forever; the store itself should fail fast so the gateway notices outages quickly."""
-    from ingest.store.influx import InfluxStore
+    from ingest.store import RetryBudget
 
-    if isinstance(store, InfluxStore):
-        store.max_retries = GATEWAY_STORE_RETRIES
-        store.max_total_s = GATEWAY_STORE_MAX_TOTAL_S
-        store.timeout_s = min(store.timeout_s, 5.0)
-    return store
+    budget = RetryBudget(
+        timeout_s=GATEWAY_STORE_TIMEOUT_S, max_retries=GATEWAY_STORE_RETRIES, max_total_s=GATEWAY_STORE_MAX_TOTAL_S
+    )
+    return open_store(url, retry=budget)
 
 
 def _install_signals(stop: asyncio.Event) -> None:
@@ -87,7 +87,7 @@ def _run_virtual(args: argparse.Namespace) -> int:
     duration = 30.0 if args.duration is None else args.duration
     if duration <= 0:
         raise CliError(f"--duration must be positive (got {duration})")
-    store = tune_store(open_store(args.store))
+    store = _open_gateway_store(args.store)
     console = live_console()
 
     async def main() -> dict[str, Any]:
@@ -123,7 +123,7 @@ def _run_hardware(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     settings = config.gateway
     spool_path = Path(args.spool or settings.spool or Path(user_data_dir("recovery-monitor")) / "gateway-spool.sqlite")
-    store = tune_store(open_store(args.store))
+    store = _open_gateway_store(args.store)
     spool = Spool(
         spool_path.expanduser(),
         max_bytes=int(settings.spool_max_mb * 1e6),

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dashboards.grafana_api import GrafanaApi, GrafanaError
-from ingest.store import open_store, resolve_store_url
+from ingest.store import RetryBudget, open_store, resolve_store_url
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
 from ingest.timeline import day_start_ms
@@ -158,10 +158,9 @@ class Monitor:
     # -- store ------------------------------------------------------------------------------------------------
 
     def _open_store(self) -> Store:
-        store = open_store(self.config.store_url)
+        budget = RetryBudget(max_total_s=min(RetryBudget().max_total_s, self.config.store_timeout_s))
+        store = open_store(self.config.store_url, retry=budget)
         self._store_url = store.url
-        if hasattr(store, "max_total_s"):  # the InfluxDB adapter's retry budget per request
-            store.max_total_s = min(float(store.max_total_s), self.config.store_timeout_s)
         return store
 
     # -- one tick ---------------------------------------------------------------------------------------------
