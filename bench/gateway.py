@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -37,7 +37,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from ingest.gateway.gateway import Gateway  # noqa: E402
 from ingest.gateway.virtual_run import run_virtual_ingest  # noqa: E402
-from ingest.store import open_store  # noqa: E402
+from ingest.store import RetryBudget, open_store  # noqa: E402
 from ingest.store.influx import InfluxStore  # noqa: E402
 from ingest.store.influxql import quote_ident, quote_literal  # noqa: E402
 
@@ -160,8 +160,11 @@ def main() -> None:
 
     server = None
     scratch = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    budget = RetryBudget(max_retries=1, max_total_s=3.0)
     if args.store:
-        store = open_store(args.store)
+        if not args.store.startswith("influxdb+"):
+            sys.exit("the benchmark measures InfluxDB: pass --store influxdb+http://HOST:PORT/DB")
+        opened = open_store(args.store, retry=budget)
     else:
         from influxd import InfluxServer, find_influxd
 
@@ -170,9 +173,8 @@ def main() -> None:
             sys.exit("influxd not found: apt-get install influxdb, or pass --store")
         server = InfluxServer(binary, scratch / "influxd")
         server.start()
-        store = InfluxStore(server.http_url, "bench")
-    assert isinstance(store, InfluxStore), "the benchmark measures InfluxDB"
-    store.max_retries, store.max_total_s = 1, 3.0
+        opened = open_store(f"influxdb+{server.http_url}/bench", env={}, retry=budget)
+    store = cast(InfluxStore, opened)  # an influxdb+ URL opens the InfluxDB backend (InfluxQL for the probe)
     store.connect()
     probe = Probe(store)
     started_rusage = resource.getrusage(resource.RUSAGE_SELF)
