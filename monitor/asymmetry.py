@@ -18,7 +18,7 @@ from monitor.evidence import recent_score
 from monitor.readiness import RollingStats, window_stats
 
 
-def symmetry_index_pct(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def symmetry_index_pct(left: np.ndarray | float, right: np.ndarray | float) -> np.ndarray:
     """Robinson symmetry index in %, positive when left is larger; NaN where ``L + R`` is not positive."""
     left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
     total = left + right

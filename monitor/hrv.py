@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -143,7 +143,7 @@ class HrvMetrics:
         """Artifacts per 100 intervals (NaN without intervals)."""
         return 100.0 * self.artifacts.total / self.n_beats if self.n_beats else float("nan")
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Plain dict for JSON; NaN becomes None."""
 
         def num(x: float) -> float | None:

@@ -31,6 +31,7 @@ changes nothing, and a pass that changes no interval ends the iteration (the nex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -46,6 +47,7 @@ MRR_LIMIT = 3.0  # |mRR| / Th2 above this is long or short
 MAX_PASSES = 100  # safety bound; the count has to fall on every pass anyway
 MIN_BEATS = 4  # shorter series are returned unchanged
 EXCLUDE_MAX_PASSES = 10  # detection passes of ``excluded_intervals`` (a reading needs 2–3 at 5 % artifacts)
+ArtifactSizes = tuple[int, int, int, int]  # ectopic, missed, extra, long/short beats
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class RRArtifacts:
     extra: np.ndarray = field(default_factory=lambda: _NONE)
     long_short: np.ndarray = field(default_factory=lambda: _NONE)
 
-    def sizes(self) -> tuple[int, int, int, int]:
+    def sizes(self) -> ArtifactSizes:
         return self.ectopic.size, self.missed.size, self.extra.size, self.long_short.size
 
     def counts(self) -> ArtifactCounts:
@@ -348,7 +350,7 @@ def correct_rr(rr_ms: np.ndarray, *, iterative: bool = True, count_passes: bool 
         now = found.sizes()
         if sum(now) >= previous:
             break
-        counts, passes, previous = tuple(map(sum, zip(counts, now))), passes + 1, sum(now)
+        counts, passes, previous = cast(ArtifactSizes, tuple(map(sum, zip(counts, now)))), passes + 1, sum(now)
     return RRCorrection(rr, *counts, passes)
 
 
@@ -389,7 +391,7 @@ def excluded_intervals(rr_ms: np.ndarray) -> RRExclusion:
         passes += 1
         if not sum(found.sizes()):
             break
-        counts = tuple(map(sum, zip(counts, found.sizes())))
+        counts = cast(ArtifactSizes, tuple(map(sum, zip(counts, found.sizes()))))
         flagged = np.concatenate((found.ectopic, found.missed, found.extra, found.long_short))
         touched = np.zeros(current.size + 1, dtype=bool)
         touched[flagged] = touched[flagged + 1] = True
