@@ -199,7 +199,6 @@ class OutageAfterFirstWrite:
 @pytest.mark.parametrize("output", ["--json", "table"])
 def test_a_store_outage_is_one_line_and_keeps_what_was_imported(tmp_path, capsys, monkeypatch, output):
     from ingest.store.influx import InfluxStore
-    from monitor.cli import import_files
 
     folder = tmp_path / "logs"
     folder.mkdir()
@@ -208,7 +207,8 @@ def test_a_store_outage_is_one_line_and_keeps_what_was_imported(tmp_path, capsys
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     port = free_port()
     down = InfluxStore(f"http://127.0.0.1:{port}", "db", max_retries=1, backoff_base_s=0.01)
-    monkeypatch.setattr(import_files, "open_store", lambda _url: OutageAfterFirstWrite(open_store(url), down))
+    # the command imports open_store when it runs (monitor/cli/main.py), so the store package's is the one to replace
+    monkeypatch.setattr("ingest.store.open_store", lambda _url: OutageAfterFirstWrite(open_store(url), down))
     args = [str(folder), "--athlete", "A01", "--store", url] + (["--json"] if output == "--json" else [])
     code = main(["import", *args])
     out, err = capsys.readouterr()

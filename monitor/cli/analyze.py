@@ -5,21 +5,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from ingest.store import open_store
-from ingest.store.base import Store
-from monitor.analyze import AnalysisResult
-from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
-from monitor.cli.tables import write_csv
-from monitor.history import CatchUpPlan, catch_up, finish_update, plan_update
-from monitor.hr_profile import profile_lines
-from monitor.outputs import AthleteReport
-from monitor.session_loads import profile_in_use
-from monitor.thresholds import Thresholds, load_thresholds
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ingest.store.base import Store
+    from monitor.analyze import AnalysisResult
+    from monitor.history import CatchUpPlan
+    from monitor.outputs import AthleteReport
+    from monitor.thresholds import Thresholds
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -69,6 +66,16 @@ def parse_as_of(text: str | None, today: dt.date) -> dt.date:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ingest.store import open_store
+    from monitor.cli import tables
+    from monitor.cli.tables import write_csv
+    from monitor.history import finish_update, plan_update
+    from monitor.hr_profile import profile_lines
+    from monitor.session_loads import profile_in_use
+    from monitor.thresholds import load_thresholds
+
     today = dt.datetime.now(dt.UTC).date()
     as_of = parse_as_of(args.as_of, today)
     thresholds = load_thresholds(args.thresholds)
@@ -113,6 +120,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _catch_up_with_progress(store: Store, plan: CatchUpPlan, thresholds: Thresholds) -> AnalysisResult:
     """``catch_up`` with a progress bar on a terminal's stderr when days before --as-of are due."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from monitor.history import catch_up
+
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     shown = console.is_terminal and plan.backfill_days > 0
@@ -186,6 +198,8 @@ def csv_rows(result: AnalysisResult) -> tuple[list[str], list[list[str]]]:
 
 def print_table(result: AnalysisResult, console: Console) -> None:
     """The athletes as a table, or a list when the table does not fit (monitor.cli.tables)."""
+    from monitor.cli import tables
+
     right = TABLE_COLUMNS[1:7]
     title = f"Recovery monitor on {result.as_of.isoformat()}"
     tables.print_table(title, TABLE_COLUMNS, table_rows(result), console=console, right=right)

@@ -12,12 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
-from ingest.store import open_store
-from ingest.store.export import export_athlete, import_athlete, measurement_summary
 from monitor.cli.common import CliError, add_store_option
-from monitor.cli.tables import print_table
 
 
 def add_parsers(actions: argparse._SubParsersAction) -> None:
@@ -65,6 +60,12 @@ def _iso(time_ms: int) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+
+    from ingest.store import open_store
+    from ingest.store.export import measurement_summary
+    from monitor.cli.tables import print_table
+
     store = open_store(args.store)
     try:
         athletes = {athlete: measurement_summary(store.series(athlete)) for athlete in store.list_athletes()}
@@ -103,6 +104,9 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+    from ingest.store.export import export_athlete
+
     store = open_store(args.store)
     try:
         manifest = export_athlete(store, args.athlete, args.out)
@@ -117,6 +121,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+    from ingest.store.export import import_athlete
+
     store = open_store(args.store)
     try:
         summary = import_athlete(store, args.folder, args.as_athlete)
@@ -130,6 +137,8 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_delete(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+
     store = open_store(args.store)
     try:
         points = sum(s.points for s in store.series(args.athlete))

@@ -10,18 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-
-from ingest.analysis_due import mark_due
-from ingest.store import open_store
-from ingest.timeline import wall_clock_ms
 from monitor.cli.common import CliError, add_store_option
-from monitor.cli.tables import note, print_table
-from monitor.hr_profile import SEXES, ProfileInUse, set_profile
-from monitor.session_loads import SessionLoadCounts, profile_in_use, update_athlete
+
+if TYPE_CHECKING:
+    from monitor.hr_profile import ProfileInUse
+    from monitor.session_loads import SessionLoadCounts
 
 
 def add_parsers(actions: argparse._SubParsersAction) -> None:
@@ -71,6 +66,8 @@ def _bpm(option: str, text: str | None) -> float | None:
 
 
 def _sex(text: str | None) -> str | None:
+    from monitor.hr_profile import SEXES
+
     if text is None:
         return None
     sex = text.strip().lower()
@@ -80,6 +77,12 @@ def _sex(text: str | None) -> str | None:
 
 
 def run_set(args: argparse.Namespace) -> int:
+    from ingest.analysis_due import mark_due
+    from ingest.store import open_store
+    from ingest.timeline import wall_clock_ms
+    from monitor.hr_profile import set_profile
+    from monitor.session_loads import profile_in_use, update_athlete
+
     athlete = _athlete(args.athlete)
     hr_max, hr_rest, sex = _bpm("--hr-max", args.hr_max), _bpm("--hr-rest", args.hr_rest), _sex(args.sex)
     if hr_max is None and hr_rest is None and sex is None:
@@ -100,6 +103,9 @@ def run_set(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+    from monitor.session_loads import profile_in_use
+
     athlete = _athlete(args.athlete)
     store = open_store(args.store)
     try:
@@ -119,6 +125,11 @@ def _value(value: Any, unit: str) -> str:
 
 
 def _print(profile: ProfileInUse, counts: SessionLoadCounts | None, as_json: bool) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    from monitor.cli.tables import note, print_table
+
     if as_json:
         document = profile.to_json()
         if counts is not None:

@@ -9,7 +9,6 @@ import os
 import time
 from pathlib import Path
 
-from ingest.timeline import DAY_MS
 from monitor.cli.common import CliError, add_store_option
 
 TOKEN_ENV = "GRAFANA_TOKEN"
@@ -96,6 +95,7 @@ def run_publish(args: argparse.Namespace) -> int:
     from dashboards.flag_source import episodes, read_flags
     from dashboards.grafana_api import GrafanaApi, GrafanaError
     from dashboards.publish import publish
+    from ingest.timeline import DAY_MS
 
     if args.days < 1:
         raise CliError(f"--days must be ≥ 1 (got {args.days})")

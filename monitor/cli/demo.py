@@ -12,35 +12,17 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from bleak import BleakClient, BleakScanner
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
-from ingest.buffer import PointBuffer
-from ingest.bumble_backend.air import VirtualAir
-from ingest.gateway.virtual_run import run_virtual_ingest
-from ingest.heart_rate_stream import HeartRateRecorder
-from ingest.store import default_store_url, open_store, resolve_store_url
-from ingest.store.base import PointBatch, Store
-from ingest.timeline import DAY_MS, NotificationClock, day_start_ms
-from ingest.virtual.hr_strap import VirtualHeartRateStrap
-from ingest.virtual.ownership import claim_simulated
-from ingest.virtual.physiology import (
-    AthleteProfile,
-    daily_ln_rmssd,
-    interval_workload,
-    make_squad,
-    morning_rr_ms,
-    session_hr,
-)
-from monitor.cli import tables
 from monitor.cli.common import CliError
-from monitor.cli.demo_squad import assign_conditions, training_batches
-from monitor.history import catch_up, plan_catch_up
-from monitor.load import trimp_banister
+
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
+
+    from ingest.buffer import PointBuffer
+    from ingest.store.base import PointBatch, Store
+    from ingest.virtual.physiology import AthleteProfile
 
 STREAMED_MORNINGS = 7
 LIVE_KIT_S = 8.0
@@ -78,6 +60,8 @@ class AthleteRun:
 
 def per_second(rr_ms: np.ndarray, hr_bpm: np.ndarray | None = None) -> Recording:
     """Group beats into the 1 s notifications a strap would send; HR is the strap's running average."""
+    import numpy as np
+
     beat_s = np.cumsum(rr_ms) / 1000.0
     n_seconds = int(np.ceil(beat_s[-1]))
     second = np.minimum(np.floor(beat_s).astype(int), n_seconds - 1)
@@ -91,6 +75,9 @@ def per_second(rr_ms: np.ndarray, hr_bpm: np.ndarray | None = None) -> Recording
 
 def plan_athlete(profile: AthleteProfile, days: int, today: dt.date, now_ms: int, rng) -> AthleteRun:
     """History mornings (written directly), then recent mornings and one live session to stream."""
+    from ingest.timeline import day_start_ms
+    from ingest.virtual.physiology import daily_ln_rmssd, interval_workload, morning_rr_ms, session_hr
+
     run = AthleteRun(profile)
     targets = daily_ln_rmssd(profile, days, rng)
     first_day = today - dt.timedelta(days=days - 1)
@@ -114,6 +101,11 @@ def plan_athlete(profile: AthleteProfile, days: int, today: dt.date, now_ms: int
 
 def live_session_batch(run: AthleteRun) -> PointBatch:
     """The live session's summary as the strap recorded it: duration, HR, beats and Banister TRIMP."""
+    import numpy as np
+
+    from ingest.store.base import PointBatch
+    from monitor.load import trimp_banister
+
     session = run.recordings[-1]
     p = run.profile
     hr = session.bpm.astype(float)
@@ -129,6 +121,10 @@ def live_session_batch(run: AthleteRun) -> PointBatch:
 
 
 def history_batches(run: AthleteRun) -> list[PointBatch]:
+    import numpy as np
+
+    from ingest.store.base import PointBatch
+
     tags = {"athlete": run.profile.athlete_id, "device": "history", "source": "history"}
     batches = []
     for start_ms, rr in run.history:
@@ -139,6 +135,12 @@ def history_batches(run: AthleteRun) -> list[PointBatch]:
 
 async def stream_recording(air, strap, device, recording: Recording, buffer: PointBuffer, run: AthleteRun) -> None:
     """Connect with bleak, subscribe, let the strap send the recording, wait for the last notification."""
+    from bleak import BleakClient
+
+    from ingest.ble.heart_rate import HEART_RATE_MEASUREMENT_UUID
+    from ingest.heart_rate_stream import HeartRateRecorder
+    from ingest.timeline import NotificationClock
+
     athlete = run.profile.athlete_id
     recorder = HeartRateRecorder(athlete, strap.name, buffer, NotificationClock(recording.start_ms))
     async with BleakClient(device, timeout=10.0, **air.client_kwargs()) as client:
@@ -161,6 +163,10 @@ async def stream_recording(air, strap, device, recording: Recording, buffer: Poi
 
 
 async def run_athlete(air, run: AthleteRun, index: int, buffer: PointBuffer, progress, task) -> None:
+    from bleak import BleakScanner
+
+    from ingest.virtual.hr_strap import VirtualHeartRateStrap
+
     athlete = run.profile.athlete_id
     strap = VirtualHeartRateStrap(
         air, name=f"HRM-{athlete}", address=f"F0:00:00:00:{index // 256:02X}:{index % 256:02X}"
@@ -179,6 +185,11 @@ async def run_athlete(air, run: AthleteRun, index: int, buffer: PointBuffer, pro
 
 async def stream_squad(store: Store, runs: list[AthleteRun], console: Console) -> float:
     """All athletes stream concurrently over one virtual air; returns the seconds spent."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.buffer import PointBuffer
+    from ingest.bumble_backend.air import VirtualAir
+
     started = time.perf_counter()
     buffer = PointBuffer(store)
     air = VirtualAir()
@@ -220,12 +231,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def demo_store_url() -> str:
     """The demo's own embedded store: `demo.sqlite` next to the default store file, in the user's data folder."""
+    from ingest.store import default_store_url
+
     default_file = Path(default_store_url().removeprefix("sqlite:///"))
     return "sqlite:///" + str(default_file.with_name("demo.sqlite"))
 
 
 def next_commands(store_url: str, athletes: list[str]) -> list[str]:
     """What to try after the demo, with `--store` whenever the other commands would not find its store alone."""
+    from ingest.store import resolve_store_url
+
     store = "" if store_url == resolve_store_url(None) else f" --store {shlex.quote(store_url)}"
     flagged = athletes[1] if len(athletes) > 1 else athletes[0]
     commands = [
@@ -246,6 +261,16 @@ def next_commands(store_url: str, athletes: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from rich.console import Console
+
+    from ingest.gateway.virtual_run import run_virtual_ingest
+    from ingest.store import open_store
+    from ingest.virtual.ownership import claim_simulated
+    from ingest.virtual.physiology import make_squad
+    from monitor.cli.demo_squad import assign_conditions, training_batches
+    from monitor.history import catch_up, plan_catch_up
+
     if args.athletes < 1 or args.days < MIN_DAYS:
         raise CliError(f"--athletes must be ≥ 1 and --days ≥ {MIN_DAYS} (got {args.athletes} and {args.days})")
     console = Console(stderr=True)
@@ -328,6 +353,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _streamed_samples_stored(store: Store, run: AthleteRun) -> int:
     """Points of the streamed measurements counted back from the store since the first streamed recording."""
+    from ingest.timeline import DAY_MS
+
     window_start = min(r.start_ms for r in run.recordings) - DAY_MS // 24
     return sum(store.count(m, run.profile.athlete_id, window_start) for m in LIVE_MEASUREMENTS)
 
@@ -343,6 +370,8 @@ DEMO_COLUMNS = (
 
 def print_table(report: dict, console: Console) -> None:
     """The squad as a table, or a list when it does not fit (monitor.cli.tables), and the run's counts."""
+    from monitor.cli import tables
+
     rows = []
     for a in report["athletes"]:
         ind = a["indicators"]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from ingest.rr_files import read_rr_file, reading_date
-from monitor.cli import tables
-from monitor.hrv import CORRECTIONS, DEFAULT_CORRECTION, HrvMetrics, hrv_metrics
+    from monitor.hrv import HrvMetrics
+
+CORRECTIONS = ("exclude", "kubios", "none")  # monitor.hrv's, written out so the parser needs no numpy (tested)
+DEFAULT_CORRECTION = "exclude"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -35,11 +38,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ingest.rr_files import read_rr_file, reading_date
+    from monitor.hrv import hrv_metrics
+
     rr_file = read_rr_file(args.file)
     metrics = hrv_metrics(rr_file.rr_ms, correction=args.correction)
     if args.json:
         print(json.dumps(metrics.to_json()))
     else:
+        from rich.console import Console
+
         date = reading_date(rr_file.path)
         title = f"HRV of {rr_file.path.name}" + (f" ({date})" if date else "")
         print_table(metrics, title, f"{rr_file.layout}, correction {args.correction}", Console())
@@ -47,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_table(metrics: HrvMetrics, title: str, caption: str, console: Console) -> None:
+    from monitor.cli import tables
+
     m = metrics.to_json()
 
     def fmt(value: float | None, digits: int) -> str:

@@ -9,33 +9,20 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from ingest.analysis_due import mark_due
-from ingest.importer import (
-    DUPLICATE,
-    FAILED,
-    IMPORTED,
-    NOT_IMPORTED,
-    SKIPPED,
-    ImportResult,
-    find_files,
-    import_file,
-    supported_suffixes,
-)
-from ingest.morning import MORNING_READING_MAX_S
-from ingest.store import Store, open_store
-from ingest.store.errors import StoreError, StoreUnavailable
-from monitor.analyze import store_mornings
-from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
-from monitor.cli.tables import write_csv
-from monitor.session_loads import SessionLoadCounts, update_session_loads
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ingest.importer import ImportResult
+    from ingest.store import Store
+    from ingest.store.errors import StoreError
+    from monitor.session_loads import SessionLoadCounts
 
 EXIT_FAILED_FILES = 2
+SUFFIXES = ".csv, .fit, .txt"  # ingest.importer.supported_suffixes(), written out so the parser needs no numpy (tested)
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -56,7 +43,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "reading. If the store fails, the import stops with one line and a count; what was imported stays, and "
         "running the same command again imports the rest.",
     )
-    parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help=f"files ({supported_suffixes()}) or folders")
+    parser.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help=f"files ({SUFFIXES}) or folders")
     parser.add_argument(
         "--athlete",
         required=True,
@@ -76,6 +63,15 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.importer import FAILED, NOT_IMPORTED, ImportResult, find_files, import_file, supported_suffixes
+    from ingest.store import open_store
+    from ingest.store.errors import StoreError
+    from monitor.cli import tables
+    from monitor.cli.tables import write_csv
+
     athlete = args.athlete.strip()
     if not athlete:
         raise CliError("--athlete must not be empty")
@@ -132,6 +128,11 @@ def run(args: argparse.Namespace) -> int:
 def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCounts | None:
     """Compute the training loads of the new sessions from heart rate (a better HRmax/HRrest estimate may change
     older ones too) and mark each touched athlete's analysis due from the earliest day that changed."""
+    from ingest.analysis_due import mark_due
+    from ingest.morning import MORNING_READING_MAX_S
+    from monitor.analyze import store_mornings
+    from monitor.session_loads import update_session_loads
+
     touched: dict[str, int] = {}
     for result in results:
         for athlete, t in result.first_ms.items():
@@ -152,6 +153,9 @@ def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCount
 
 def _store_failure(error: StoreError, results: list[ImportResult]) -> str:
     """One line: what failed and how many files were imported, duplicate and not imported (and skipped, failed)."""
+    from ingest.importer import DUPLICATE, FAILED, IMPORTED, NOT_IMPORTED, SKIPPED
+    from ingest.store.errors import StoreUnavailable
+
     counts = Counter(r.status for r in results)
     what = "store unreachable" if isinstance(error, StoreUnavailable) else "store error"
     summary = f"{counts[IMPORTED]} imported, {counts[DUPLICATE]} duplicate, {counts[NOT_IMPORTED]} not imported"
@@ -196,6 +200,8 @@ _STYLES = {"imported": "green", "duplicate": "yellow", "failed": "red"}
 
 def _row(r: ImportResult, markup: bool = True) -> list[str]:
     """Display strings of one file (``markup``: rich markup and the file name; else the path, plain numbers)."""
+    from rich.markup import escape
+
     s = r.summary
     distance = s.get("distance_m")
 
@@ -221,6 +227,8 @@ def _row(r: ImportResult, markup: bool = True) -> list[str]:
 def print_table(results: list[ImportResult], console: Console) -> None:
     """One row per file (a table, or a list when it does not fit); failed files show their status only (the
     reason is on stderr)."""
+    from monitor.cli import tables
+
     right = [name for name in _COLUMNS if name not in ("file", "status", "sport", "format")]
     tables.print_table("Import", _COLUMNS, [_row(r) for r in results], console=console, right=right)
     for r in results:

@@ -9,8 +9,6 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from ingest.ble.errors import DecodeError
-from ingest.store.errors import StoreError
 from monitor.cli.common import CliError
 
 EXIT_USAGE = 2
@@ -18,7 +16,18 @@ EXIT_USAGE = 2
 COMMAND_MODULES = (
     "demo", "scan", "ingest_cmd", "import_files", "athlete", "rpe", "analyze", "hrv", "dashboards", "report", "serve",
 )  # fmt: skip
-"""Modules of `monitor.cli`, each with `add_parser(subparsers)` and `run(args) -> int`, in help order."""
+"""Modules of `monitor.cli`, each with `add_parser(subparsers)` and `run(args) -> int`, in help order.
+
+They import only argparse and light helpers at the top: what a command needs is imported when it runs, so that
+`--help` and every command start at once (tests/test_cli_startup.py, bench/cli.py)."""
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The errors reported as one line (exit code 2), imported only once one was raised."""
+    from ingest.ble.errors import DecodeError
+    from ingest.store.errors import StoreError
+
+    return (CliError, StoreError, DecodeError, ValueError, OSError)
 
 
 def installed_version() -> str:
@@ -53,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.run(args)
-    except (CliError, StoreError, DecodeError, ValueError, OSError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, user_errors()):
+            raise
         if args.verbose:
             logging.getLogger("recovery-monitor").exception("failed")
         print(f"recovery-monitor: error: {exc}", file=sys.stderr)

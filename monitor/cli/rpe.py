@@ -12,26 +12,12 @@ import datetime as dt
 import json
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ingest.analysis_due import mark_due
-from ingest.imports.common import iso_utc, utc_ms
-from ingest.imports.session_csv import DEFAULT_START_S, sport_tag
-from ingest.session_match import (
-    MEASUREMENT,
-    SAME_SESSION_TOLERANCE_MS,
-    StoredSession,
-    carrier,
-    distinct_sessions,
-    nearest,
-    stored_sessions,
-)
-from ingest.store import open_store
-from ingest.store.base import PointBatch
-from ingest.timeline import DAY_MS, day_start_ms
 from monitor.cli.common import CliError, add_store_option
+
+if TYPE_CHECKING:
+    from ingest.session_match import StoredSession
 
 SOURCE = "rpe"
 """Source tag of a session created by this command (a day without a synced or logged session)."""
@@ -103,6 +89,8 @@ def parse_number(text: str, option: str, low: float, high: float, *, low_open: b
 
 
 def _hhmm(time_ms: int) -> str:
+    from ingest.imports.common import iso_utc
+
     return iso_utc(time_ms)[11:16]
 
 
@@ -112,6 +100,8 @@ def _listing(sessions: list[StoredSession]) -> str:
 
 def _choose(sessions: list[StoredSession], start_ms: int | None, day: dt.date) -> StoredSession | None:
     """The session the RPE is for (None: no session there); ambiguous input is a CliError listing the starts."""
+    from ingest.session_match import carrier, distinct_sessions, nearest
+
     if start_ms is not None:
         target = nearest(sessions, start_ms)
         return None if target is None else carrier(sessions, target)
@@ -123,6 +113,8 @@ def _choose(sessions: list[StoredSession], start_ms: int | None, day: dt.date) -
 
 
 def _no_session(args: argparse.Namespace, sessions: list[StoredSession], known: bool, when: str) -> CliError:
+    from ingest.session_match import SAME_SESSION_TOLERANCE_MS
+
     if not known:
         return CliError(f"no data for athlete {args.athlete!r} in the store: check the ID, or pass --duration-min")
     if sessions:
@@ -134,6 +126,16 @@ def _no_session(args: argparse.Namespace, sessions: list[StoredSession], known: 
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ingest.analysis_due import mark_due
+    from ingest.imports.common import utc_ms
+    from ingest.imports.session_csv import DEFAULT_START_S, sport_tag
+    from ingest.session_match import MEASUREMENT, StoredSession, stored_sessions
+    from ingest.store import open_store
+    from ingest.store.base import PointBatch
+    from ingest.timeline import DAY_MS, day_start_ms
+
     athlete = args.athlete.strip()
     if not athlete:
         raise CliError("the athlete ID must not be empty")
@@ -181,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _previous(target: StoredSession, rpe: float, load: float, replace: bool) -> dict[str, float] | None:
     """The RPE already on the session (None: none); a different one is kept unless ``replace``."""
+    import numpy as np
+
     old = {name: target.value(name) for name in ("rpe", "srpe_load") if math.isfinite(target.value(name))}
     if not old:
         return None
@@ -200,6 +204,8 @@ def _previous(target: StoredSession, rpe: float, load: float, replace: bool) -> 
 def _report(
     target: StoredSession, rpe: float, minutes: float, load: float, created: bool, previous: dict[str, float] | None
 ) -> dict[str, Any]:
+    from ingest.imports.common import iso_utc
+
     return {
         "athlete": target.athlete,
         "start": iso_utc(target.time_ms),

@@ -6,22 +6,14 @@ import argparse
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from bleak import BleakClient, BleakScanner
-from bleak.exc import BleakError
-from rich.console import Console
-from rich.markup import escape
-
-from ingest.ble.errors import DecodeError
-from ingest.ble.heart_rate import BATTERY_LEVEL_UUID, decode_battery_level
-from ingest.gateway.config import SquadConfig, load_config
-from ingest.gateway.profiles import recognise
-from ingest.virtual.chaos_air import ChaosAir
-from ingest.virtual.squad import VirtualSquad
-from monitor.cli import tables
 from monitor.cli.common import CliError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ingest.gateway.config import SquadConfig
 
 BATTERY_TIMEOUT_S = 5.0
 
@@ -47,6 +39,10 @@ async def scan_devices(
     timeout_s: float, scanner_kwargs: dict[str, Any], client_kwargs: dict[str, Any], battery: bool
 ) -> list[dict[str, Any]]:
     """Recognised sensors as dicts (address, name, rssi, profiles, battery_pct), strongest first."""
+    from bleak import BleakScanner
+
+    from ingest.gateway.profiles import recognise
+
     found = await BleakScanner.discover(timeout=timeout_s, return_adv=True, **scanner_kwargs)
     rows = []
     for device, adv in found.values():
@@ -71,6 +67,11 @@ async def scan_devices(
 
 
 async def _read_battery(row: dict[str, Any], client_kwargs: dict[str, Any], limit: asyncio.Semaphore) -> None:
+    from bleak import BleakClient
+
+    from ingest.ble.errors import DecodeError
+    from ingest.ble.heart_rate import BATTERY_LEVEL_UUID, decode_battery_level
+
     async with limit:
         with contextlib.suppress(Exception):
             async with asyncio.timeout(BATTERY_TIMEOUT_S + 1):
@@ -93,6 +94,14 @@ def annotate(rows: list[dict[str, Any]], config: SquadConfig | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+    from bleak.exc import BleakError
+    from rich.console import Console
+
+    from ingest.gateway.config import load_config
+    from ingest.virtual.chaos_air import ChaosAir
+    from ingest.virtual.squad import VirtualSquad
+
     if args.timeout <= 0:
         raise CliError(f"--timeout must be positive (got {args.timeout})")
     config = load_config(args.config) if args.config else None
@@ -130,6 +139,10 @@ SCAN_COLUMNS = ("address", "name", "profiles", "RSSI dBm", "battery %", "athlete
 
 def print_table(rows: list[dict[str, Any]], console: Console) -> None:
     """The sensors as a table, or a list when it does not fit (monitor.cli.tables)."""
+    from rich.markup import escape
+
+    from monitor.cli import tables
+
     cells = [
         [
             row["address"],
