@@ -50,6 +50,13 @@ def check_round_trip(store: Store) -> None:
     assert whole.time_ms.tolist() == [T0, T0 + 1000, T0 + 2000, T0 + 3000]
     assert whole.columns["bpm"].tolist() == [60.0, 61.0, 62.0, 63.0]
     assert len(store.read("hr", "nobody", ["bpm"])) == 0 and len(store.read("nothing", "ath 1", ["bpm"])) == 0
+    store.write(
+        [PointBatch("hr", {"athlete": "ath 1", "device": "strap"}, np.array([T0 + 5000]), {"bpm": np.array([70])})]
+    )
+    later = store.read("hr", "ath 1", ["note", "bpm"], T0 + 5000)  # a string field without values: None, not NaN
+    assert later.columns["note"].dtype == object and later.columns["note"].tolist() == [None]
+    empty = store.read("hr", "nobody", ["note", "bpm"])
+    assert empty.columns["note"].dtype == object and empty.columns["bpm"].dtype == np.float64
 
 
 def check_overwrite_merges_fields(store: Store) -> None:

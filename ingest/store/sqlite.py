@@ -135,6 +135,15 @@ class SQLiteStore:
                 matching[sid] = series_tags
         return matching
 
+    def _string_fields(self, measurement: str) -> set[str]:
+        """Fields written as strings in any series of the measurement (read as object columns, as on InfluxDB)."""
+        rows = self._db.execute(
+            "SELECT DISTINCT ft.field FROM field_types ft JOIN series s ON s.id = ft.series_id "
+            "WHERE s.measurement = ? AND ft.type = 'string'",
+            (measurement,),
+        )
+        return {name for (name,) in rows}
+
     def read(
         self,
         measurement: str,
@@ -149,10 +158,11 @@ class SQLiteStore:
         with ``with_tags`` as extra columns."""
         tag_names = [key for key in dict.fromkeys(with_tags) if key not in fields]
         with self._lock:
+            strings = self._string_fields(measurement)
             series = self._matching_series(measurement, athlete, tags)
             if not series or not fields:
-                empty = {f: np.empty(0) for f in fields} | {k: np.empty(0, dtype=object) for k in tag_names}
-                return Frame(np.empty(0, np.int64), empty)
+                empty = {f: np.empty(0, dtype=object if f in strings else float) for f in fields}
+                return Frame(np.empty(0, np.int64), empty | {k: np.empty(0, dtype=object) for k in tag_names})
             time_sql, time_params = time_filter(start_ms, end_ms)
             sql = (
                 f"SELECT time_ms, series_id, field, value FROM points WHERE series_id IN "
@@ -160,7 +170,7 @@ class SQLiteStore:
                 "ORDER BY time_ms, series_id"
             )
             rows = self._db.execute(sql, [*series, *fields, *time_params]).fetchall()
-        frame, row_series = _pivot(rows, fields)
+        frame, row_series = _pivot(rows, fields, strings)
         for key in tag_names:
             frame.columns[key] = np.array([series[int(sid)].get(key) for sid in row_series], dtype=object)
         return frame
@@ -250,11 +260,12 @@ class SQLiteStore:
             self._db.close()
 
 
-def _pivot(rows: list[tuple], fields: Sequence[str]) -> tuple[Frame, np.ndarray]:
-    """Long rows (time, series, field, value) → one row per (series, time) with a column per field, and the
-    series id of each row."""
+def _pivot(rows: list[tuple], fields: Sequence[str], strings: set[str]) -> tuple[Frame, np.ndarray]:
+    """Long rows (time, series, field, value) → one row per (series, time) with a column per field (object for
+    ``strings`` and for any field holding a string, else float64), and the series id of each row."""
     if not rows:
-        return Frame(np.empty(0, np.int64), {f: np.empty(0) for f in fields}), np.empty(0, np.int64)
+        empty = {f: np.empty(0, dtype=object if f in strings else float) for f in fields}
+        return Frame(np.empty(0, np.int64), empty), np.empty(0, np.int64)
     times = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     series = np.fromiter((r[1] for r in rows), np.int64, len(rows))
     keys = np.stack([times, series], axis=1)
@@ -268,7 +279,7 @@ def _pivot(rows: list[tuple], fields: Sequence[str]) -> tuple[Frame, np.ndarray]
         values[field_pos[name]][idx] = value
     columns = {}
     for name, column in zip(fields, values):
-        if any(isinstance(v, str) for v in column):
+        if name in strings or any(isinstance(v, str) for v in column):
             columns[name] = np.array(column, dtype=object)
         else:
             columns[name] = np.array([np.nan if v is None else v for v in column], dtype=np.float64)
