@@ -10,23 +10,19 @@ import signal
 import tempfile
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from platformdirs import user_data_dir
-from rich.console import Console
-from rich.markup import escape
 
-from ingest.gateway.chaos import CHAOS_KINDS, parse_chaos
-from ingest.gateway.config import load_config
-from ingest.gateway.gateway import BluetoothUnavailable, Gateway
-from ingest.gateway.spool import Spool
-from ingest.gateway.virtual_run import run_virtual_ingest
-from ingest.store import open_store
-from ingest.store.base import Store
-from monitor.cli import tables
 from monitor.cli.common import CliError, add_store_option
-from monitor.cli.ingest_live import DeviceBoard, live_console
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ingest.gateway.gateway import Gateway
+    from ingest.store.base import Store
+
+CHAOS_KINDS = ("link-loss", "half-open", "out-of-range", "store-outage", "malformed")  # ingest.gateway.chaos's (tested)
 GATEWAY_STORE_RETRIES = 1
 GATEWAY_STORE_MAX_TOTAL_S = 3.0
 GATEWAY_STORE_TIMEOUT_S = 5.0
@@ -59,7 +55,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def _open_gateway_store(url: str | None) -> Store:
     """The spool retries forever; the store itself should fail fast so the gateway notices outages quickly."""
-    from ingest.store import RetryBudget
+    from ingest.store import RetryBudget, open_store
 
     budget = RetryBudget(
         timeout_s=GATEWAY_STORE_TIMEOUT_S, max_retries=GATEWAY_STORE_RETRIES, max_total_s=GATEWAY_STORE_MAX_TOTAL_S
@@ -81,6 +77,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_virtual(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ingest.gateway.chaos import parse_chaos
+    from ingest.gateway.virtual_run import run_virtual_ingest
+    from monitor.cli.ingest_live import DeviceBoard, live_console
+
     chaos = parse_chaos(args.chaos)
     if not 1 <= args.athletes <= 99:
         raise CliError(f"--athletes must be 1-99 (got {args.athletes})")
@@ -120,6 +122,13 @@ def _run_virtual(args: argparse.Namespace) -> int:
 
 
 def _run_hardware(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from ingest.gateway.config import load_config
+    from ingest.gateway.gateway import BluetoothUnavailable, Gateway
+    from ingest.gateway.spool import Spool
+    from monitor.cli.ingest_live import DeviceBoard, live_console
+
     config = load_config(args.config)
     settings = config.gateway
     spool_path = Path(args.spool or settings.spool or Path(user_data_dir("recovery-monitor")) / "gateway-spool.sqlite")
@@ -197,6 +206,10 @@ def _dash(value: object) -> str:
 
 
 def _print_virtual(report: dict[str, Any], console: Console) -> None:
+    from rich.markup import escape
+
+    from monitor.cli import tables
+
     rows = []
     for athlete in report["athletes"]:
         for label, sensor in athlete["sensors"].items():
@@ -219,6 +232,10 @@ def _print_virtual(report: dict[str, Any], console: Console) -> None:
 
 
 def _print_hardware(report: dict[str, Any], console: Console) -> None:
+    from rich.markup import escape
+
+    from monitor.cli import tables
+
     rows = [
         [
             escape(d["athlete"]),
