@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from monitor.evidence import recent_score
 from monitor.readiness import RollingStats, window_stats
@@ -131,6 +130,8 @@ def predictive_z(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, n: np.ndarray)
     sample of the same normal distribution; it is mapped to the normal deviate of the same tail probability, so
     that a baseline of 12 sessions or 28 mornings does not turn its own uncertainty into false alarms.
     """
+    from scipy import stats  # imported here: a CLI command that never standardises need not load scipy.stats
+
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = (np.asarray(x, float) - mean) / (np.asarray(sd, float) * np.sqrt(1.0 + 1.0 / n))

@@ -24,7 +24,6 @@ import functools
 import math
 
 import numpy as np
-from scipy import ndimage
 
 CHUNK = 1 << 17  # window values sorted at a time (bounds the memory)
 RANK_FILTER_MIN_SIZE = 2000  # series at least this long, wanted at more than RANK_FILTER_SHARE of the positions:
@@ -107,6 +106,8 @@ def _rank_filter_quantiles(x: np.ndarray, window: int, qs: tuple[float, ...]) ->
     over the series and its negation laid out one after the other with their pads. Whole values (in 1/1024) are
     filtered as 64-bit integers, which is faster.
     """
+    from scipy import ndimage  # imported here: only long series reach this path (a morning reading never does)
+
     n, half = x.size, window // 2
     keys = _integer_keys(x, np.int64, RANK_FILTER_BOUND, signed=True)
     infinity = np.inf if keys is None else RANK_FILTER_BOUND
