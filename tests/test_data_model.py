@@ -1,0 +1,121 @@
+"""The data model in code (ingest/model.py) matches docs/data-model.md, and the code writes only what it declares."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest import model
+from ingest.store.base import PointBatch
+from ingest.store.sqlite import SQLiteStore
+from monitor.cli.main import main
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "data-model.md"
+DOC_TYPES = {"int": "integer", "float": "float", "bool": "boolean", "string": "string"}
+Declared = dict[str, tuple[set[str], dict[str, str]]]
+
+
+def cell_names(cell: str) -> list[str]:
+    """The backticked names of a table cell, with `a1` … `a5` ranges and "(likewise `b_…`)" expanded."""
+    main_part, _, likewise = cell.partition("(likewise")
+    names = re.findall(r"`([a-z0-9_]+)`", main_part)
+    ranged = re.search(r"`([a-z_]+)(\d)([a-z_]*)` … `[a-z_]+(\d)[a-z_]*`", main_part)
+    if ranged:
+        stem, first, tail, last = ranged.groups()
+        names = [f"{stem}{i}{tail}" for i in range(int(first), int(last) + 1)]
+    prefix = names[0].split("_")[0] + "_" if likewise else ""
+    for other in re.findall(r"`([a-z]+_)…`", likewise):
+        names += [other + n.removeprefix(prefix) for n in names if n.startswith(prefix)]
+    return names
+
+
+def doc_model(text: str) -> Declared:
+    """Measurement → (tag names, field name → store type) from the doc's tables."""
+    declared: Declared = {}
+    heading, streams_tags = "", set[str]()
+    for line in text.splitlines():
+        if line.startswith("### "):
+            heading = line
+            streams_tags = set(re.findall(r"`([a-z_]+)`", line)) if "Streams from" in line else set()
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) != 4 or (cells[0] not in ("tag", "field") and not cells[0].startswith("`")):
+            continue
+        if cells[0].startswith("`"):  # the watch-file streams table: measurement | field | type | meaning
+            name = re.findall(r"`([a-z_]+)`", cells[0])[0]
+            tags, fields = declared.setdefault(name, (set(), {}))
+            tags |= streams_tags | set(re.findall(r"tag `([a-z_]+)`", cells[0]))
+            fields.update({n: DOC_TYPES[cells[2]] for n in cell_names(cells[1])})
+            continue
+        found = re.match(r"### `([a-z_]+)`", heading)
+        name = found.group(1) if found else "session" if "FIT imports" in heading else ""
+        assert name, f"a table row under {heading!r} names no measurement"
+        tags, fields = declared.setdefault(name, (set(), {}))
+        if cells[0] == "tag":
+            tags.update(cell_names(cells[1]))
+        else:
+            fields.update({n: DOC_TYPES[cells[2]] for n in cell_names(cells[1])})
+    return declared
+
+
+def test_cell_names_expand_ranges_and_likewise():
+    assert cell_names("`hr_zone1_s` … `hr_zone3_s`") == ["hr_zone1_s", "hr_zone2_s", "hr_zone3_s"]
+    assert cell_names("`gct_a`, `gct_b` (likewise `muscle_…`)") == ["gct_a", "gct_b", "muscle_a", "muscle_b"]
+
+
+def test_the_doc_tables_match_the_model_exactly():
+    documented = doc_model(DOC.read_text(encoding="utf-8"))
+    in_code = {m.name: (set(m.tag_names), {f.name: f.type for f in m.fields}) for m in model.MEASUREMENTS}
+    assert sorted(documented) == sorted(in_code)
+    for name, (tags, fields) in in_code.items():
+        assert documented[name][0] == tags, name
+        assert documented[name][1] == fields, name
+    assert len(documented["session"][1]) == 43 and documented["daily"][1]["gct_sessions_7d"] == "integer"
+
+
+def test_the_model_has_no_duplicate_names_and_a_lookup():
+    assert len({m.name for m in model.MEASUREMENTS}) == len(model.MEASUREMENTS)
+    for m in model.MEASUREMENTS:
+        assert len(set(m.field_names)) == len(m.fields) and len(set(m.tag_names)) == len(m.tags), m.name
+        assert model.measurement(m.name) is m
+    assert model.measurement("flag").field("since").type == "string"
+    with pytest.raises(KeyError, match="no measurement 'visit'"):
+        model.measurement("visit")
+    with pytest.raises(KeyError, match="'flag' declares no field 'nope'"):
+        model.FLAG.field("nope")
+
+
+def test_batch_problems_name_what_is_undeclared():
+    ok = PointBatch("hr", {"athlete": "A01", "device": "d", "source": "ble"}, np.array([1]), {"bpm": np.array([60])})
+    assert model.batch_problems(ok) == []
+    bad = PointBatch("hr", {"athlete": "A01", "lap": "1"}, np.array([1]), {"bpm": np.array([60.0]), "x": np.array([1])})
+    assert model.batch_problems(bad) == [
+        "hr: undeclared tag 'lap'",
+        "hr.bpm: float, declared integer",
+        "hr: undeclared field 'x'",
+    ]
+    assert model.batch_problems(PointBatch("visit", {}, np.array([1]), {})) == ["undeclared measurement 'visit'"]
+
+
+def test_the_demo_writes_only_declared_measurements_tags_fields_and_types(tmp_path, capsys, monkeypatch):
+    written: set[str] = set()
+    problems: list[str] = []
+    write = SQLiteStore.write
+
+    def checked_write(self, batches):
+        batches = list(batches)
+        for batch in batches:
+            written.add(batch.measurement)
+            problems.extend(model.batch_problems(batch))
+        return write(self, batches)
+
+    monkeypatch.setattr(SQLiteStore, "write", checked_write)
+    store = f"sqlite:///{tmp_path}/demo.sqlite"
+    assert main(["demo", "--athletes", "2", "--days", "42", "--seed", "3", "--json", "--store", store]) == 0
+    capsys.readouterr()
+    assert sorted(set(problems)) == []
+    assert written >= {"hr", "rr", "rsc", "power", "stride", "session", "readiness", "daily", "flag", "simulated"}
+    assert written >= {"gateway", "device_state"}
