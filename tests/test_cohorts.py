@@ -90,6 +90,39 @@ def large_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> 
     return int((enough & (first <= by_day)).sum()), int(enough.sum())
 
 
+# A training camp of LOAD_SPIKE_LARGE_FACTOR × the usual session every day: its daily load is ≥ 3× the chronic
+# daily load (the mean of the 28 days before, rest days included) for every athlete (the ratio is measured).
+LOAD_SPIKE_LARGE_FACTOR = 3.0
+LOAD_SIGNALS = {name for name, family in SIGNALS.items() if family == "load"}
+
+
+def load_spike_large(n: int, seed: int, th: Thresholds | None = None) -> dict:
+    """Share of athletes flagged by any load signal on onset + 0..WITHIN_DAYS, and the camp's measured ratio:
+    mean daily load of those days ÷ mean daily load of the 28 days before the onset."""
+    h = simulate_training_history(
+        n, EVENT_DAYS, np.random.default_rng(seed), id_prefix="lsl", spike_day=ONSET,
+        spike_factor=LOAD_SPIKE_LARGE_FACTOR,
+    )  # fmt: skip
+    load = np.nan_to_num(h.srpe_load)
+    ratio = load[:, ONSET : ONSET + WITHIN_DAYS + 1].mean(axis=1) / load[:, ONSET - 28 : ONSET].mean(axis=1)
+    ind, signals, _ = replay_engine(h, FIRST_DAY, th)
+    hit = detected(signals, ind, LOAD_SIGNALS)
+    window = hit[:, ONSET : ONSET + WITHIN_DAYS + 1]
+    first = np.argmax(window, axis=1)[window.any(axis=1)]
+    return {
+        "spike_factor": LOAD_SPIKE_LARGE_FACTOR,
+        "camp_to_chronic_daily_load": {
+            "min": round(float(ratio.min()), 2),
+            "p5": round(float(np.percentile(ratio, 5)), 2),
+            "median": round(float(np.median(ratio)), 2),
+        },
+        "athletes_at_least_3x": int((ratio >= 3).sum()),
+        "flagged_by_a_load_signal_within_3_days": round(float(window[ratio >= 3].any(axis=1).mean()), 4),
+        "first_flag_day_counts": np.bincount(first, minlength=WITHIN_DAYS + 1).tolist(),  # day 0 = onset
+        "flagged_before_onset": int(hit[:, :ONSET].any(axis=1).sum()),
+    }
+
+
 def detected(signals: dict[str, SignalSeries], ind, wanted: set[str]) -> np.ndarray:
     """(athletes, days): a wanted signal is flagged; ``asymmetry_shift:<metric>`` needs that metric to shift."""
     out = np.zeros(next(iter(signals.values())).flagged.shape, bool)
@@ -206,6 +239,7 @@ def report(n: int, seed: int) -> dict:
             for i, name in enumerate(LARGE_COHORTS)
             for hit, seen in [large_cohort(name, n, seed + 20 + i)]
         },
+        "load_spike_large": load_spike_large(n, seed + 30),
     }
 
 
@@ -268,6 +302,12 @@ def test_large_events_are_flagged_by_their_second_reading():
         hit, seen = large_cohort(name, 200, seed=300 + i)
         print(f"{name}: by reading {READINGS} {hit} of {seen}")
         assert seen >= 150 and hit / seen >= 0.8, (name, hit, seen)  # 0.88–0.96 on 1,000 (docs/analytics.md)
+
+
+def test_a_tripled_load_is_flagged_by_a_load_signal_within_three_days():
+    result = load_spike_large(300, seed=330)
+    assert result["camp_to_chronic_daily_load"]["min"] >= 3.0 and result["athletes_at_least_3x"] == 300
+    assert result["flagged_by_a_load_signal_within_3_days"] >= 0.99
 
 
 def test_false_alarm_rate_over_a_thousand_steady_athletes():
