@@ -7,13 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from ingest.model import FLAG
 from ingest.store.base import Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
-
-FLAG_FIELDS = ("value", "threshold", "window", "since", "reason")
-FLAG_TAGS = ("athlete", "family", "signal", "severity")
+from monitor.flags import flag_from_point, json_number
 
 
 @dataclass(frozen=True)
@@ -58,32 +55,34 @@ def _since_ms(since: str, fallback: int) -> int:
     return day_start_ms(day)
 
 
-def _number(value: Any) -> float | None:
-    number = float(value) if isinstance(value, int | float | np.number) and not isinstance(value, bool) else None
-    return None if number is None or math.isnan(number) else number
+def _present(value: Any) -> Any:
+    """A frame cell, None where the point has no value (NaN in a numeric column)."""
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 def read_flags(
     store: Store, athlete: str | None = None, start_ms: int | None = None, end_ms: int | None = None
 ) -> list[FlagPoint]:
     """Flag points in [start_ms, end_ms), all athletes or one, sorted by athlete, time and signal."""
-    frame = store.read("flag", athlete, FLAG_FIELDS, start_ms, end_ms, with_tags=FLAG_TAGS)
+    frame = store.read(FLAG.name, athlete, FLAG.field_names, start_ms, end_ms, with_tags=FLAG.tag_names)
     c = frame.columns
-    points = [
-        FlagPoint(
-            athlete=str(c["athlete"][i] or ""),
-            family=str(c["family"][i] or ""),
-            signal=str(c["signal"][i] or ""),
-            severity=str(c["severity"][i] or ""),
-            time_ms=int(frame.time_ms[i]),
-            value=_number(c["value"][i]),
-            threshold=_number(c["threshold"][i]),
-            window=str(c["window"][i] or ""),
-            since=str(c["since"][i] or ""),
-            reason=str(c["reason"][i] or ""),
+    points = []
+    for i, time_ms in enumerate(frame.time_ms.tolist()):
+        flag = flag_from_point({n: c[n][i] for n in FLAG.tag_names}, {n: _present(c[n][i]) for n in FLAG.field_names})
+        points.append(
+            FlagPoint(
+                athlete=flag.athlete,
+                family=flag.family,
+                signal=flag.signal,
+                severity=flag.severity,
+                time_ms=int(time_ms),
+                value=json_number(flag.value),
+                threshold=json_number(flag.threshold),
+                window=flag.window,
+                since=flag.since.isoformat(),
+                reason=flag.reason,
+            )
         )
-        for i in range(len(frame))
-    ]
     return sorted(points, key=lambda p: (p.athlete, p.time_ms, p.signal))
 
 

@@ -7,7 +7,11 @@ names from here, so a rename is one edit caught by the type checker and that tes
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from ingest.store.base import FieldType, PointBatch, field_type
 
@@ -15,6 +19,7 @@ INT: FieldType = "integer"
 FLOAT: FieldType = "float"
 BOOL: FieldType = "boolean"
 STRING: FieldType = "string"
+_DTYPES: dict[FieldType, Any] = {INT: np.int64, FLOAT: np.float64, BOOL: np.bool_, STRING: object}
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,16 @@ class Measurement:
             if f.name == name:
                 return f
         raise KeyError(f"measurement {self.name!r} declares no field {name!r}")
+
+    def batch(
+        self, tags: Mapping[str, str], time_ms: Sequence[int] | np.ndarray, columns: Mapping[str, Sequence[Any]]
+    ) -> PointBatch:
+        """A `PointBatch` of this measurement, each column cast to its declared type; KeyError when undeclared."""
+        for tag in tags:
+            if tag not in self.tag_names:
+                raise KeyError(f"measurement {self.name!r} declares no tag {tag!r}")
+        fields = {name: np.asarray(column, dtype=_DTYPES[self.field(name).type]) for name, column in columns.items()}
+        return PointBatch(self.name, dict(tags), np.asarray(time_ms, np.int64), fields)
 
 
 def fields(type_: FieldType, meaning: str, *names: str) -> tuple[Field, ...]:

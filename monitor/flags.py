@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from ingest.model import FLAG
+from ingest.store.base import PointBatch
 
 Severity = Literal["watch", "act"]
 
@@ -45,6 +49,55 @@ class Flag:
             "since": self.since.isoformat(),
             "reason": self.reason,
         }
+
+
+def flag_point(flag: Flag) -> tuple[dict[str, str], dict[str, float | str]]:
+    """The tags and fields of the `flag` point holding ``flag`` (ingest/model.py); a non-finite number is left out."""
+    tags = {name: str(getattr(flag, name)) for name in FLAG.tag_names}
+    fields: dict[str, float | str] = {}
+    for name in FLAG.field_names:
+        value = getattr(flag, name)
+        if isinstance(value, dt.date):
+            value = value.isoformat()
+        if isinstance(value, str) or math.isfinite(value):  # NaN and infinity are never written
+            fields[name] = value
+    return tags, fields
+
+
+def flag_batches_of(flags: Iterable[tuple[int, Flag]]) -> list[PointBatch]:
+    """The `flag` points of ``(time_ms, flag)`` pairs: one batch per tag set and set of fields present."""
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[dict[str, str], list[int], list[dict[str, Any]]]] = {}
+    for time_ms, flag in flags:
+        tags, fields = flag_point(flag)
+        group = groups.setdefault((tuple(tags.values()), tuple(fields)), (tags, [], []))
+        group[1].append(time_ms)
+        group[2].append(fields)
+    return [
+        FLAG.batch(tags, times, {name: [row[name] for row in rows] for name in rows[0]})
+        for tags, times, rows in groups.values()
+    ]
+
+
+def flag_from_point(tags: Mapping[str, Any], fields: Mapping[str, Any]) -> Flag:
+    """The flag a stored `flag` point holds (its tags and fields by model name; NaN or None where one is missing).
+
+    A missing value or threshold reads as NaN; ValueError when `since` is not a YYYY-MM-DD date or the severity
+    is unknown.
+    """
+    values: dict[str, Any] = {name: str(tags.get(name) or "") for name in FLAG.tag_names}
+    for name in FLAG.field_names:
+        field = FLAG.field(name)
+        raw = fields.get(name)
+        if field.type == "float":
+            values[name] = math.nan if raw is None else float(raw)
+        else:
+            values[name] = "" if raw is None else str(raw)
+    try:
+        values["since"] = dt.date.fromisoformat(values["since"])
+    except ValueError:
+        who = f"{values['athlete']!r} {values['signal']!r}"
+        raise ValueError(f"flag point of {who}: since {values['since']!r} is not a YYYY-MM-DD date") from None
+    return Flag(**values)
 
 
 def json_number(x: float | None, digits: int | None = None) -> float | None:

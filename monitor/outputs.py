@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ingest.store.base import PointBatch
-from monitor.flags import Flag, json_number
+from monitor.flags import Flag, flag_batches_of, json_number
 from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
 from monitor.thresholds import Thresholds
 
@@ -175,25 +175,10 @@ def daily_batches(
 
 def flag_batches(ind: Indicators, signals: dict[str, SignalSeries], days: range) -> list[PointBatch]:
     """`flag` points (docs/data-model.md) for every flag raised on the day indices in ``days``."""
-    batches = []
     rows, cols = np.nonzero(np.any([s.flagged[:, days.start : days.stop] for s in signals.values()], axis=0))
-    by_key: dict[tuple[str, str, str, str], list[tuple[int, Flag]]] = {}
-    for row, j in zip(rows.tolist(), cols.tolist()):
-        for flag in flags_on(signals, ind, row, days.start + j):
-            key = (flag.athlete, flag.family, flag.signal, flag.severity)
-            by_key.setdefault(key, []).append((day_ms(ind.inputs.days[days.start + j]), flag))
-    for (athlete, family, signal, severity), items in by_key.items():
-        tags = {"athlete": athlete, "family": family, "signal": signal, "severity": severity}
-        finite = all(math.isfinite(f.value) and math.isfinite(f.threshold) for _, f in items)
-        for part in [items] if finite else [[item] for item in items]:  # never write NaN or inf
-            flags = [f for _, f in part]
-            fields = {
-                "value": np.array([f.value for f in flags], float),
-                "threshold": np.array([f.threshold for f in flags], float),
-                "window": np.array([f.window for f in flags], dtype=object),
-                "since": np.array([f.since.isoformat() for f in flags], dtype=object),
-                "reason": np.array([f.reason for f in flags], dtype=object),
-            }
-            fields = {k: v for k, v in fields.items() if v.dtype == object or np.isfinite(v).all()}
-            batches.append(PointBatch("flag", tags, np.array([t for t, _ in part], np.int64), fields))
-    return batches
+    flags = [
+        (day_ms(ind.inputs.days[days.start + j]), flag)
+        for row, j in zip(rows.tolist(), cols.tolist())
+        for flag in flags_on(signals, ind, row, days.start + j)
+    ]
+    return flag_batches_of(flags)

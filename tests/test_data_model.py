@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dashboards.flag_source import read_flags
 from ingest import model
 from ingest.store.base import PointBatch
 from ingest.store.sqlite import SQLiteStore
+from ingest.timeline import DAY_MS
 from monitor.cli.main import main
+from monitor.flags import Flag, flag_batches_of, flag_from_point, flag_point
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-model.md"
 DOC_TYPES = {"int": "integer", "float": "float", "bool": "boolean", "string": "string"}
@@ -119,3 +124,40 @@ def test_the_demo_writes_only_declared_measurements_tags_fields_and_types(tmp_pa
     assert sorted(set(problems)) == []
     assert written >= {"hr", "rr", "rsc", "power", "stride", "session", "readiness", "daily", "flag", "simulated"}
     assert written >= {"gateway", "device_state"}
+
+
+def flag(**changes) -> Flag:
+    base = dict(athlete="A01", signal="hrv_suppressed", family="recovery", severity="act", value=-0.61)
+    base |= dict(threshold=-0.5, window="7d mean vs 60d normal range", since=dt.date(2024, 3, 2), reason="low")
+    return Flag(**(base | changes))
+
+
+def test_flag_attributes_are_the_flag_measurement_names():
+    assert set(Flag.__dataclass_fields__) == set(model.FLAG.tag_names) | set(model.FLAG.field_names)
+
+
+def test_a_flag_round_trips_through_a_store_point(tmp_path):
+    day = 1_709_424_000_000  # 2024-03-03T00:00Z
+    kept, nan_value = flag(), flag(signal="rhr_elevated", severity="watch", value=math.nan)
+    batches = flag_batches_of([(day, kept), (day, nan_value), (day + DAY_MS, kept)])
+    assert [len(b) for b in batches] == [2, 1] and "value" not in batches[1].fields  # NaN is never written
+    assert all(model.batch_problems(b) == [] for b in batches)
+    store = SQLiteStore(tmp_path / "flags.sqlite")
+    store.write(batches)
+    points = read_flags(store)
+    store.close()
+    assert [(p.time_ms, p.signal, p.value, p.since) for p in points] == [
+        (day, "hrv_suppressed", -0.61, "2024-03-02"),
+        (day, "rhr_elevated", None, "2024-03-02"),
+        (day + DAY_MS, "hrv_suppressed", -0.61, "2024-03-02"),
+    ]
+    tags, fields = flag_point(nan_value)
+    back = flag_from_point(tags, fields)
+    assert math.isnan(back.value) and back == flag_from_point(*flag_point(nan_value)) and back.since == kept.since
+    assert flag_from_point(*flag_point(kept)) == kept
+
+
+def test_a_flag_point_with_a_bad_since_is_one_clear_error():
+    tags, fields = flag_point(flag())
+    with pytest.raises(ValueError, match="flag point of 'A01' 'hrv_suppressed': since '2024-3-2' is not a YYYY-MM-DD"):
+        flag_from_point(tags, fields | {"since": "2024-3-2"})
