@@ -87,6 +87,7 @@ def test_the_model_has_no_duplicate_names_and_a_lookup():
         assert len(set(m.field_names)) == len(m.fields) and len(set(m.tag_names)) == len(m.tags), m.name
         assert model.measurement(m.name) is m
     assert model.measurement("flag").field("since").type == "string"
+    assert model.ALERT.field_names == ("episode_id", "sent_ms", "http_status")  # the order episodes.py unpacks
     with pytest.raises(KeyError, match="no measurement 'visit'"):
         model.measurement("visit")
     with pytest.raises(KeyError, match="'flag' declares no field 'nope'"):

@@ -14,21 +14,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ingest.model import ALERT, DAILY, FLAG
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.alerts import AlertRecord, EpisodeState, latest, open_episode_start
 
-ALERT_MEASUREMENT = "alert"
+ALERT_MEASUREMENT = ALERT.name
 CHANNEL = "webhook"
+RECOMMEND = DAILY.field("recommend_idn_visit").name  # KeyError at import if the model renames it
+ALERT_FIELDS = ALERT.field_names  # episode_id, sent_ms, http_status: read and written in this order
 
 
 def recommendation_days(store: Store, athlete: str, first: dt.date, last: dt.date) -> dict[dt.date, bool]:
     """Day → recommended, for the days in [first, last] on which the analysis stored a `daily` point."""
     start, end = day_start_ms(first), day_start_ms(last) + DAY_MS
-    daily = store.read("daily", athlete, ["recommend_idn_visit", "status"], start, end)
-    act = store.read("flag", athlete, ["reason"], start, end, tags={"severity": "act"})
+    daily = store.read(DAILY.name, athlete, [RECOMMEND, DAILY.field("status").name], start, end)
+    act = store.read(FLAG.name, athlete, [FLAG.field("reason").name], start, end, tags={"severity": "act"})
     act_days = {ms_day(t) for t in act.time_ms.tolist()}
-    values = np.asarray(daily.columns["recommend_idn_visit"], dtype=float)
+    values = np.asarray(daily.columns[RECOMMEND], dtype=float)
     days = {}
     for time_ms, value in zip(daily.time_ms.tolist(), values.tolist()):
         day = ms_day(time_ms)
@@ -38,10 +41,10 @@ def recommendation_days(store: Store, athlete: str, first: dt.date, last: dt.dat
 
 def stored_alert(store: Store, athlete: str) -> AlertRecord | None:
     """The athlete's most recent acknowledged alert recorded in the store."""
-    frame = store.read(ALERT_MEASUREMENT, athlete, ["episode_id", "sent_ms", "http_status"], tags={"channel": CHANNEL})
+    frame = store.read(ALERT_MEASUREMENT, athlete, list(ALERT_FIELDS), tags={"channel": CHANNEL})
     records = []
     for i, time_ms in enumerate(frame.time_ms.tolist()):
-        episode, sent, status = (frame.columns[name][i] for name in ("episode_id", "sent_ms", "http_status"))
+        episode, sent, status = (frame.columns[name][i] for name in ALERT_FIELDS)
         if isinstance(episode, str) and np.isfinite(sent):
             status = int(status) if np.isfinite(status) else 0
             records.append(AlertRecord(athlete, episode, ms_day(time_ms), int(sent), status))
@@ -50,16 +53,9 @@ def stored_alert(store: Store, athlete: str) -> AlertRecord | None:
 
 def alert_batch(record: AlertRecord) -> PointBatch:
     """The `alert` point recording an acknowledged alert."""
-    return PointBatch(
-        ALERT_MEASUREMENT,
-        {"athlete": record.athlete, "channel": CHANNEL},
-        np.array([day_start_ms(record.episode_start)], np.int64),
-        {
-            "episode_id": np.array([record.episode_id], dtype=object),
-            "sent_ms": np.array([record.sent_ms], np.int64),
-            "http_status": np.array([record.http_status], np.int64),
-        },
-    )
+    values = (record.episode_id, record.sent_ms, record.http_status)
+    tags = {"athlete": record.athlete, "channel": CHANNEL}
+    return ALERT.batch(tags, [day_start_ms(record.episode_start)], {n: [v] for n, v in zip(ALERT_FIELDS, values)})
 
 
 @dataclass(frozen=True)
