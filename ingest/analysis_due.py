@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from ingest.model import ANALYSIS_DUE
 from ingest.store.base import PointBatch, Store
 
-MEASUREMENT = "analysis_due"
-FIELDS = ("from_ms", "pending")
+MEASUREMENT = ANALYSIS_DUE.name
+FIELDS = ANALYSIS_DUE.field_names  # from_ms, pending
 _STAMP_MS = 0
 
 

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from ingest.model import PROFILE
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS
 from monitor.load import TRIMP_COEFFICIENTS, Sex
 
-PROFILE_MEASUREMENT = "profile"
-PROFILE_FIELDS = ("hr_max_bpm", "hr_rest_bpm", "sex")
+PROFILE_MEASUREMENT = PROFILE.name
+PROFILE_FIELDS = PROFILE.field_names  # hr_max_bpm, hr_rest_bpm, sex
 SEXES = ("female", "male")
 HR_MAX_RANGE_BPM = (100.0, 230.0)
 HR_REST_RANGE_BPM = (25.0, 120.0)

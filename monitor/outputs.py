@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from ingest.model import DAILY, INT
 from ingest.store.base import PointBatch
 from monitor.flags import Flag, flag_batches_of, json_number
 from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
 from monitor.thresholds import Thresholds
 
 INSUFFICIENT = "insufficient data"
-COUNT_FIELDS = ("readings_7d", "gct_sessions_7d", "muscle_sessions_7d", "pedal_sessions_7d")
+COUNT_FIELDS = tuple(f.name for f in DAILY.fields if f.type == INT)  # readings_7d, *_sessions_7d
 
 
 def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
@@ -169,7 +170,7 @@ def daily_batches(
             fields["recommend_idn_visit"] = idn[row, days.start + j].astype(bool)
             if source:
                 fields["load_source"] = np.full(len(j), source, dtype=object)
-            batches.append(PointBatch("daily", {"athlete": athlete}, times[j], fields))
+            batches.append(PointBatch(DAILY.name, {"athlete": athlete}, times[j], fields))
     return batches
 
 
