@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from ingest.gateway.gateway import Gateway  # noqa: E402
-from ingest.gateway.virtual_run import run_virtual_ingest  # noqa: E402
 from ingest.store import RetryBudget, open_store  # noqa: E402
 from ingest.store.influx import InfluxStore  # noqa: E402
 from ingest.store.influxql import quote_ident, quote_literal  # noqa: E402
+from ingest.virtual.run import VirtualRunConfig, run_virtual_ingest  # noqa: E402
 
 
 class CpuMeter:
@@ -179,25 +179,18 @@ def main() -> None:
     probe = Probe(store)
     started_rusage = resource.getrusage(resource.RUSAGE_SELF)
     try:
-        report = asyncio.run(
-            run_virtual_ingest(
-                athletes=args.athletes,
-                duration_s=args.duration,
-                chaos=(),
-                store=store,
-                spool_path=scratch / "spool.sqlite",
-                with_acc=True,
-                observer=probe.observe,
-            )
+        config = VirtualRunConfig(
+            athletes=args.athletes, duration_s=args.duration, spool_path=scratch / "spool.sqlite", with_acc=True
         )
+        report = asyncio.run(run_virtual_ingest(config, store, observer=probe.observe))
     finally:
         store.close()
         if server is not None:
             server.close()
     process_cpu = time.process_time() - probe.process_cpu_start
     wall = time.monotonic() - probe.wall_start
-    sensors = [s for a in report["athletes"] for s in a["sensors"].values()]
-    delivered = sum(s["delivered"] for s in sensors)
+    sensors = [s for a in report.athletes for s in a.sensors.values()]
+    delivered = sum(s.delivered for s in sensors)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     result = {
         "benchmark": "gateway",
@@ -205,12 +198,12 @@ def main() -> None:
         "sensors": len(sensors),
         "duration_s": args.duration,
         "samples_delivered": delivered,
-        "samples_stored": sum(s["stored"] for s in sensors),
-        "all_stored_exactly_once": report["ok"],
-        "notifications_per_s": round(report["gateway"].get("notifications", 0) / max(wall, 1e-9), 1),
+        "samples_stored": sum(s.stored for s in sensors),
+        "all_stored_exactly_once": report.ok,
+        "notifications_per_s": round(report.gateway.telemetry.get("notifications", 0) / max(wall, 1e-9), 1),
         "samples_per_s": round(delivered / max(wall, 1e-9), 1),
         "ingest_lag_ms": percentiles(probe.lag_ms),
-        "store_ack_latency_ms": report["gateway"]["store_write_latency"],
+        "store_ack_latency_ms": report.gateway.store_write_latency,
         "live_latency_ms": percentiles(probe.live_ms),
         "cpu": {
             "process_pct_of_one_core": round(100 * process_cpu / wall, 1),
@@ -223,7 +216,7 @@ def main() -> None:
         "all_connected_after_s": probe.all_connected_after_s,
         "min_connected_after_ramp": probe.connected_min_after_ramp,
         "sustained": bool(
-            report["ok"]
+            report.ok
             and (percentiles(probe.lag_ms)["p99"] or 0) < 1000
             and probe.connected_min_after_ramp == len(sensors)
         ),

@@ -26,7 +26,7 @@ from ingest.ble.heart_rate import (
     decode_body_sensor_location,
     decode_heart_rate_measurement,
 )
-from ingest.bumble_backend.air import VirtualAir
+from ingest.virtual.bumble.air import VirtualAir
 from ingest.virtual.hr_strap import VirtualHeartRateStrap
 
 STRAP_NAME = "Polar H10 A1B2C3D4"

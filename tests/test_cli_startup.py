@@ -53,8 +53,8 @@ def test_every_subcommand_is_in_the_parser() -> None:
 
 def test_help_constants_match_the_modules_they_stand_for() -> None:
     """Choices and help texts written out in the light command modules equal the heavy modules' values."""
-    from ingest.gateway.chaos import CHAOS_KINDS
     from ingest.importer import supported_suffixes
+    from ingest.virtual.chaos import CHAOS_KINDS
     from monitor.hrv import CORRECTIONS, DEFAULT_CORRECTION
 
     assert hrv.CORRECTIONS == CORRECTIONS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import numpy as np
 import pytest
@@ -11,10 +12,10 @@ from ingest.gateway.clock_sync import SensorClockMapper, Unwrapper
 from ingest.gateway.config import ConfigError, DeviceSpec, SquadConfig, parse_config
 from ingest.gateway.gateway import Gateway
 from ingest.gateway.spool import Spool
-from ingest.gateway.virtual_run import RECOVERY_BUDGET_S, run_virtual_ingest, virtual_settings
 from ingest.store.sqlite import SQLiteStore
 from ingest.virtual.chaos_air import ChaosAir
 from ingest.virtual.hr_strap import VirtualHeartRateStrap
+from ingest.virtual.run import RECOVERY_BUDGET_S, VirtualRunConfig, run_virtual_ingest, virtual_settings
 
 ALL_CHAOS = ("link-loss", "half-open", "out-of-range", "store-outage", "malformed")
 
@@ -98,30 +99,50 @@ def test_wrapping_sensor_clock_is_unwrapped():
 
 def test_short_chaos_run_stores_every_delivered_sample_exactly_once(tmp_path):
     store = SQLiteStore(tmp_path / "store.sqlite")
-    report = asyncio.run(
-        run_virtual_ingest(
-            athletes=4, duration_s=20.0, chaos=ALL_CHAOS, store=store, spool_path=tmp_path / "spool.sqlite", seed=3
-        )
+    config = VirtualRunConfig(
+        athletes=4, duration_s=20.0, spool_path=tmp_path / "spool.sqlite", chaos=ALL_CHAOS, seed=3
     )
-    sensors = [(a["athlete"], label, s) for a in report["athletes"] for label, s in a["sensors"].items()]
+    report = asyncio.run(run_virtual_ingest(config, store))
+    sensors = [(a.athlete, label, s) for a in report.athletes for label, s in a.sensors.items()]
     assert len(sensors) == 16
     for athlete, label, sensor in sensors:
-        assert sensor["delivered"] > 0, (athlete, label)
-        assert sensor["stored"] == sensor["delivered"], (athlete, label, sensor)
-        assert sensor["malformed_rejected"] == sensor["malformed_delivered"], (athlete, label, sensor)
-        assert sensor["recovered"], (athlete, label, sensor)
-        if sensor["recovery_s_max"] is not None:
-            assert sensor["recovery_s_max"] <= RECOVERY_BUDGET_S
-    kinds = {fault for _, _, sensor in sensors for fault in sensor["faults"]}
+        assert sensor.delivered > 0, (athlete, label)
+        assert sensor.stored == sensor.delivered, (athlete, label, sensor)
+        assert sensor.malformed_rejected == sensor.malformed_delivered, (athlete, label, sensor)
+        assert sensor.recovered, (athlete, label, sensor)
+        if sensor.recovery_s_max is not None:
+            assert sensor.recovery_s_max <= RECOVERY_BUDGET_S
+    kinds = {fault for _, _, sensor in sensors for fault in sensor.faults}
     assert {"link-loss", "half-open", "out-of-range"} <= kinds
-    assert sum(sensor["malformed_rejected"] for _, _, sensor in sensors) >= 16
-    half_open = [sensor for _, _, sensor in sensors if "half-open" in sensor["faults"]]
-    assert all(sensor["watchdog_trips"] >= 1 and sensor["reconnects"] >= 1 for sensor in half_open)
-    assert report["ok"] and report["gateway"]["drained"] and report["spool_left_points"] == 0
-    assert report["gateway"]["store_outages"] == 1 and report["store_outages"][0]["duration_s"] >= 4.9
+    assert sum(sensor.malformed_rejected for _, _, sensor in sensors) >= 16
+    half_open = [sensor for _, _, sensor in sensors if "half-open" in sensor.faults]
+    assert all(sensor.watchdog_trips >= 1 and sensor.reconnects >= 1 for sensor in half_open)
+    assert report.ok and report.gateway.drained and report.spool_left_points == 0
+    assert report.gateway.store_outages == 1 and report.store_outages[0].duration_s >= 4.9
+    assert report.recovery_s_max == max(s.recovery_s_max or 0.0 for _, _, s in sensors)
+    assert_virtual_json_document(report.to_json(), report.gateway.telemetry)
     assert store.count("gateway") >= 10
     states = store.read("device_state", "sim-01", ["state"])
     assert {"searching", "connected", "stopped"} <= set(states.columns["state"].tolist())
+
+
+def assert_virtual_json_document(document: dict, telemetry: dict) -> None:
+    """The `ingest --virtual --json` document: its keys, in order, as scripts read them."""
+    assert list(document) == [
+        "ok", "recovery_s_max", "chaos_events", "store_outages", "gateway", "athletes",
+        "athletes_n", "duration_s", "chaos", "store", "spool_left_points", "elapsed_s",
+    ]  # fmt: skip
+    assert list(document["gateway"]) == [*telemetry, "drained", "store_write_latency", "store_outages"]
+    assert all(list(event) == ["kind", "at_s", "target", "duration_s"] for event in document["chaos_events"])
+    assert all(list(outage) == ["at_s", "duration_s"] for outage in document["store_outages"])
+    for athlete in document["athletes"]:
+        assert list(athlete) == ["athlete", "sensors"]
+        for sensor in athlete["sensors"].values():
+            assert list(sensor) == [
+                "device", "delivered", "stored", "malformed_rejected", "malformed_delivered", "sequence_gaps",
+                "reconnects", "watchdog_trips", "recovery_s_max", "recovered", "faults",
+            ]  # fmt: skip
+    json.dumps(document)
 
 
 def test_adapter_slot_limit_caps_concurrent_connections(tmp_path):

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from ingest.gateway.virtual_run import OutageControl, run_virtual_ingest
 from ingest.store.influx import InfluxStore
 from ingest.store.influxql import quote_ident, quote_literal
+from ingest.virtual.run import OutageControl, VirtualRunConfig, run_virtual_ingest
 
 COUNT_FIELD = {"hr": "bpm", "rr": "rr_ms", "rsc": "speed_mps", "stride": "seq"}
 MEASUREMENTS = {"strap": ("hr", "rr"), "footpod": ("rsc",), "pod_left": ("stride",), "pod_right": ("stride",)}
@@ -38,28 +38,26 @@ def outage_run(influxd, tmp_path, *, outage_s: float, duration_s: float) -> None
     )
     store.connect()
     try:
-        report = asyncio.run(
-            run_virtual_ingest(
-                athletes=2,
-                duration_s=duration_s,
-                chaos=("store-outage", "malformed"),
-                store=store,
-                spool_path=tmp_path / "spool.sqlite",
-                outage=OutageControl(begin=influxd.stop, end=influxd.start),
-                store_outage_s=outage_s,
-                seed=11,
-            )
+        config = VirtualRunConfig(
+            athletes=2,
+            duration_s=duration_s,
+            spool_path=tmp_path / "spool.sqlite",
+            chaos=("store-outage", "malformed"),
+            store_outage_s=outage_s,
+            seed=11,
         )
+        outage = OutageControl(begin=influxd.stop, end=influxd.start)
+        report = asyncio.run(run_virtual_ingest(config, store, outage=outage))
         assert influxd.running
-        assert report["store_outages"] and report["store_outages"][0]["duration_s"] >= outage_s
-        assert report["gateway"]["store_outages"] == 1 and report["gateway"]["drained"]
-        for athlete in report["athletes"]:
-            for label, sensor in athlete["sensors"].items():
-                exact = sum(influxql_count(store, m, sensor["device"]) for m in MEASUREMENTS[label])
-                assert exact == sensor["delivered"] == sensor["stored"], (athlete["athlete"], label, sensor, exact)
+        assert report.store_outages and report.store_outages[0].duration_s >= outage_s
+        assert report.gateway.store_outages == 1 and report.gateway.drained
+        for athlete in report.athletes:
+            for label, sensor in athlete.sensors.items():
+                exact = sum(influxql_count(store, m, sensor.device) for m in MEASUREMENTS[label])
+                assert exact == sensor.delivered == sensor.stored, (athlete.athlete, label, sensor, exact)
         (result,) = store.query('SELECT count("store_ok") FROM "gateway" WHERE "store_ok" = false')
         assert result.get("series"), "telemetry recorded the outage"
-        assert report["ok"]
+        assert report.ok
     finally:
         if not influxd.running:
             influxd.start()

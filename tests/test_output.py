@@ -25,6 +25,7 @@ from ingest.gateway.session import DeviceState
 from ingest.heart_rate_stream import HeartRateRecorder
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import NotificationClock, day_start_ms
+from ingest.virtual.run_report import AthleteReport, GatewayReport, SensorReport, VirtualRunReport
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
 from monitor.cli import demo, ingest_cmd, scan, tables
 from monitor.cli.analyze import CSV_INDICATORS, TABLE_COLUMNS
@@ -188,10 +189,13 @@ def test_demo_keeps_flag_names_whole_and_counts_malformed_packets(capsys, monkey
 
 @pytest.mark.parametrize("columns", WIDTHS)
 def test_ingest_virtual_table_keeps_every_column(capsys, monkeypatch, columns):
-    sensor = {"delivered": 10, "stored": 10, "malformed_rejected": 1, "sequence_gaps": None, "reconnects": 0,
-              "recovery_s_max": None}  # fmt: skip
-    report = {"duration_s": 5.0, "chaos": [], "ok": True, "recovery_s_max": 0.0, "store": "sqlite:///x",
-              "athletes": [{"athlete": "V01", "sensors": {"muscle_load L": sensor}}]}  # fmt: skip
+    sensor = SensorReport(device="V01-pod-l", delivered=10, stored=10, malformed_rejected=1, malformed_delivered=1,
+                          sequence_gaps=None, reconnects=0, watchdog_trips=0, recovery_s_max=None, recovered=True,
+                          faults=[])  # fmt: skip
+    gateway = GatewayReport(telemetry={}, drained=True, store_write_latency={}, store_outages=0)
+    report = VirtualRunReport(ok=True, recovery_s_max=0.0, chaos_events=[], store_outages=[], gateway=gateway,
+                              athletes=[AthleteReport("V01", {"muscle_load L": sensor})], athletes_n=1, duration_s=5.0,
+                              chaos=[], store="sqlite:///x", spool_left_points=0, elapsed_s=5.0)  # fmt: skip
     monkeypatch.setenv("COLUMNS", str(columns))
     ingest_cmd._print_virtual(report, Console())
     assert_whole(capsys.readouterr().out, [*ingest_cmd.VIRTUAL_COLUMNS, "muscle_load L", "exactly once"])

@@ -24,7 +24,7 @@ from bumble import core, hci, ll
 from bumble.controller import Controller
 from bumble.link import LocalLink
 
-from ingest.bumble_backend.air import VirtualAir
+from ingest.virtual.bumble.air import VirtualAir
 
 logger = logging.getLogger(__name__)
 

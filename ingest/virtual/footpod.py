@@ -19,7 +19,7 @@ from ingest.ble.rsc import (
 from ingest.virtual.peripheral import VirtualPeripheral, bumble_uuid
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 IN_SHOE = 2
 FEATURE = RSCFeature(

@@ -25,7 +25,7 @@ from ingest.ble.heart_rate import (
 from ingest.virtual.peripheral import _LEGACY_ADVERTISING_DATA_SIZE, GattPeripheral
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 logger = logging.getLogger(__name__)
 

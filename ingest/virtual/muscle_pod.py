@@ -18,7 +18,7 @@ from ingest.ble.muscle_load import (
 from ingest.virtual.peripheral import VirtualPeripheral, bumble_uuid
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
     from ingest.virtual.running import StrideEvent
 
 

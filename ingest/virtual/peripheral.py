@@ -19,7 +19,7 @@ from bumble.device import Connection, Device
 from ingest.ble.errors import DecodeError
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 logger = logging.getLogger(__name__)
 

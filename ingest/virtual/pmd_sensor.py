@@ -38,7 +38,7 @@ from ingest.ble.polar_pmd import (
 from ingest.virtual.peripheral import VirtualPeripheral, bumble_uuid, subscribed_bearers
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 logger = logging.getLogger(__name__)
 

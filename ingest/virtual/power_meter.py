@@ -20,7 +20,7 @@ from ingest.ble.rsc import SENSOR_LOCATION_UUID
 from ingest.virtual.peripheral import VirtualPeripheral, bumble_uuid
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 LEFT_CRANK = 5
 FEATURE_MASK = (1 << 0) | (1 << 2) | (1 << 3)  # pedal balance, wheel and crank revolution data

@@ -188,7 +188,7 @@ async def stream_squad(store: Store, runs: list[AthleteRun], console: Console) -
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ingest.buffer import PointBuffer
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
     started = time.perf_counter()
     buffer = PointBuffer(store)
@@ -264,10 +264,10 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
     from rich.console import Console
 
-    from ingest.gateway.virtual_run import run_virtual_ingest
     from ingest.store import open_store
     from ingest.virtual.ownership import claim_simulated
     from ingest.virtual.physiology import make_squad
+    from ingest.virtual.run import VirtualRunConfig, run_virtual_ingest
     from monitor.cli.demo_squad import assign_conditions, training_batches
     from monitor.history import catch_up, plan_catch_up
 
@@ -291,22 +291,19 @@ def run(args: argparse.Namespace) -> int:
         stream_s = asyncio.run(stream_squad(store, runs, console))
         status = f"live session: every sensor of the kit through the gateway for {LIVE_KIT_S:.0f} s"
         with tempfile.TemporaryDirectory(prefix="recovery-demo-") as spool_dir, console.status(status):
-            kit = asyncio.run(
-                run_virtual_ingest(
-                    athletes=len(runs),
-                    duration_s=LIVE_KIT_S,
-                    chaos=[],
-                    store=store,
-                    spool_path=Path(spool_dir) / "spool.sqlite",
-                    seed=args.seed,
-                    athlete_ids=[r.profile.athlete_id for r in runs],
-                    reset_athletes=False,
-                    with_power=True,
-                )
+            kit_config = VirtualRunConfig(
+                athletes=len(runs),
+                duration_s=LIVE_KIT_S,
+                spool_path=Path(spool_dir) / "spool.sqlite",
+                seed=args.seed,
+                athlete_ids=tuple(r.profile.athlete_id for r in runs),
+                reset_athletes=False,
+                with_power=True,
             )
-        for entry, run_ in zip(kit["athletes"], runs):
-            run_.ble_samples_sent += sum(sensor["delivered"] for sensor in entry["sensors"].values())
-            run_.malformed += sum(sensor["malformed_rejected"] for sensor in entry["sensors"].values())
+            kit = asyncio.run(run_virtual_ingest(kit_config, store))
+        for entry, run_ in zip(kit.athletes, runs):
+            run_.ble_samples_sent += sum(sensor.delivered for sensor in entry.sensors.values())
+            run_.malformed += sum(sensor.malformed_rejected for sensor in entry.sensors.values())
         store.write([live_session_batch(r) for r in runs])
         stored = {r.profile.athlete_id: _streamed_samples_stored(store, r) for r in runs}
         result = catch_up(store, plan_catch_up(store, today, athletes=[r.profile.athlete_id for r in runs]))

@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 
     from ingest.gateway.gateway import Gateway
     from ingest.store.base import Store
+    from ingest.virtual.run_report import VirtualRunReport
 
-CHAOS_KINDS = ("link-loss", "half-open", "out-of-range", "store-outage", "malformed")  # ingest.gateway.chaos's (tested)
+CHAOS_KINDS = ("link-loss", "half-open", "out-of-range", "store-outage", "malformed")  # ingest.virtual.chaos's (tested)
 GATEWAY_STORE_RETRIES = 1
 GATEWAY_STORE_MAX_TOTAL_S = 3.0
 GATEWAY_STORE_TIMEOUT_S = 5.0
@@ -79,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
 def _run_virtual(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from ingest.gateway.chaos import parse_chaos
-    from ingest.gateway.virtual_run import run_virtual_ingest
+    from ingest.virtual.chaos import parse_chaos
+    from ingest.virtual.run import VirtualRunConfig, run_virtual_ingest
     from monitor.cli.ingest_live import DeviceBoard, live_console
 
     chaos = parse_chaos(args.chaos)
@@ -92,33 +93,31 @@ def _run_virtual(args: argparse.Namespace) -> int:
     store = _open_gateway_store(args.store)
     console = live_console()
 
-    async def main() -> dict[str, Any]:
+    async def main() -> VirtualRunReport:
         stop = asyncio.Event()
         _install_signals(stop)
         observer = None if console is None else partial(DeviceBoard().show, console=console)
         with tempfile.TemporaryDirectory(prefix="recovery-monitor-spool-") as scratch:
             spool = Path(args.spool) if args.spool else Path(scratch) / "spool.sqlite"
-            return await run_virtual_ingest(
+            config = VirtualRunConfig(
                 athletes=args.athletes,
                 duration_s=duration,
-                chaos=chaos,
-                store=store,
                 spool_path=spool,
+                chaos=chaos,
                 seed=args.seed,
                 with_acc=args.with_acc,
-                stop=stop,
-                observer=observer,
             )
+            return await run_virtual_ingest(config, store, stop=stop, observer=observer)
 
     try:
         report = asyncio.run(main())
     finally:
         store.close()
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps(report.to_json(), indent=2))
     else:
         _print_virtual(report, Console())
-    return 0 if report["ok"] else 1
+    return 0 if report.ok else 1
 
 
 def _run_hardware(args: argparse.Namespace) -> int:
@@ -205,30 +204,30 @@ def _dash(value: object) -> str:
     return "—" if value is None else str(value)
 
 
-def _print_virtual(report: dict[str, Any], console: Console) -> None:
+def _print_virtual(report: VirtualRunReport, console: Console) -> None:
     from rich.markup import escape
 
     from monitor.cli import tables
 
     rows = []
-    for athlete in report["athletes"]:
-        for label, sensor in athlete["sensors"].items():
+    for athlete in report.athletes:
+        for label, sensor in athlete.sensors.items():
             rows.append(
                 [
-                    escape(athlete["athlete"]),
+                    escape(athlete.athlete),
                     escape(label),
-                    str(sensor["delivered"]),
-                    str(sensor["stored"]),
-                    str(sensor["malformed_rejected"]),
-                    _dash(sensor["sequence_gaps"]),
-                    str(sensor["reconnects"]),
-                    "—" if sensor["recovery_s_max"] is None else f"{sensor['recovery_s_max']:.2f}",
+                    str(sensor.delivered),
+                    str(sensor.stored),
+                    str(sensor.malformed_rejected),
+                    _dash(sensor.sequence_gaps),
+                    str(sensor.reconnects),
+                    "—" if sensor.recovery_s_max is None else f"{sensor.recovery_s_max:.2f}",
                 ]
             )
-    title = f"Virtual squad, {report['duration_s']:g} s, chaos: {', '.join(report['chaos']) or 'none'}"
+    title = f"Virtual squad, {report.duration_s:g} s, chaos: {', '.join(report.chaos) or 'none'}"
     tables.print_table(title, VIRTUAL_COLUMNS, rows, console=console, right=VIRTUAL_COLUMNS[2:])
-    verdict = "[green]every sample stored exactly once[/]" if report["ok"] else "[red]MISMATCH[/]"
-    tables.note(console, f"{verdict}; slowest recovery {report['recovery_s_max']:.2f} s; store {report['store']}")
+    verdict = "[green]every sample stored exactly once[/]" if report.ok else "[red]MISMATCH[/]"
+    tables.note(console, f"{verdict}; slowest recovery {report.recovery_s_max:.2f} s; store {report.store}")
 
 
 def _print_hardware(report: dict[str, Any], console: Console) -> None:

@@ -10,10 +10,10 @@ from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback,
 from bumble.core import AdvertisingData
 from bumble.device import Advertisement
 
-from ingest.bumble_backend.common import BumbleDeviceDetails, bleak_uuid
+from ingest.virtual.bumble.common import BumbleDeviceDetails, bleak_uuid
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 logger = logging.getLogger(__name__)
 

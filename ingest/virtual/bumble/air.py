@@ -19,9 +19,9 @@ from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
 
-from ingest.bumble_backend.client import BumbleClient
-from ingest.bumble_backend.common import is_static_random, parse_address
-from ingest.bumble_backend.scanner import BumbleScanner
+from ingest.virtual.bumble.client import BumbleClient
+from ingest.virtual.bumble.common import is_static_random, parse_address
+from ingest.virtual.bumble.scanner import BumbleScanner
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ingest.ble.errors import DecodeError
-from ingest.store.base import PointBatch, Store
+from ingest.store.base import Frame, ManyFrame, PointBatch, SeriesInfo, Store
 from ingest.store.errors import StoreUnavailable
 
 CHAOS_KINDS = ("link-loss", "half-open", "out-of-range", "store-outage", "malformed")
@@ -81,7 +82,10 @@ def malformed_payload(valid: bytes, decode: Callable[[bytes], object], rng: np.r
 
 
 class OutageStore:
-    """Wraps a store; while ``down`` every write fails like an unreachable InfluxDB (refused, or a slow timeout)."""
+    """Wraps a store; while ``down`` every write fails like an unreachable InfluxDB (refused, or a slow timeout).
+
+    Reads and the rest of the `Store` interface go to the wrapped store unchanged.
+    """
 
     def __init__(self, store: Store, *, timeout_s: float = 0.5) -> None:
         self.inner = store
@@ -99,5 +103,23 @@ class OutageStore:
             raise StoreUnavailable(f"{self.url}: HTTP 503: service unavailable (chaos store outage)")
         return self.inner.write(batches)
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
+    def read(self, *args: Any, **kwargs: Any) -> Frame:
+        return self.inner.read(*args, **kwargs)
+
+    def read_many(self, *args: Any, **kwargs: Any) -> ManyFrame:
+        return self.inner.read_many(*args, **kwargs)
+
+    def count(self, *args: Any, **kwargs: Any) -> int:
+        return self.inner.count(*args, **kwargs)
+
+    def list_athletes(self, measurement: str | None = None) -> list[str]:
+        return self.inner.list_athletes(measurement)
+
+    def series(self, athlete: str) -> list[SeriesInfo]:
+        return self.inner.series(athlete)
+
+    def delete_athlete(self, athlete: str) -> int:
+        return self.inner.delete_athlete(athlete)
+
+    def close(self) -> None:
+        self.inner.close()

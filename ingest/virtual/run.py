@@ -1,9 +1,10 @@
 """`ingest --virtual`: a virtual squad on a ChaosAir, the real gateway, scheduled chaos, and a ground-truth report.
 
 Time is real: sensors notify at their nominal rates and faults last real seconds, so watchdogs, backoff and
-reconnects run exactly as they would against hardware. The report compares, per athlete and sensor, the samples
-the sensors **delivered** (notifications that reached the gateway's radio while a link was up, counted on the
-link) with the points **stored** (counted back from the store after the gateway shut down and drained).
+reconnects run exactly as they would against hardware. The report (`ingest.virtual.run_report`) compares, per
+athlete and sensor, the samples the sensors **delivered** (notifications that reached the gateway's radio while a
+link was up, counted on the link) with the points **stored** (counted back from the store after the gateway shut
+down and drained).
 """
 
 from __future__ import annotations
@@ -12,29 +13,52 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.gateway.chaos import ChaosEvent, OutageStore, malformed_payload, plan_chaos
 from ingest.gateway.config import DeviceSpec, GatewaySettings, SquadConfig
 from ingest.gateway.gateway import Gateway
-from ingest.gateway.profiles import PROFILES
 from ingest.gateway.spool import Spool
 from ingest.store.base import Store
 from ingest.timeline import wall_clock_ms
+from ingest.virtual.chaos import ChaosEvent, OutageStore, malformed_payload, plan_chaos
 from ingest.virtual.chaos_air import ChaosAir
 from ingest.virtual.ownership import check_simulated, claim_simulated
+from ingest.virtual.run_report import RECOVERY_BUDGET_S, StoreOutage, VirtualRunReport, build_report
 from ingest.virtual.squad import VirtualSensor, VirtualSquad
+
+__all__ = ["RECOVERY_BUDGET_S", "OutageControl", "VirtualRunConfig", "run_virtual_ingest", "virtual_settings"]
 
 logger = logging.getLogger(__name__)
 
-RECOVERY_BUDGET_S = 10.0
 GENERATOR = "ingest --virtual"
-COUNT_FIELDS = {"hr": "bpm", "rr": "rr_ms", "rsc": "speed_mps", "power": "power_w", "acc": "x_mg", "stride": "seq"}
+
+
+@dataclass(frozen=True)
+class VirtualRunConfig:
+    """One virtual ingest run: the squad, how long, which faults, and where the gateway spools.
+
+    ``athlete_ids`` names the athletes (default `sim-01`…); ``reset_athletes`` first deletes their stored data and
+    marks them as simulated. ``store_outage_s`` overrides the planned store-outage length.
+    """
+
+    athletes: int
+    duration_s: float
+    spool_path: Path
+    chaos: tuple[str, ...] = ()
+    seed: int = 7
+    with_acc: bool = False
+    with_power: bool = False
+    store_outage_s: float | None = None
+    telemetry_interval_s: float = 1.0
+    settle_s: float = 5.0
+    advertising_interval_ms: float = 100.0
+    athlete_ids: tuple[str, ...] | None = None
+    reset_athletes: bool = True
 
 
 @dataclass
@@ -64,41 +88,36 @@ def virtual_settings(sensors: int, telemetry_interval_s: float) -> GatewaySettin
 
 
 async def run_virtual_ingest(
-    *,
-    athletes: int,
-    duration_s: float,
-    chaos: Sequence[str],
+    config: VirtualRunConfig,
     store: Store,
-    spool_path: Path,
-    seed: int = 7,
-    with_acc: bool = False,
+    *,
     outage: OutageControl | None = None,
-    store_outage_s: float | None = None,
-    telemetry_interval_s: float = 1.0,
-    settle_s: float = 5.0,
     stop: asyncio.Event | None = None,
-    observer: Callable[[Gateway], Awaitable[None]] | None = None,
-    advertising_interval_ms: float = 100.0,
-    athlete_ids: Sequence[str] | None = None,
-    reset_athletes: bool = True,
-    with_power: bool = False,
-) -> dict[str, Any]:
-    """Run the squad for ``duration_s`` seconds (or until ``stop``) with ``chaos``; return the JSON report.
+    observer: Callable[[Gateway], Coroutine[Any, Any, None]] | None = None,
+) -> VirtualRunReport:
+    """Run the squad for ``config.duration_s`` seconds (or until ``stop``) with its chaos; return the report.
 
-    ``observer`` (benchmarks) runs as a task next to the gateway from the start and is cancelled at the end.
-    ``athlete_ids`` names the athletes (default `sim-01`…); ``reset_athletes`` first deletes their stored data and
-    marks them as simulated. Either way an ID holding data no simulation created stops the run before anything is
-    written (`ingest.virtual.ownership`, NotSimulatedError).
+    ``outage`` makes store outages (default: the gateway's store refuses writes). ``observer`` (benchmarks) runs
+    as a task next to the gateway from the start and is cancelled at the end. An athlete ID holding data no
+    simulation created stops the run before anything is written (`ingest.virtual.ownership`, NotSimulatedError).
     """
-    rng = np.random.default_rng(seed)
+    chaos = config.chaos
+    rng = np.random.default_rng(config.seed)
     started = time.perf_counter()
     run_start_ms = wall_clock_ms() - 5000
-    air = ChaosAir(advertising_interval_ms=advertising_interval_ms)
+    air = ChaosAir(advertising_interval_ms=config.advertising_interval_ms)
     await air.start()
-    squad = VirtualSquad(air, athletes, rng, with_acc=with_acc, athlete_ids=athlete_ids, with_power=with_power)
+    squad = VirtualSquad(
+        air,
+        config.athletes,
+        rng,
+        with_acc=config.with_acc,
+        athlete_ids=config.athlete_ids,
+        with_power=config.with_power,
+    )
     ids = [athlete.athlete_id for athlete in squad.athletes]
     try:
-        if reset_athletes:
+        if config.reset_athletes:
             await asyncio.to_thread(claim_simulated, store, ids, GENERATOR, run_start_ms)
         else:
             await asyncio.to_thread(check_simulated, store, ids, GENERATOR)
@@ -108,25 +127,27 @@ async def run_virtual_ingest(
     gateway_store: Store = store
     if "store-outage" in chaos and outage is None:
         wrapped = OutageStore(store)
-        gateway_store = wrapped  # type: ignore[assignment]
+        gateway_store = wrapped
         outage = OutageControl(lambda: setattr(wrapped, "down", True), lambda: setattr(wrapped, "down", False))
     sensors = squad.sensors
-    config = SquadConfig(
-        virtual_settings(len(sensors), telemetry_interval_s),
+    squad_config = SquadConfig(
+        virtual_settings(len(sensors), config.telemetry_interval_s),
         tuple(
             DeviceSpec(s.athlete, s.profile, address=s.address, side=s.side, label=s.name, period_s=None)
             for s in sensors
         ),
     )
+    duration_s = config.duration_s
     plan = plan_chaos(chaos, [s.name for s in sensors], duration_s, rng)
-    if store_outage_s is not None:
-        plan = [ChaosEvent(e.kind, e.at_s, e.target, store_outage_s) if e.kind == "store-outage" else e for e in plan]
-    spool = Spool(spool_path)
+    if config.store_outage_s is not None:
+        outage_s = config.store_outage_s
+        plan = [ChaosEvent(e.kind, e.at_s, e.target, outage_s) if e.kind == "store-outage" else e for e in plan]
+    spool = Spool(config.spool_path)
     gateway = Gateway(
-        config, gateway_store, spool, client_kwargs=air.client_kwargs(), scanner_kwargs=air.scanner_kwargs()
+        squad_config, gateway_store, spool, client_kwargs=air.client_kwargs(), scanner_kwargs=air.scanner_kwargs()
     )
     stop_gateway, stop_drive = asyncio.Event(), asyncio.Event()
-    outage_log: list[dict[str, float]] = []
+    outage_log: list[StoreOutage] = []
     try:
         await squad.start()
         gateway_task = asyncio.create_task(gateway.run(stop_gateway), name="gateway")
@@ -147,7 +168,7 @@ async def run_virtual_ingest(
             chaos_task.cancel()
         if outage is not None and any(e.kind == "store-outage" for e in plan) and not chaos_task.done():
             await asyncio.to_thread(outage.end)
-        await _settle(gateway, sensors, settle_s)
+        await _settle(gateway, sensors, config.settle_s)
         if observer_task is not None:
             observer_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -162,16 +183,19 @@ async def run_virtual_ingest(
         await air.close()
         spool_left = spool.pending_points
         spool.close()
-    report = await asyncio.to_thread(_report, squad, gateway, store, run_start_ms, plan, outage_log)
-    report.update(
-        athletes_n=athletes,
-        duration_s=duration_s,
+    return await asyncio.to_thread(
+        build_report,
+        squad,
+        gateway,
+        store,
+        run_start_ms,
+        plan,
+        outage_log,
         chaos=list(chaos),
-        store=store.url,
+        duration_s=duration_s,
         spool_left_points=spool_left,
-        elapsed_s=round(time.perf_counter() - started, 2),
+        started_perf_s=started,
     )
-    return report
 
 
 async def _run_chaos(
@@ -181,7 +205,7 @@ async def _run_chaos(
     outage: OutageControl | None,
     t0: float,
     rng: np.random.Generator,
-    outage_log: list[dict[str, float]],
+    outage_log: list[StoreOutage],
 ) -> None:
     by_name = {sensor.name: sensor for sensor in squad.sensors}
 
@@ -196,7 +220,7 @@ async def _run_chaos(
                 await asyncio.sleep(event.duration_s)
             finally:
                 await asyncio.to_thread(outage.end)
-            outage_log.append({"at_s": round(began - t0, 2), "duration_s": round(time.monotonic() - began, 2)})
+            outage_log.append(StoreOutage(round(began - t0, 2), round(time.monotonic() - began, 2)))
             return
         sensor = by_name[event.target]
         if event.kind == "malformed":
@@ -232,73 +256,3 @@ async def _settle(gateway: Gateway, sensors: list[VirtualSensor], timeout_s: flo
             return
         await asyncio.sleep(0.05)
     logger.warning("gateway still behind on %d sensors after %.1f s", len(behind), timeout_s)
-
-
-def _count(store: Store, measurement: str, athlete: str, device: str, start_ms: int) -> int:
-    frame = store.read(measurement, athlete, [COUNT_FIELDS[measurement]], start_ms=start_ms, tags={"device": device})
-    return len(frame.time_ms)
-
-
-def _report(
-    squad: VirtualSquad,
-    gateway: Gateway,
-    store: Store,
-    start_ms: int,
-    plan: list[ChaosEvent],
-    outage_log: list[dict[str, float]],
-) -> dict[str, Any]:
-    sessions = {session.spec.key: session for session in gateway.sessions}
-    athletes = []
-    ok = True
-    worst_recovery = 0.0
-    for athlete in squad.athletes:
-        entries: dict[str, Any] = {}
-        for sensor in athlete.sensors:
-            session = sessions[sensor.name]
-            stats = session.recorder.stats
-            stored = sum(
-                _count(store, m, athlete.athlete_id, sensor.name, start_ms)
-                for m in PROFILES[sensor.profile].measurements
-            )
-            recoveries = []
-            for reachable in sensor.reachable_again:
-                later = [t for t in session.stats.first_data_after_connect if t >= reachable]
-                recoveries.append(min(later) - reachable if later else None)
-            recovered = all(r is not None and r <= RECOVERY_BUDGET_S for r in recoveries)
-            recovery_max = max((r for r in recoveries if r is not None), default=None)
-            if recovery_max is not None:
-                worst_recovery = max(worst_recovery, recovery_max)
-            delivered = sensor.counter.samples_delivered
-            malformed_ok = stats.malformed == sensor.counter.malformed_delivered
-            ok = ok and stored == delivered and malformed_ok and recovered
-            entries[sensor.label] = {
-                "device": sensor.name,
-                "delivered": delivered,
-                "stored": stored,
-                "malformed_rejected": stats.malformed,
-                "malformed_delivered": sensor.counter.malformed_delivered,
-                "sequence_gaps": stats.sequence_gaps if sensor.profile == "muscle_load" else None,
-                "reconnects": session.stats.reconnects,
-                "watchdog_trips": session.stats.watchdog_trips,
-                "recovery_s_max": None if recovery_max is None else round(recovery_max, 3),
-                "recovered": recovered,
-                "faults": sensor.faults,
-            }
-        athletes.append({"athlete": athlete.athlete_id, "sensors": entries})
-    final = gateway.snapshots[-1].fields if gateway.snapshots else {}
-    return {
-        "ok": ok,
-        "recovery_s_max": round(worst_recovery, 3),
-        "chaos_events": [
-            {"kind": e.kind, "at_s": round(e.at_s, 2), "target": e.target, "duration_s": round(e.duration_s, 2)}
-            for e in plan
-        ],
-        "store_outages": outage_log,
-        "gateway": {
-            **final,
-            "drained": gateway.drained,
-            "store_write_latency": gateway.writer.stats.latency_percentiles(),
-            "store_outages": gateway.writer.stats.outages,
-        },
-        "athletes": athletes,
-    }

@@ -21,10 +21,10 @@ from bumble import att, core, gatt, hci
 from bumble.device import Connection, Device, Peer
 from bumble.gatt_client import AttributeProxy, CharacteristicProxy
 
-from ingest.bumble_backend.common import BumbleConnectTimeoutError, BumbleDeviceDetails, bleak_uuid, parse_address
+from ingest.virtual.bumble.common import BumbleConnectTimeoutError, BumbleDeviceDetails, bleak_uuid, parse_address
 
 if TYPE_CHECKING:
-    from ingest.bumble_backend.air import VirtualAir
+    from ingest.virtual.bumble.air import VirtualAir
 
 logger = logging.getLogger(__name__)
 
