@@ -56,11 +56,13 @@ class SessionLoadCounts:
     sessions_grown: int = 0  # ble sessions written earlier whose duration or HR changed (rewritten, same start)
     sessions_superseded: int = 0  # detected ble sessions now covered by another session (e.g. a later FIT file)
     first_updated_ms: dict[str, int] = field(default_factory=dict)  # athlete → start of its earliest updated session
+    profiles: dict[str, ProfileInUse] = field(default_factory=dict)  # athlete → the profile its loads used
 
     def add(self, other: SessionLoadCounts) -> None:
         for name in COUNT_NAMES:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.first_updated_ms.update(other.first_updated_ms)
+        self.profiles.update(other.profiles)
 
     def to_json(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in COUNT_NAMES}
@@ -252,6 +254,7 @@ def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLo
     if not data.n_sessions:
         return counts
     profile = profile_in_use(store, athlete, data)
+    counts.profiles[athlete] = profile
     has_hr = np.bincount(data.hr_session, data.dt_s, minlength=data.n_sessions) > 0
     ours = np.isfinite(np.asarray(data.stored["load_hr_max_bpm"], dtype=float))
     foreign = np.isfinite(np.asarray(data.stored["trimp"], dtype=float)) & ~ours

@@ -95,7 +95,12 @@ def run(args: argparse.Namespace) -> int:
         result = _catch_up_with_progress(store, update.plan, thresholds)
         finish_update(store, update, current)
         with_hr = set(store.list_athletes("hr"))
-        profiles = {a.athlete: profile_in_use(store, a.athlete) for a in result.athletes if a.athlete in with_hr}
+        used = update.loads.profiles  # computed by the session-load update when as_of is today
+        profiles = {
+            a.athlete: used.get(a.athlete) or profile_in_use(store, a.athlete)
+            for a in result.athletes
+            if a.athlete in with_hr
+        }
     finally:
         store.close()
     if args.json:
