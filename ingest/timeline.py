@@ -15,6 +15,11 @@ Clock = Callable[[], int]
 """Returns the current time in integer milliseconds since the Unix epoch."""
 
 
+def iso_utc(time_ms: int) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ` (whole seconds) of a time in ms."""
+    return dt.datetime.fromtimestamp(time_ms // 1000, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 def day_start_ms(day: dt.date) -> int:
     """00:00 UTC of ``day`` in epoch milliseconds."""
     return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp() * 1000)

@@ -116,11 +116,6 @@ def utc_ms(day: dt.date, seconds_of_day: float = 0.0) -> int:
     return day_start_ms(day) + round(seconds_of_day * 1000)
 
 
-def iso_utc(time_ms: int) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ` (whole seconds) of a time in ms."""
-    return dt.datetime.fromtimestamp(time_ms // 1000, dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 @dataclass
 class Table:
     """Rows of one measurement, column-wise. Numbers: float64 with NaN = missing; texts: object with None = missing.

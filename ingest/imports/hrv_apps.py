@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ingest.activity import FileDecodeError
-from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, iso_utc, number, utc_ms
-from ingest.timeline import DAY_MS
+from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, number, utc_ms
+from ingest.timeline import DAY_MS, iso_utc
 
 HRV4T_MARKERS = ("rmssd", "hrv4t_recovery_points")
 ELITE_MARKERS = ("datetime", "rmssd", "lnrmssd")

@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingest.activity import FileDecodeError
-from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, iso_utc, number, utc_ms
+from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, number, utc_ms
 from ingest.session_match import RPE_FIELDS, StoredSession, carrier, nearest, stored_sessions
 from ingest.store.base import PointBatch, Store
-from ingest.timeline import DAY_MS
+from ingest.timeline import DAY_MS, iso_utc
 
 SOURCE = "csv"
 REQUIRED = ("date", "duration_min", "rpe")

@@ -7,7 +7,6 @@ Portability: `export` writes every point of one athlete as CSV plus a JSON manif
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -54,16 +53,12 @@ def add_parsers(actions: argparse._SubParsersAction) -> None:
         parser.set_defaults(run=run)
 
 
-def _iso(time_ms: int) -> str:
-    instant = dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC)
-    return instant.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def run_list(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
     from ingest.store import open_store
     from ingest.store.export import measurement_summary
+    from ingest.timeline import iso_utc
     from monitor.cli.tables import print_table
 
     store = open_store(args.store)
@@ -80,7 +75,7 @@ def run_list(args: argparse.Namespace) -> int:
                     "athlete": athlete,
                     "points": sum(m["points"] for m in measurements.values()),
                     "measurements": {
-                        name: {**m, "first": _iso(m["first_ms"]), "last": _iso(m["last_ms"])}
+                        name: {**m, "first": iso_utc(m["first_ms"]), "last": iso_utc(m["last_ms"])}
                         for name, m in measurements.items()
                     },
                 }
@@ -93,7 +88,7 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no athletes in {url}")
         return 0
     rows = [
-        [escape(athlete), escape(name), str(m["points"]), _iso(m["first_ms"]), _iso(m["last_ms"])]
+        [escape(athlete), escape(name), str(m["points"]), iso_utc(m["first_ms"]), iso_utc(m["last_ms"])]
         for athlete, measurements in athletes.items()
         for name, m in measurements.items()
     ]
