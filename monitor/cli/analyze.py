@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from typing import TYPE_CHECKING
 
-from monitor.cli.common import CliError, add_store_option
+from monitor.cli.common import CliError, add_store_option, parse_day
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -54,15 +54,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def parse_as_of(text: str | None, today: dt.date) -> dt.date:
     """The evaluated day: ``text`` as an ISO date, not after ``today``; default ``today``."""
-    if text is None:
-        return today
-    try:
-        day = dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"--as-of {text!r}: expected a date as YYYY-MM-DD") from None
-    if day > today:
-        raise CliError(f"--as-of {day.isoformat()} is in the future (today is {today.isoformat()} UTC)")
-    return day
+    return today if text is None else parse_day("--as-of", text, today)
 
 
 def run(args: argparse.Namespace) -> int:

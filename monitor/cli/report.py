@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from monitor.cli.common import CliError, add_store_option
+from monitor.cli.common import CliError, add_store_option, parse_day
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -33,12 +33,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _day(option: str, text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise CliError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from None
+    return None if text is None else parse_day(option, text)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from monitor.cli.common import CliError, add_store_option
+from monitor.cli.common import CliError, add_store_option, parse_day
 
 if TYPE_CHECKING:
     from ingest.session_match import StoredSession
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 SOURCE = "rpe"
 """Source tag of a session created by this command (a day without a synced or logged session)."""
 MAX_DURATION_MIN = 24 * 60
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 
@@ -51,19 +50,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_store_option(parser)
     parser.set_defaults(run=run)
-
-
-def parse_date(text: str, today: dt.date) -> dt.date:
-    """`--date`: a YYYY-MM-DD day, not after ``today`` (UTC)."""
-    try:
-        day = dt.date.fromisoformat(text.strip()) if _DATE.match(text.strip()) else None
-    except ValueError:
-        day = None
-    if day is None:
-        raise CliError(f"--date {text!r}: expected a date as YYYY-MM-DD")
-    if day > today:
-        raise CliError(f"--date {day.isoformat()} is in the future (today is {today.isoformat()} UTC)")
-    return day
 
 
 def parse_time(text: str) -> int:
@@ -140,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     if not athlete:
         raise CliError("the athlete ID must not be empty")
     now_ms = int(dt.datetime.now(dt.UTC).timestamp() * 1000)
-    day = parse_date(args.date, dt.datetime.now(dt.UTC).date())
+    day = parse_day("--date", args.date, dt.datetime.now(dt.UTC).date())
     start_ms = None if args.time is None else utc_ms(day, parse_time(args.time))
     if start_ms is not None and start_ms > now_ms:
         raise CliError(f"--date {day.isoformat()} --time {args.time.strip()} is in the future")
