@@ -75,7 +75,7 @@ def parse_number(text: str, option: str, low: float, high: float, *, low_open: b
 
 
 def _hhmm(time_ms: int) -> str:
-    from ingest.imports.common import iso_utc
+    from ingest.timeline import iso_utc
 
     return iso_utc(time_ms)[11:16]
 
@@ -190,7 +190,7 @@ def _previous(target: StoredSession, rpe: float, load: float, replace: bool) -> 
 def _report(
     target: StoredSession, rpe: float, minutes: float, load: float, created: bool, previous: dict[str, float] | None
 ) -> dict[str, Any]:
-    from ingest.imports.common import iso_utc
+    from ingest.timeline import iso_utc
 
     return {
         "athlete": target.athlete,
