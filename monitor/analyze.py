@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.model import READINESS
 from ingest.store.base import ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
@@ -55,8 +56,7 @@ def find_readings(time_ms: np.ndarray, rr_ms: np.ndarray) -> list[Reading]:
 
 def _readiness_batch(athlete: str, mornings: list[Reading]) -> PointBatch:
     m = [r.metrics for r in mornings]
-    return PointBatch(
-        "readiness",
+    return READINESS.batch(
         {"athlete": athlete},
         np.array([r.start_ms for r in mornings], np.int64),
         {
