@@ -32,7 +32,7 @@ from ingest.store.base import PointBatch, Store
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.history import catch_up, plan_catch_up
-from monitor.load import rolling_sum
+from monitor.rolling import rolling_sum
 from monitor.rules import FAMILIES, SIGNALS
 from monitor.thresholds import load_thresholds
 

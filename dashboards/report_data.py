@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, read_flags
-from ingest.morning import earliest_of_each_day
 from ingest.store.base import Frame, Store
-from ingest.timeline import DAY_MS, day_start_ms, ms_day
+from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
 
 DAILY_FIELDS = (
     "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
@@ -99,7 +98,7 @@ def report_window(
 
 
 def mornings(readiness: Frame) -> Frame:
-    """The readings the analysis uses: the earliest `readiness` point of each UTC day (`ingest.morning`)."""
+    """The readings the analysis uses: the earliest `readiness` point of each UTC day (`ingest.timeline`)."""
     keep = earliest_of_each_day(readiness.time_ms)
     return Frame(readiness.time_ms[keep], {name: column[keep] for name, column in readiness.columns.items()})
 

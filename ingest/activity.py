@@ -26,10 +26,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from ingest.model import ACTIVITY
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS
 
-ACTIVITY_MEASUREMENT = "activity"
+ACTIVITY_MEASUREMENT = ACTIVITY.name
 SUMMARY_KEYS = (
     "sport",
     "start",
@@ -112,7 +113,7 @@ def activity_batch(activity: ImportedActivity, athlete: str) -> PointBatch:
     for name in ("duration_s", "distance_m"):
         if summary.get(name) is not None:
             fields[name] = np.array([float(summary[name])])
-    return PointBatch(ACTIVITY_MEASUREMENT, activity_tags(activity, athlete), np.array([activity.time_ms]), fields)
+    return ACTIVITY.batch(activity_tags(activity, athlete), [activity.time_ms], fields)
 
 
 def activity_athletes(activity: ImportedActivity, athlete: str) -> list[str]:

@@ -33,12 +33,7 @@ def read_due(store: Store, athletes: Iterable[str] | None = None) -> dict[str, i
 
 def _batches(marks: Mapping[str, int], pending: bool) -> list[PointBatch]:
     return [
-        PointBatch(
-            MEASUREMENT,
-            {"athlete": athlete},
-            np.array([_STAMP_MS], np.int64),
-            {"from_ms": np.array([int(from_ms)], np.int64), "pending": np.array([pending])},
-        )
+        ANALYSIS_DUE.batch({"athlete": athlete}, [_STAMP_MS], {"from_ms": [int(from_ms)], "pending": [pending]})
         for athlete, from_ms in sorted(marks.items())
     ]
 

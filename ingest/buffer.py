@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ingest import model
 from ingest.store.base import PointBatch, Store
 
 
@@ -24,22 +25,22 @@ class PointBuffer:
         self._lock = asyncio.Lock()
 
     def add(self, measurement: str, tags: Mapping[str, str], time_ms: np.ndarray, fields: Mapping[str, np.ndarray]):
-        """Queue rows of one series."""
+        """Queue rows of one series; KeyError at once (not at the flush) naming a measurement or field that the data
+        model does not declare."""
         if len(time_ms) == 0:
             return
+        declared = model.measurement(measurement)
+        for name in fields:
+            declared.field(name)
         key = (measurement, tuple(sorted(tags.items())), tuple(sorted(fields)))
         self._pending[key].append((np.asarray(time_ms, np.int64), {k: np.asarray(v) for k, v in fields.items()}))
 
     def _take_batches(self) -> list[PointBatch]:
         batches = []
         for (measurement, tags, names), chunks in self._pending.items():
+            columns = {n: np.concatenate([c[1][n] for c in chunks]) for n in names}
             batches.append(
-                PointBatch(
-                    measurement,
-                    dict(tags),
-                    np.concatenate([c[0] for c in chunks]),
-                    {n: np.concatenate([c[1][n] for c in chunks]) for n in names},
-                )
+                model.measurement(measurement).batch(dict(tags), np.concatenate([c[0] for c in chunks]), columns)
             )
         self._pending.clear()
         return batches

@@ -10,6 +10,7 @@ import numpy as np
 from ingest.ble.errors import DecodeError
 from ingest.ble.heart_rate import decode_heart_rate_measurement
 from ingest.buffer import PointBuffer
+from ingest.model import HR, RR
 from ingest.timeline import BeatTimeline, Clock
 
 log = logging.getLogger(__name__)
@@ -61,10 +62,10 @@ class HeartRateRecorder:
             fields["contact"] = np.array([measurement.contact_detected])
         if measurement.energy_kj is not None:
             fields["energy_kj"] = np.array([measurement.energy_kj], np.int64)
-        self.buffer.add("hr", self.tags, np.array([hr_ms], np.int64), fields)
+        self.buffer.add(HR.name, self.tags, np.array([hr_ms], np.int64), fields)
         self.stats.hr_samples += 1
         if measurement.rr_ticks:
             rr_ms = np.asarray(measurement.rr_ms, np.float64)
             beats_ms = self.timeline.place(rr_ms, arrival_ms)
-            self.buffer.add("rr", self.tags, beats_ms, {"rr_ms": rr_ms})
+            self.buffer.add(RR.name, self.tags, beats_ms, {"rr_ms": rr_ms})
             self.stats.rr_samples += len(rr_ms)

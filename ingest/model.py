@@ -65,14 +65,29 @@ class Measurement:
         raise KeyError(f"measurement {self.name!r} declares no field {name!r}")
 
     def batch(
-        self, tags: Mapping[str, str], time_ms: Sequence[int] | np.ndarray, columns: Mapping[str, Sequence[Any]]
+        self,
+        tags: Mapping[str, str],
+        time_ms: Sequence[int] | np.ndarray,
+        columns: Mapping[str, Sequence[Any] | np.ndarray],
     ) -> PointBatch:
-        """A `PointBatch` of this measurement, each column cast to its declared type; KeyError when undeclared."""
+        """A `PointBatch` of this measurement, each column cast to its declared type (integer fields from floats
+        rounded to the nearest integer); KeyError when a tag or field is undeclared."""
         for tag in tags:
             if tag not in self.tag_names:
                 raise KeyError(f"measurement {self.name!r} declares no tag {tag!r}")
-        fields = {name: np.asarray(column, dtype=_DTYPES[self.field(name).type]) for name, column in columns.items()}
-        return PointBatch(self.name, dict(tags), np.asarray(time_ms, np.int64), fields)
+        return PointBatch(self.name, dict(tags), np.asarray(time_ms, np.int64), self._cast(columns))
+
+    def _cast(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> dict[str, np.ndarray]:
+        fields = {}
+        for name, column in columns.items():
+            kind = self.field(name).type
+            values = np.asarray(column)
+            if kind == INT and values.dtype.kind == "f":
+                if not np.isfinite(values).all():
+                    raise ValueError(f"{self.name}.{name}: a missing or infinite value cannot be stored as an integer")
+                values = np.rint(values)
+            fields[name] = values.astype(_DTYPES[kind], copy=False)
+        return fields
 
 
 def fields(type_: FieldType, meaning: str, *names: str) -> tuple[Field, ...]:

@@ -16,10 +16,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ingest.model import SESSION
 from ingest.store.base import Store
 from ingest.timeline import DAY_MS
 
-MEASUREMENT = "session"
+MEASUREMENT = SESSION.name
 SAME_SESSION_TOLERANCE_MS = 30 * 60_000
 LOGGED_SOURCES = frozenset({"csv", "rpe"})
 """Sources of sessions the athlete logged by hand; every other source is a recording."""

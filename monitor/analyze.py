@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest.morning import MORNING_READING_MAX_S, first_per_day
+from ingest.model import READINESS
 from ingest.store.base import ManyFrame, PointBatch, Store
-from ingest.timeline import DAY_MS, day_start_ms
+from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
 from monitor.load import daily_count, daily_sum, srpe_load
@@ -56,8 +56,7 @@ def find_readings(time_ms: np.ndarray, rr_ms: np.ndarray) -> list[Reading]:
 
 def _readiness_batch(athlete: str, mornings: list[Reading]) -> PointBatch:
     m = [r.metrics for r in mornings]
-    return PointBatch(
-        "readiness",
+    return READINESS.batch(
         {"athlete": athlete},
         np.array([r.start_ms for r in mornings], np.int64),
         {
@@ -213,7 +212,7 @@ def _mornings_from_beats(store: Store, athlete: str, as_of: dt.date, th: Thresho
 
 
 def _merge_mornings(inputs: DailyInputs, row: int, mornings: list[Reading], readiness: ManyFrame) -> None:
-    """Use the day's first morning found in the beats where it is the day's earliest reading (`ingest.morning`):
+    """Use the day's first morning found in the beats where it is the day's earliest reading (`ingest.timeline`):
     no stored `readiness` point (with an ln rMSSD) that day, or only later ones."""
     first_day = np.datetime64(inputs.days[0], "D").astype(dt.date)
     by_day: dict[int, Reading] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.evidence import recent_score
-from monitor.readiness import RollingStats, window_stats
+from monitor.rolling import RollingStats, window_stats
 
 
 def symmetry_index_pct(left: np.ndarray | float, right: np.ndarray | float) -> np.ndarray:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from monitor.load import rolling_sum
+from monitor.rolling import rolling_sum
 
 
 def recent_score(z: np.ndarray, m: int, valid: np.ndarray | None = None) -> np.ndarray:

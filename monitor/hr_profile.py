@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ingest.model import PROFILE
-from ingest.store.base import PointBatch, Store
+from ingest.store.base import Store
 from ingest.timeline import DAY_MS
 from monitor.load import TRIMP_COEFFICIENTS, Sex
 
@@ -103,7 +103,7 @@ def set_profile(
             fields[name] = np.array([float(getattr(profile, name))])
     if profile.sex is not None:
         fields["sex"] = np.array([profile.sex], dtype=object)
-    store.write([PointBatch(PROFILE_MEASUREMENT, {"athlete": athlete}, np.array([now_ms], np.int64), fields)])
+    store.write([PROFILE.batch({"athlete": athlete}, [now_ms], fields)])
     return profile
 
 

@@ -3,7 +3,7 @@
 Rule: the valid samples (finite HR > 0) split into runs wherever two consecutive samples are more than
 ``SESSION_GAP_MAX_S`` (5 min) apart; a gap of exactly 5 min keeps the run going (a rest between sets, a strap that
 lost contact for a while). A run is a training session when it lasts longer than ``SESSION_MIN_S`` (10 min, first
-to last sample): ``ingest.morning.MORNING_READING_MAX_S``, the longest a morning HRV reading lasts, so a 3–5 min
+to last sample): ``ingest.timeline.MORNING_READING_MAX_S``, the longest a morning HRV reading lasts, so a 3–5 min
 (or exactly 10 min) morning reading is never a session. Pure numpy, no I/O.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.morning import MORNING_READING_MAX_S
+from ingest.timeline import MORNING_READING_MAX_S
 
 SESSION_GAP_MAX_S = 5 * 60  # a longer gap between two HR samples ends the session
 SESSION_MIN_S = MORNING_READING_MAX_S  # a session lasts longer than this (first to last sample)

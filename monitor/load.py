@@ -16,6 +16,8 @@ from typing import Literal
 import numpy as np
 from scipy import signal
 
+from monitor.rolling import rolling_sum
+
 Sex = Literal["female", "male", "unspecified"]
 
 ACWR_ACUTE_DAYS = 7
@@ -132,16 +134,6 @@ def daily_count(row: np.ndarray, day: np.ndarray, values: np.ndarray, shape: tup
     """Number of finite ``values`` per (row, day) cell."""
     v = np.asarray(values, dtype=float)
     return daily_sum(row, day, np.where(np.isfinite(v), 1.0, np.nan), shape).astype(np.int64)
-
-
-def rolling_sum(x: np.ndarray, window: int, lag: int = 0) -> np.ndarray:
-    """Sum of ``x[..., t-lag-window+1 .. t-lag]`` along the last axis (windows clipped at the start)."""
-    x = np.asarray(x, dtype=float)
-    c = np.concatenate([np.zeros((*x.shape[:-1], 1)), np.cumsum(x, axis=-1)], axis=-1)
-    n = x.shape[-1]
-    stop = np.clip(np.arange(n) - lag + 1, 0, n)
-    start = np.clip(stop - window, 0, n)
-    return c[..., stop] - c[..., start]
 
 
 def days_of_history(n_days: int, start: np.ndarray | int = 0) -> np.ndarray:

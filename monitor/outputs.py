@@ -170,7 +170,7 @@ def daily_batches(
             fields["recommend_idn_visit"] = idn[row, days.start + j].astype(bool)
             if source:
                 fields["load_source"] = np.full(len(j), source, dtype=object)
-            batches.append(PointBatch(DAILY.name, {"athlete": athlete}, times[j], fields))
+            batches.append(DAILY.batch({"athlete": athlete}, times[j], fields))
     return batches
 
 

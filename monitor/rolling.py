@@ -1,4 +1,12 @@
-"""Rolling quantiles over centred windows that shrink at the ends, exact and vectorised.
+"""Rolling windows, the one home of them: trailing-window sums and statistics on daily grids, and quantiles over
+centred windows of beat series. Exact and vectorised along the last axis (one row per athlete, or one series).
+
+Trailing windows (:func:`rolling_sum`, :func:`window_stats`, :func:`rolling_stats`) cover days
+``[t − lag − window + 1, t − lag]`` of a regular daily grid and are clipped at the start. They carry the load
+windows (ACWR, monotony, strain, surge), the HRV readiness windows (the 7-day mean ln rMSSD, Plews 2012–2014, and
+its 60-day normal range, Kiviniemi 2007; HRV4Training), the asymmetry windows and the evidence correlations.
+
+Centred quantiles (:func:`rolling_quantile`, :func:`window_quantiles`): windows shrink at the ends.
 
 The quantile ``q`` of a window of ``c`` values is interpolated between its ``lo``-th and ``hi``-th smallest values,
 ``lo = floor(p)``, ``hi = min(lo + 1, c − 1)``, ``p = q·(c − 1)`` (numpy's and pandas' linear method). Interior
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -196,3 +205,51 @@ def rolling_quantile(x: np.ndarray, window: int, q: float) -> np.ndarray:
     The same as pandas' ``rolling(window, center=True, min_periods=1).quantile(q)``.
     """
     return window_quantiles(np.asarray(x, dtype=float), window, (q,))[0]
+
+
+# --- Trailing windows on daily grids -----------------------------------------------------------------------
+
+
+def rolling_sum(x: np.ndarray, window: int, lag: int = 0) -> np.ndarray:
+    """Sum of ``x[..., t-lag-window+1 .. t-lag]`` along the last axis (windows clipped at the start)."""
+    x = np.asarray(x, dtype=float)
+    c = np.concatenate([np.zeros((*x.shape[:-1], 1)), np.cumsum(x, axis=-1)], axis=-1)
+    n = x.shape[-1]
+    stop = np.clip(np.arange(n) - lag + 1, 0, n)
+    start = np.clip(stop - window, 0, n)
+    return c[..., stop] - c[..., start]
+
+
+@dataclass(frozen=True)
+class RollingStats:
+    """Mean, SD (ddof=1) and count of valid values in a trailing window, per day of a regular daily grid."""
+
+    n: np.ndarray
+    mean: np.ndarray
+    sd: np.ndarray
+
+
+def window_stats(
+    value_sum: np.ndarray, value_sq_sum: np.ndarray, n: np.ndarray, window: int, lag: int = 0
+) -> RollingStats:
+    """Stats of the values in days ``[t − lag − window + 1, t − lag]`` from per-day sums of values, squares and
+    counts, along the last axis (several values a day count each, e.g. sessions)."""
+    cnt = rolling_sum(n, window, lag)
+    s1 = rolling_sum(value_sum, window, lag)
+    s2 = rolling_sum(value_sq_sum, window, lag)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(cnt > 0, s1 / cnt, np.nan)
+        var = np.where(cnt > 1, (s2 - s1 * s1 / np.maximum(cnt, 1)) / np.maximum(cnt - 1, 1), np.nan)
+    return RollingStats(n=np.rint(cnt).astype(np.int64), mean=mean, sd=np.sqrt(np.maximum(var, 0.0)))
+
+
+def rolling_stats(x: np.ndarray, window: int, lag: int = 0) -> RollingStats:
+    """Stats of the finite values of ``x[..., t-lag-window+1 .. t-lag]`` for every ``t`` along the last axis
+    (windows clipped at the start; one row per athlete or a single series)."""
+    x = np.asarray(x, dtype=float)
+    valid = np.isfinite(x)
+    with np.errstate(invalid="ignore"):  # centring each row keeps the cumulative sums accurate
+        centre = np.nanmean(np.where(valid.any(axis=-1, keepdims=True), x, 0.0), axis=-1, keepdims=True)
+    z = np.where(valid, x - centre, 0.0)
+    stats = window_stats(z, z * z, valid.astype(float), window, lag)
+    return RollingStats(n=stats.n, mean=stats.mean + centre, sd=stats.sd)

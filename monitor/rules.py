@@ -26,8 +26,8 @@ from monitor import reasons
 from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum, predictive_z
 from monitor.evidence import joint_score, paired_correlation, recent_score
 from monitor.flags import Flag
-from monitor.readiness import RollingStats, rolling_stats
 from monitor.reasons import ASYMMETRY_METRICS
+from monitor.rolling import RollingStats, rolling_stats, rolling_sum
 from monitor.thresholds import Thresholds
 
 FAMILIES = ("load", "recovery", "asymmetry")
@@ -152,8 +152,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     mono = ld.monotony(x, lt.monotony_days, start)
     strain = ld.strain(x, lt.monotony_days, start)
     finite = np.isfinite(strain)
-    base_n = ld.rolling_sum(finite.astype(float), lt.strain_baseline_days, lag=lt.monotony_days)
-    base_sum = ld.rolling_sum(np.nan_to_num(strain), lt.strain_baseline_days, lag=lt.monotony_days)
+    base_n = rolling_sum(finite.astype(float), lt.strain_baseline_days, lag=lt.monotony_days)
+    base_sum = rolling_sum(np.nan_to_num(strain), lt.strain_baseline_days, lag=lt.monotony_days)
     strain_base = np.where(base_n >= lt.strain_baseline_days, base_sum / lt.strain_baseline_days, np.nan)
     surge, surge_expected = ld.load_surge(x, lt.surge_days, lt.surge_weeks, lt.chronic_days, start)
     p = ld.pmc(x, lt.ctl_days, lt.atl_days)
@@ -197,7 +197,7 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     return Indicators(
         inputs=inputs,
         load_days=history,
-        load_7d=np.where(history >= lt.acute_days, ld.rolling_sum(x, lt.acute_days), np.nan),
+        load_7d=np.where(history >= lt.acute_days, rolling_sum(x, lt.acute_days), np.nan),
         acwr=acwr[lt.acwr_variant],
         acwr_coupled=acwr["coupled"],
         acwr_uncoupled=acwr["uncoupled"],
@@ -402,7 +402,7 @@ def idn_series(signals: dict[str, SignalSeries], th: Thresholds) -> np.ndarray:
     for family in FAMILIES:
         members = [s.flagged for s in signals.values() if s.family == family]
         if members:
-            recent = ld.rolling_sum(np.any(members, axis=0).astype(float), th.idn.watch_window_days) > 0
+            recent = rolling_sum(np.any(members, axis=0).astype(float), th.idn.watch_window_days) > 0
             families.append(recent)
     n_families = np.sum(families, axis=0) if families else np.zeros_like(any_act, int)
     return any_act | (n_families >= th.idn.min_watch_families)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from ingest.model import SESSION
 from ingest.store.base import PointBatch, Store
 from monitor.hr_load import SessionHrLoads, highest_rolling_mean_bpm, sample_intervals, session_hr_loads
 from monitor.hr_profile import ProfileInUse, estimate_hr_rest, read_profile, resolve_profile
@@ -175,7 +176,7 @@ def _session_batches(
             "load_sex": np.full(len(sel), profile.coefficients, dtype=object),
         }
         tags = {"athlete": athlete, "source": source, "sport": sport}
-        batches.append(PointBatch("session", tags, data.time_ms[sel], fields))
+        batches.append(SESSION.batch(tags, data.time_ms[sel], fields))
     return batches
 
 
@@ -198,7 +199,7 @@ def _supersede(
     covered[covered] = _overlapping(start[~ours], end[~ours], start[covered], end[covered])
     if covered.any():
         flags = np.ones(int(covered.sum()), bool)
-        store.write([PointBatch("session", {"athlete": athlete, **DETECTED_TAGS}, start[covered], {SUPERSEDED: flags})])
+        store.write([SESSION.batch({"athlete": athlete, **DETECTED_TAGS}, start[covered], {SUPERSEDED: flags})])
     return start[covered]
 
 
@@ -235,7 +236,7 @@ def detect_ble_sessions(store: Store, athlete: str, counts: SessionLoadCounts) -
     write = new | (again & ~same)
     if write.any():
         fields = {name: value[write] for name, value in values.items()}
-        store.write([PointBatch("session", {"athlete": athlete, **DETECTED_TAGS}, found.start_ms[write], fields)])
+        store.write([SESSION.batch({"athlete": athlete, **DETECTED_TAGS}, found.start_ms[write], fields)])
     counts.sessions_found += int(new.sum())
     counts.sessions_grown += int((write & ~new).sum())
     covered = _supersede(store, athlete, frame.time_ms, end, ours, frame.columns["superseded"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from monitor import asymmetry as asy
-from monitor.readiness import window_stats
+from monitor.rolling import window_stats
 
 
 def test_symmetry_index_sign_convention_left_larger_is_positive():

@@ -73,14 +73,16 @@ def store(request, tmp_path) -> Iterator[Store]:
     chosen.write(athlete_batches(A))
     chosen.write(athlete_batches(OTHER)[-1:])
     yield chosen
-    if isinstance(chosen, SQLiteStore):
+    if request.param == "sqlite":
         chosen.close()
 
 
 def raw_points(store: Store) -> set[tuple]:
-    """Every stored value as (measurement, tags, time_ms, field, value, type), read below the Store API."""
-    if isinstance(store, SQLiteStore):
-        db = sqlite3.connect(store.path)
+    """Every stored value as (measurement, tags, time_ms, field, value, type), read below the Store API: the
+    embedded store's file with sqlite3, a database of influxd with InfluxQL."""
+    path = getattr(store, "path", None)  # the embedded store's file; influxd stores have none
+    if path is not None:
+        db = sqlite3.connect(path)
         rows = db.execute(
             "SELECT s.measurement, s.tagset, p.time_ms, p.field, p.value, ft.type FROM points p "
             "JOIN series s ON s.id = p.series_id JOIN field_types ft ON ft.series_id = s.id AND ft.field = p.field"
@@ -90,7 +92,11 @@ def raw_points(store: Store) -> set[tuple]:
             (m, tuple(sorted(json.loads(tags).items())), t, f, bool(v) if kind == "boolean" else v, kind)
             for m, tags, t, f, v, kind in rows
         }
-    assert isinstance(store, InfluxStore)
+    return influx_points(store)
+
+
+def influx_points(store: InfluxStore) -> set[tuple]:
+    """`raw_points` of a database of influxd."""
     points = set()
     for result in store.query("SHOW MEASUREMENTS"):
         for (measurement,) in (result.get("series") or [{}])[0].get("values") or []:

@@ -145,13 +145,19 @@ def test_crc16_matches_garmin():
 
 
 def test_records_sharing_a_timestamp_are_merged_and_batches_hold_no_nan():
+    """Integer fields (power_w) are rounded as the data model declares; a field the model lacks is refused."""
     nan = np.nan
     times = np.array([1000, 1000, 2000, 3000], np.int64)
-    fields = {"bpm": np.array([120.0, nan, 121.0, nan]), "power_w": np.array([nan, 250.4, nan, nan])}
+    fields = {"cadence_rpm": np.array([120.0, nan, 121.0, nan]), "power_w": np.array([nan, 250.4, nan, nan])}
     batches = sparse_batches("power", {"athlete": "A01"}, times, fields)
     rows = {(int(t), name): col[i] for b in batches for name, col in b.fields.items() for i, t in enumerate(b.time_ms)}
-    assert rows == {(1000, "bpm"): 120.0, (1000, "power_w"): 250, (2000, "bpm"): 121.0}
+    assert rows == {(1000, "cadence_rpm"): 120.0, (1000, "power_w"): 250, (2000, "cadence_rpm"): 121.0}
     assert all(b.fields["power_w"].dtype == np.int64 for b in batches if "power_w" in b.fields)
     merged_times, merged = merge_by_time(times, fields)
     assert merged_times.tolist() == [1000, 2000, 3000]
-    assert np.isnan(merged["power_w"][1:]).all() and merged["bpm"][0] == 120.0
+    assert np.isnan(merged["power_w"][1:]).all() and merged["cadence_rpm"][0] == 120.0
+
+
+def test_a_field_the_data_model_does_not_declare_is_refused():
+    with pytest.raises(KeyError, match="measurement 'power' declares no field 'bpm'"):
+        sparse_batches("power", {"athlete": "A01"}, np.array([1000], np.int64), {"bpm": np.array([120.0])})

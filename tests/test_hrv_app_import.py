@@ -185,7 +185,7 @@ def test_every_export_twice_sqlite(tmp_path, capsys):
         assert counts[("readiness", athlete)] == EXPORTS[name][1] and counts[("activity", athlete)] == 1
 
 
-# --- several readings on one day: the earliest is the morning reading (ingest.morning) --------------------------
+# --- several readings on one day: the earliest is the morning reading (ingest.timeline) --------------------------
 
 
 def analysed_mornings(url: str, as_of: dt.date, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

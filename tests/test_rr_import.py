@@ -15,9 +15,9 @@ from test_csv_import import DATA, MANIFEST, run_import, sqlite_url, store_counts
 from ingest.activity import FileDecodeError, FileSkipped
 from ingest.importer import decode_file
 from ingest.imports.rr_reading import check_morning_length
-from ingest.morning import MORNING_READING_MAX_S
 from ingest.rr_files import read_rr_file
 from ingest.store import open_store
+from ingest.timeline import MORNING_READING_MAX_S
 from monitor.analyze import find_readings
 
 RR_DIR = DATA / "rr"

@@ -10,7 +10,7 @@ import pytest
 from engine_replay import history_inputs
 
 from ingest.virtual.training_history import simulate_training_history
-from monitor.readiness import rolling_stats
+from monitor.rolling import rolling_stats
 from monitor.rules import (
     SIGNALS,
     compute_indicators,

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ingest import model
 from ingest.fit.streams import cadence_column, pedal_balance, power_column, zero_as_missing
+from ingest.model import RR, SESSION
 from ingest.store.base import PointBatch
 
 if TYPE_CHECKING:
     from ingest.fit.activity import FitActivity
 
-INTEGER_FIELDS = {"hr": {"bpm"}, "power": {"power_w"}, "stride": {"gct_ms"}, "session": {"rr_count", "rr_gap_count"}}
-"""Integer fields per measurement (the same types the BLE gateway writes); every other number is a float."""
 STRIDE_METRICS = {
     "contact_time_ms": "gct_ms",
     "impact_g": "impact_g",
@@ -56,6 +56,7 @@ def sparse_batches(
     names = list(fields)
     present = np.stack([np.isfinite(fields[n]) for n in names], axis=1)
     codes = present @ (1 << np.arange(len(names), dtype=np.int64))
+    declared = model.measurement(measurement)
     batches = []
     for code in np.unique(codes):
         if code == 0:
@@ -64,10 +65,8 @@ def sparse_batches(
         columns = {}
         for j, name in enumerate(names):
             if code >> j & 1:
-                values = fields[name][rows]
-                integer = name in INTEGER_FIELDS.get(measurement, ())
-                columns[name] = np.rint(values).astype(np.int64) if integer else values
-        batches.append(PointBatch(measurement, dict(tags), time_ms[rows], columns))
+                columns[name] = fields[name][rows]
+        batches.append(declared.batch(tags, time_ms[rows], columns))  # integer fields rounded, as the model says
     return batches
 
 
@@ -75,16 +74,9 @@ def session_batches(activity: FitActivity, athlete: str) -> list[PointBatch]:
     """One `session` point per FIT session, at its start, tagged with its sport."""
     batches = []
     for session in activity.sessions:
-        columns: dict[str, np.ndarray] = {}
-        for name, value in session.fields.items():
-            if isinstance(value, str):
-                columns[name] = np.array([value], dtype=object)
-            elif name in INTEGER_FIELDS["session"]:
-                columns[name] = np.array([int(value)], np.int64)
-            else:
-                columns[name] = np.array([float(value)])
+        columns = {name: [value] for name, value in session.fields.items()}
         tags = {"athlete": athlete, "source": activity.source, "sport": session.sport}
-        batches.append(PointBatch("session", tags, np.array([session.start_ms], np.int64), columns))
+        batches.append(SESSION.batch(tags, [session.start_ms], columns))
     return batches
 
 
@@ -98,7 +90,7 @@ def stream_batches(activity: FitActivity, athlete: str) -> list[PointBatch]:
     left, unknown = pedal_balance(cols["left_right_balance"])
     batches = sparse_batches("hr", tags, t, {"bpm": zero_as_missing(cols["heart_rate"])})
     if len(activity.beats.time_ms):
-        batches.append(PointBatch("rr", dict(tags), activity.beats.time_ms, {"rr_ms": activity.beats.rr_ms}))
+        batches.append(RR.batch(tags, activity.beats.time_ms, {"rr_ms": activity.beats.rr_ms}))
     motion = {
         "speed_mps": speed,
         "distance_m": cols["distance"],

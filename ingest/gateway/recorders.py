@@ -38,6 +38,7 @@ from ingest.gateway.clock_sync import SensorClockMapper, Unwrapper
 from ingest.gateway.config import DeviceSpec
 from ingest.gateway.profiles import PROFILES
 from ingest.heart_rate_stream import HeartRateRecorder
+from ingest.model import ACC, POWER, RSC, STRIDE
 from ingest.timeline import Clock, strictly_after
 
 logger = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class RSCRecorder(Recorder):
             fields["stride_length_m"] = np.array([m.stride_length_m])
         if m.total_distance_m is not None:
             fields["total_distance_m"] = np.array([m.total_distance_m])
-        self.emit("rsc", self.tags, np.array([arrival_ms]), fields)
+        self.emit(RSC.name, self.tags, np.array([arrival_ms]), fields)
 
 
 class CyclingPowerRecorder(Recorder):
@@ -166,7 +167,7 @@ class CyclingPowerRecorder(Recorder):
             speed = self.speed.update(m.wheel_revolutions, m.last_wheel_event_ticks)
             if speed is not None:
                 fields["speed_mps"] = np.array([speed])
-        self.emit("power", self.tags, np.array([arrival_ms]), fields)
+        self.emit(POWER.name, self.tags, np.array([arrival_ms]), fields)
 
 
 class PmdAccRecorder(Recorder):
@@ -207,7 +208,7 @@ class PmdAccRecorder(Recorder):
         times = np.rint(self.mapper.to_host(sensor_ms)).astype(np.int64)
         samples = np.asarray(frame.samples, dtype=np.float64)
         fields = {"x_mg": samples[:, 0], "y_mg": samples[:, 1], "z_mg": samples[:, 2]}
-        self.emit("acc", self.tags, times, fields)
+        self.emit(ACC.name, self.tags, times, fields)
 
 
 class MuscleLoadRecorder(Recorder):
@@ -241,7 +242,7 @@ class MuscleLoadRecorder(Recorder):
             fields["emg_rms_pct_mvc"] = np.array([frame.emg_rms_pct_mvc])
         if frame.impact_g is not None:
             fields["impact_g"] = np.array([frame.impact_g])
-        self.emit("stride", tags, np.array([round(self.mapper.to_host(contact_ms))]), fields)
+        self.emit(STRIDE.name, tags, np.array([round(self.mapper.to_host(contact_ms))]), fields)
 
 
 RECORDERS: dict[str, type[Recorder]] = {

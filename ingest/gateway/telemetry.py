@@ -13,6 +13,7 @@ from ingest.gateway.recorders import SampleSink
 from ingest.gateway.session import DeviceSession, DeviceState
 from ingest.gateway.spool import Spool
 from ingest.gateway.writer import SpoolWriter
+from ingest.model import DEVICE_STATE, GATEWAY
 from ingest.timeline import Clock
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class Telemetry:
             fields["battery_pct"] = np.array([session.stats.battery_pct], np.int64)
         if session.stats.rssi is not None:
             fields["rssi_dbm"] = np.array([session.stats.rssi], np.int64)
-        self.sink.add("device_state", tags, np.array([now], np.int64), fields)
+        self.sink.add(DEVICE_STATE.name, tags, np.array([now], np.int64), fields)
 
     def snapshot(self, sessions: Sequence[DeviceSession], spool: Spool, writer: SpoolWriter) -> GatewaySnapshot:
         """Read the counters now (rates over the time since the previous snapshot)."""
@@ -101,4 +102,4 @@ class Telemetry:
                 columns[name] = np.array([value], np.int64)
             else:
                 columns[name] = np.array([float(value)])
-        self.sink.add("gateway", {"gateway": self.gateway_id}, np.array([snapshot.time_ms], np.int64), columns)
+        self.sink.add(GATEWAY.name, {"gateway": self.gateway_id}, np.array([snapshot.time_ms], np.int64), columns)

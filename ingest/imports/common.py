@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ingest.activity import EXTRA_KEYS, SUMMARY_KEYS, FileDecodeError
+from ingest.model import measurement
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import day_start_ms
 
@@ -168,7 +169,7 @@ class Table:
             for j, (name, column) in enumerate([*self.numbers.items(), *self.texts.items()]):
                 if code >> j & 1:
                     columns[name] = column[index]
-            batches.append(PointBatch(self.measurement, tags, self.time_ms[index], columns))
+            batches.append(measurement(self.measurement).batch(tags, self.time_ms[index], columns))
         return batches
 
     def canonical(self) -> dict[str, Any]:

@@ -23,10 +23,9 @@ import numpy as np
 
 from ingest.activity import FileDecodeError, FileSkipped, SourceFile
 from ingest.imports.common import Table, TextActivity, utc_ms
-from ingest.morning import MORNING_READING_MAX_S
 from ingest.rr_files import RRFile, RRFileError, read_rr_file, reading_date
 from ingest.store.base import Store
-from ingest.timeline import iso_utc
+from ingest.timeline import MORNING_READING_MAX_S, iso_utc
 
 SOURCE = DEVICE = "file"
 READING_START_S = 6 * 3600

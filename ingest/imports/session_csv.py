@@ -35,6 +35,7 @@ import numpy as np
 
 from ingest.activity import FileDecodeError
 from ingest.imports.common import CsvTable, Table, TextActivity, cell, check_range, number, utc_ms
+from ingest.model import SESSION
 from ingest.session_match import RPE_FIELDS, StoredSession, carrier, nearest, stored_sessions
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS, iso_utc
@@ -372,9 +373,7 @@ class SessionLog(TextActivity):
                 None if self.tables[0].lines is None else int(self.tables[0].lines[row]),
             )
         fields = {n: v for n, v in values.items() if n in RPE_FIELDS or not np.isfinite(point.value(n))}
-        return PointBatch(
-            "session", point.tags, np.array([point.time_ms], np.int64), {n: np.array([v]) for n, v in fields.items()}
-        )
+        return SESSION.batch(point.tags, [point.time_ms], {n: [v] for n, v in fields.items()})
 
     def batches(self, athlete: str) -> list[PointBatch]:
         if self.own is None or self.own.all():

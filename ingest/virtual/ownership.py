@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
+from ingest.model import SIMULATED
 from ingest.store.base import PointBatch, Store
 
-MARKER_MEASUREMENT = "simulated"
+MARKER_MEASUREMENT = SIMULATED.name
 
 
 class NotSimulatedError(ValueError):
@@ -23,12 +22,7 @@ class NotSimulatedError(ValueError):
 
 def marker_batch(athlete: str, generator: str, time_ms: int) -> PointBatch:
     """The marker point of one simulated athlete: who created it (`generator`) and when."""
-    return PointBatch(
-        MARKER_MEASUREMENT,
-        {"athlete": athlete},
-        np.array([time_ms], np.int64),
-        {"generator": np.array([generator], dtype=object)},
-    )
+    return SIMULATED.batch({"athlete": athlete}, [time_ms], {"generator": [generator]})
 
 
 def check_simulated(store: Store, athletes: Sequence[str], generator: str) -> list[str]:

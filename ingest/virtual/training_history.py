@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter
 
+from ingest.model import READINESS, SESSION
 from ingest.store.base import PointBatch
 from ingest.timeline import DAY_MS
 
@@ -316,7 +317,7 @@ def training_history_batches(history: TrainingHistory, first_day_ms: int) -> lis
                 share = h.pedal_balance_left_pct[i, m]
                 fields |= {"pedal_balance_left_pct": share, "pedal_symmetry_index_pct": 4.0 * (share - 50.0)}
             tags = {"athlete": athlete, "sport": sport, "source": "history"}
-            batches.append(PointBatch("session", tags, day_ms[m] + SESSION_HOUR_MS, fields))
+            batches.append(SESSION.batch(tags, day_ms[m] + SESSION_HOUR_MS, fields))
         m = np.isfinite(h.ln_rmssd[i])
         if m.any():
             fields = {
@@ -324,7 +325,7 @@ def training_history_batches(history: TrainingHistory, first_day_ms: int) -> lis
                 "rmssd_ms": np.exp(h.ln_rmssd[i, m]),
                 "mean_hr_bpm": h.morning_hr_bpm[i, m],
             }
-            batches.append(PointBatch("readiness", {"athlete": athlete}, day_ms[m] + MORNING_HOUR_MS, fields))
+            batches.append(READINESS.batch({"athlete": athlete}, day_ms[m] + MORNING_HOUR_MS, fields))
     return batches
 
 

@@ -103,7 +103,7 @@ def live_session_batch(run: AthleteRun) -> PointBatch:
     """The live session's summary as the strap recorded it: duration, HR, beats and Banister TRIMP."""
     import numpy as np
 
-    from ingest.store.base import PointBatch
+    from ingest.model import SESSION
     from monitor.load import trimp_banister
 
     session = run.recordings[-1]
@@ -117,19 +117,19 @@ def live_session_batch(run: AthleteRun) -> PointBatch:
         "trimp": np.array([trimp_banister(hr, 1.0, p.resting_hr_bpm, p.max_hr_bpm, p.sex)]),
     }
     tags = {"athlete": p.athlete_id, "sport": "other", "source": "ble"}
-    return PointBatch("session", tags, np.array([session.start_ms], np.int64), fields)
+    return SESSION.batch(tags, [session.start_ms], fields)
 
 
 def history_batches(run: AthleteRun) -> list[PointBatch]:
     import numpy as np
 
-    from ingest.store.base import PointBatch
+    from ingest.model import RR
 
     tags = {"athlete": run.profile.athlete_id, "device": "history", "source": "history"}
     batches = []
     for start_ms, rr in run.history:
         times = start_ms + np.rint(np.cumsum(rr)).astype(np.int64)
-        batches.append(PointBatch("rr", tags, times, {"rr_ms": rr}))
+        batches.append(RR.batch(tags, times, {"rr_ms": rr}))
     return batches
 
 

@@ -129,7 +129,7 @@ def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCount
     """Compute the training loads of the new sessions from heart rate (a better HRmax/HRrest estimate may change
     older ones too) and mark each touched athlete's analysis due from the earliest day that changed."""
     from ingest.analysis_due import mark_due
-    from ingest.morning import MORNING_READING_MAX_S
+    from ingest.timeline import MORNING_READING_MAX_S
     from monitor.analyze import store_mornings
     from monitor.session_loads import update_session_loads
 

@@ -117,9 +117,9 @@ def run(args: argparse.Namespace) -> int:
     from ingest.analysis_due import mark_due
     from ingest.imports.common import utc_ms
     from ingest.imports.session_csv import DEFAULT_START_S, sport_tag
-    from ingest.session_match import MEASUREMENT, StoredSession, stored_sessions
+    from ingest.model import SESSION
+    from ingest.session_match import StoredSession, stored_sessions
     from ingest.store import open_store
-    from ingest.store.base import PointBatch
     from ingest.timeline import DAY_MS, day_start_ms
 
     athlete = args.athlete.strip()
@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
         fields = {"rpe": np.array([rpe]), "srpe_load": np.array([load])}
         if created:
             fields["duration_s"] = np.array([minutes * 60])
-        store.write([PointBatch(MEASUREMENT, target.tags, np.array([target.time_ms], np.int64), fields)])
+        store.write([SESSION.batch(target.tags, [target.time_ms], fields)])
         mark_due(store, {athlete: target.time_ms})  # the next `analyze` recomputes the days this load changed
     finally:
         store.close()
