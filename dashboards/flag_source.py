@@ -27,6 +27,7 @@ class FlagPoint:
     window: str
     since: str
     reason: str
+    post_visit: bool = False  # the day overlaps a visit's quiet window: expected after needling, shown muted
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def read_flags(
                 window=flag.window,
                 since=flag.since.isoformat(),
                 reason=flag.reason,
+                post_visit=flag.post_visit,
             )
         )
     return sorted(points, key=lambda p: (p.athlete, p.time_ms, p.signal))

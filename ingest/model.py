@@ -240,6 +240,7 @@ FLAG = Measurement(
         Field("window", STRING, "the window the value is computed over"),
         Field("since", STRING, "`YYYY-MM-DD`, first day of the current continuous run"),
         Field("reason", STRING, "plain-language explanation with value, threshold, unit and window"),
+        Field("post_visit", BOOL, "the day overlaps the quiet window after a visit (docs/episodes.md): shown muted"),
     ),
     "00:00 UTC of the day the flag was evaluated",
 )
@@ -291,8 +292,24 @@ ALERT = Measurement(
         Field("episode_id", STRING, "`idn/<athlete>/<first day>`"),
         Field("sent_ms", INT, "when it was sent, ms"),
         Field("http_status", INT, "the receiver's HTTP status"),
+        Field("closed_reason", STRING, "how the episode ended: `treated`, `resolved` or `expired`"),
+        Field("closed_ms", INT, "when it ended: the visit's time (treated), else 00:00 UTC of the deciding day, ms"),
+        Field("visit_id", STRING, "the visit that closed it (treated only)"),
+        Field("closed_http_status", INT, "the receiver's HTTP status for the `episode_closed` event"),
     ),
     "00:00 UTC of the episode's first day",
+)
+AFTERCARE = Measurement(
+    "aftercare",
+    "a post-visit after-care reminder the monitor delivered",
+    (ATHLETE, Tag("channel", "`webhook`")),
+    (
+        Field("visit_id", STRING, "the visit it followed"),
+        Field("until_ms", INT, "the end of the quiet window, visit + quiet hours, ms"),
+        Field("sent_ms", INT, "when it was sent, ms"),
+        Field("http_status", INT, "the receiver's HTTP status"),
+    ),
+    "the visit",
 )
 VISIT = Measurement(
     "visit",
@@ -425,6 +442,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     MOTION,
     RUN_DYNAMICS,
     ALERT,
+    AFTERCARE,
     VISIT,
     RSC,
     POWER,

@@ -17,8 +17,10 @@ import numpy as np
 from ingest.model import READINESS
 from ingest.store.base import ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
+from ingest.visits import read_visits
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
+from monitor.lifecycle import post_visit_days, quiet_ms
 from monitor.load import daily_count, daily_sum, srpe_load
 from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
@@ -231,6 +233,26 @@ def _merge_mornings(inputs: DailyInputs, row: int, mornings: list[Reading], read
             inputs.rhr_bpm[row, t] = reading.metrics.mean_hr_bpm
 
 
+def post_visit_mask(
+    store: Store, roster: list[str], first_day: dt.date, n_days: int, from_index: int, th: Thresholds
+) -> np.ndarray:
+    """(athletes, days) True where the day overlaps the quiet window of one of the athlete's visits
+    (``monitor.lifecycle.post_visit_days``), for the day indices from ``from_index`` on (False before)."""
+    muted = np.zeros((len(roster), n_days), bool)
+    window_ms = quiet_ms(th.idn.quiet_hours)
+    day_ms = day_start_ms(first_day) + DAY_MS * np.arange(from_index, n_days, dtype=np.int64)
+    if window_ms <= 0 or not roster or not day_ms.size:
+        return muted
+    rows = {athlete: row for row, athlete in enumerate(roster)}
+    by_athlete: dict[int, list[int]] = {}
+    for visit in read_visits(store, start_ms=int(day_ms[0]) - window_ms, end_ms=int(day_ms[-1]) + DAY_MS):
+        if visit.athlete in rows:
+            by_athlete.setdefault(rows[visit.athlete], []).append(visit.at_ms)
+    for row, times in by_athlete.items():
+        muted[row, from_index:] = post_visit_days(day_ms, np.array(times, np.int64), window_ms)
+    return muted
+
+
 @dataclass
 class AnalysisResult:
     """The outcome of ``analyze``: per-athlete reports on ``as_of``, points written and where time went."""
@@ -283,14 +305,15 @@ def analyze(
     idn = idn_series(signals, th)
     cols = indicator_columns(ind, th)
     t = n_days - 1
-    reports = athlete_reports(cols, ind, signals, idn, th, t)
+    days = range(max(0, n_days - max(1, write_days)), n_days)
+    muted = post_visit_mask(store, roster, first_day, n_days, days.start, th)
+    reports = athlete_reports(cols, ind, signals, idn, th, t, muted)
     compute_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
     written = 0
     if write and roster:
-        days = range(max(0, n_days - max(1, write_days)), n_days)
-        batches = derived + daily_batches(cols, ind, signals, idn, days) + flag_batches(ind, signals, days)
+        batches = derived + daily_batches(cols, ind, signals, idn, days) + flag_batches(ind, signals, days, muted)
         written = store.write(batches)
     write_s = time.perf_counter() - clock
     timings = {"read_s": read_s, "compute_s": compute_s, "write_s": write_s}

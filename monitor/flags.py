@@ -31,6 +31,7 @@ class Flag:
     window: str  # e.g. "7d mean vs 60d normal range"
     since: dt.date  # first day of the current continuous run of the condition
     reason: str  # plain-language sentence: value vs threshold, units, window, since
+    post_visit: bool = False  # the day overlaps a visit's quiet window (monitor.lifecycle): shown muted
 
     def __post_init__(self) -> None:
         if self.severity not in ("watch", "act"):
@@ -48,18 +49,20 @@ class Flag:
             "window": self.window,
             "since": self.since.isoformat(),
             "reason": self.reason,
+            "post_visit": self.post_visit,
         }
 
 
-def flag_point(flag: Flag) -> tuple[dict[str, str], dict[str, float | str]]:
-    """The tags and fields of the `flag` point holding ``flag`` (ingest/model.py); a non-finite number is left out."""
+def flag_point(flag: Flag) -> tuple[dict[str, str], dict[str, float | str | bool]]:
+    """The tags and fields of the `flag` point holding ``flag`` (ingest/model.py); a non-finite number is left out,
+    `post_visit` is always written (false too, so a re-analysis after a visit was removed clears it)."""
     tags = {name: str(getattr(flag, name)) for name in FLAG.tag_names}
-    fields: dict[str, float | str] = {}
+    fields: dict[str, float | str | bool] = {}
     for name in FLAG.field_names:
         value = getattr(flag, name)
         if isinstance(value, dt.date):
             value = value.isoformat()
-        if isinstance(value, str) or math.isfinite(value):  # NaN and infinity are never written
+        if isinstance(value, str | bool) or math.isfinite(value):  # NaN and infinity are never written
             fields[name] = value
     return tags, fields
 
@@ -81,8 +84,8 @@ def flag_batches_of(flags: Iterable[tuple[int, Flag]]) -> list[PointBatch]:
 def flag_from_point(tags: Mapping[str, Any], fields: Mapping[str, Any]) -> Flag:
     """The flag a stored `flag` point holds (its tags and fields by model name; NaN or None where one is missing).
 
-    A missing value or threshold reads as NaN; ValueError when `since` is not a YYYY-MM-DD date or the severity
-    is unknown.
+    A missing value or threshold reads as NaN, a missing `post_visit` as false; ValueError when `since` is not a
+    YYYY-MM-DD date or the severity is unknown.
     """
     values: dict[str, Any] = {name: str(tags.get(name) or "") for name in FLAG.tag_names}
     for name in FLAG.field_names:
@@ -90,6 +93,8 @@ def flag_from_point(tags: Mapping[str, Any], fields: Mapping[str, Any]) -> Flag:
         raw = fields.get(name)
         if field.type == "float":
             values[name] = math.nan if raw is None else float(raw)
+        elif field.type == "boolean":
+            values[name] = is_true(raw)
         else:
             values[name] = "" if raw is None else str(raw)
     try:
@@ -98,6 +103,13 @@ def flag_from_point(tags: Mapping[str, Any], fields: Mapping[str, Any]) -> Flag:
         who = f"{values['athlete']!r} {values['signal']!r}"
         raise ValueError(f"flag point of {who}: since {values['since']!r} is not a YYYY-MM-DD date") from None
     return Flag(**values)
+
+
+def is_true(raw: Any) -> bool:
+    """A stored boolean read back (True, 1.0 or "true"); missing (None, NaN) is false."""
+    if raw is None or isinstance(raw, str):
+        return raw == "true"
+    return bool(raw == 1)
 
 
 def json_number(x: float | None, digits: int | None = None) -> float | None:

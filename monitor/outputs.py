@@ -7,6 +7,7 @@ Every indicator is an ``(athletes, days)`` float column with NaN where its data 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,8 +110,10 @@ def athlete_reports(
     idn: np.ndarray,
     th: Thresholds,
     t: int,
+    post_visit: np.ndarray | None = None,
 ) -> list[AthleteReport]:
-    """The JSON-ready report of every athlete on day index ``t``."""
+    """The JSON-ready report of every athlete on day index ``t``; ``post_visit`` (athletes, days) marks the flags
+    of days overlapping a visit's quiet window (``monitor.lifecycle.post_visit_days``)."""
     hrv_today = hrv_status(ind, signals, slice(t, t + 1))[:, 0]
     sources = ind.inputs.load_source
     reports = []
@@ -127,7 +130,7 @@ def athlete_reports(
         indicators["load_source"] = sources[row] if sources else None
         indicators["hrv_status"] = str(hrv_today[row])
         recommend = bool(idn[row, t])
-        flags = flags_on(signals, ind, row, t)
+        flags = marked(flags_on(signals, ind, row, t), post_visit is not None and bool(post_visit[row, t]))
         reasons = idn_reasons(signals, ind, th, row, t, flags) if recommend else []
         reports.append(
             AthleteReport(athlete, indicators, status, flags, recommend_idn_visit=recommend, idn_reasons=reasons)
@@ -174,12 +177,21 @@ def daily_batches(
     return batches
 
 
-def flag_batches(ind: Indicators, signals: dict[str, SignalSeries], days: range) -> list[PointBatch]:
-    """`flag` points (docs/data-model.md) for every flag raised on the day indices in ``days``."""
+def marked(flags: list[Flag], post_visit: bool) -> list[Flag]:
+    """The flags with `post_visit` set as given."""
+    return [dataclasses.replace(f, post_visit=post_visit) for f in flags]
+
+
+def flag_batches(
+    ind: Indicators, signals: dict[str, SignalSeries], days: range, post_visit: np.ndarray | None = None
+) -> list[PointBatch]:
+    """`flag` points (docs/data-model.md) for every flag raised on the day indices in ``days``; ``post_visit``
+    (athletes, days) marks those of days overlapping a visit's quiet window."""
     rows, cols = np.nonzero(np.any([s.flagged[:, days.start : days.stop] for s in signals.values()], axis=0))
     flags = [
-        (day_ms(ind.inputs.days[days.start + j]), flag)
+        (day_ms(ind.inputs.days[t]), flag)
         for row, j in zip(rows.tolist(), cols.tolist())
-        for flag in flags_on(signals, ind, row, days.start + j)
+        for t in [days.start + j]
+        for flag in marked(flags_on(signals, ind, row, t), post_visit is not None and bool(post_visit[row, t]))
     ]
     return flag_batches_of(flags)

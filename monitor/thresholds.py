@@ -94,6 +94,9 @@ class AsymmetryThresholds:
 class IdnThresholds:
     watch_window_days: int
     min_watch_families: int
+    quiet_hours: float
+    episode_max_days: int
+    aftercare_advice: str
 
 
 @dataclass(frozen=True)
@@ -180,12 +183,29 @@ def _validate(t: Thresholds, origin: str) -> None:
     days = [v for s in sections for k, v in dataclasses.asdict(s).items() if k.endswith("days")]
     if any(d < 1 for d in days) or t.analysis.lookback_days < t.load.chronic_days:
         raise ValueError(f"thresholds {origin}: every window must be ≥ 1 day and lookback ≥ load.chronic_days")
+    _validate_idn(t.idn, origin)
     recent = t.analysis.recent_lookback_days
     needed = max(t.recovery.baseline_days + t.recovery.window_days, t.asymmetry.baseline_days + t.asymmetry.window_days)
     if not needed <= recent <= t.analysis.lookback_days:
         raise ValueError(
             f"thresholds {origin}: analysis.recent_lookback_days must cover the recovery and asymmetry baseline "
             f"and week ({needed} days) and not exceed analysis.lookback_days"
+        )
+
+
+MAX_ADVICE_CHARS = 1000
+
+
+def _validate_idn(idn: IdnThresholds, origin: str) -> None:
+    if not 0 <= idn.quiet_hours < math.inf:
+        raise ValueError(f"thresholds {origin}: idn.quiet_hours must be a number of hours ≥ 0, not {idn.quiet_hours}")
+    if idn.episode_max_days < 1 or idn.watch_window_days < 1:
+        raise ValueError(f"thresholds {origin}: idn.episode_max_days and idn.watch_window_days must be ≥ 1")
+    advice = idn.aftercare_advice.strip()
+    if not advice or len(advice) > MAX_ADVICE_CHARS:
+        raise ValueError(
+            f"thresholds {origin}: idn.aftercare_advice must be text of 1 to {MAX_ADVICE_CHARS} characters "
+            f"(got {len(advice)})"
         )
 
 

@@ -29,10 +29,10 @@ from monitor.alerts import (
     StateError,
     WebhookSender,
     episode_id,
-    open_episode_start,
 )
 from monitor.cli.main import main
 from monitor.flags import Flag
+from monitor.lifecycle import episodes
 from monitor.service import monitor as service
 from monitor.service.analysis import Recommendation
 from monitor.service.episodes import stored_alert
@@ -65,10 +65,10 @@ def day(i: int) -> dt.date:
         ("FFFF", None),
     ],
 )
-def test_open_episode_start(pattern, start):
-    series = days(pattern)
-    expected = None if start is None else day(start)
-    assert open_episode_start(series, D0, day(len(pattern) - 1), 3) == expected
+def test_the_episode_open_on_the_last_day(pattern, start):
+    found = episodes(days(pattern), [], D0, day(len(pattern) - 1), end_after_days=3, max_days=99, quiet_window_ms=0)
+    current = found[-1] if found and found[-1].is_open else None
+    assert (None if current is None else current.start) == (None if start is None else day(start))
 
 
 def test_webhook_retries_a_500_then_delivers_once(httpserver):
@@ -122,7 +122,8 @@ def test_state_file_is_durable_and_exclusive(tmp_path):
 
 
 def test_episodes_over_days_and_restarts_alert_once_each(httpserver, tmp_path, monkeypatch):
-    """Day by day, a new process each day: alerts on days 0 and 7 only (days 4–6 ended the first episode)."""
+    """Day by day, a new process each day: alerts on days 0 and 7 only (days 4–6 ended the first episode, which is
+    announced once as resolved)."""
     pattern = "TTFTFFFTTFT"  # the gap on day 2 keeps episode 1 open; 3 days without (4–6) end it
     bodies = receiver(httpserver)
     store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
@@ -145,8 +146,18 @@ def test_episodes_over_days_and_restarts_alert_once_each(httpserver, tmp_path, m
         state.close()
         if i == 8:
             (tmp_path / "state.json").unlink()  # from day 9 on, only the store remembers
-    assert [b["episode_id"] for b in bodies] == [episode_id("A1", day(0)), episode_id("A1", day(7))]
-    assert [b["as_of"] for b in bodies] == [day(0).isoformat(), day(7).isoformat()]
+    alerts = [b for b in bodies if b["event"] == "prevention_visit_recommended"]
+    assert [b["episode_id"] for b in alerts] == [episode_id("A1", day(0)), episode_id("A1", day(7))]
+    assert [b["as_of"] for b in alerts] == [day(0).isoformat(), day(7).isoformat()]
+    closed = [b for b in bodies if b["event"] == "episode_closed"]  # announced on day 6, before the next alert
+    assert [(b["episode_id"], b["reason"], b["visit_id"], b["closed_at"]) for b in closed] == [
+        (episode_id("A1", day(0)), "resolved", None, f"{day(6).isoformat()}T00:00:00Z")
+    ]
+    assert [b["event"] for b in bodies] == [
+        "prevention_visit_recommended",
+        "episode_closed",
+        "prevention_visit_recommended",
+    ]
     store = SQLiteStore(tmp_path / "store.sqlite")
     assert stored_alert(store, "A1").episode_start == day(7)
     store.close()

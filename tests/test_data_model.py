@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -16,7 +17,9 @@ from ingest.store.base import PointBatch
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS
 from monitor.cli.main import main
+from monitor.alerts import AlertRecord
 from monitor.flags import Flag, flag_batches_of, flag_from_point, flag_point
+from monitor.service.episodes import RECORD_ATTRIBUTES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "data-model.md"
 DOC_TYPES = {"int": "integer", "float": "float", "bool": "boolean", "string": "string"}
@@ -87,7 +90,9 @@ def test_the_model_has_no_duplicate_names_and_a_lookup():
         assert len(set(m.field_names)) == len(m.fields) and len(set(m.tag_names)) == len(m.tags), m.name
         assert model.measurement(m.name) is m
     assert model.measurement("flag").field("since").type == "string"
-    assert model.ALERT.field_names == ("episode_id", "sent_ms", "http_status")  # the order episodes.py unpacks
+    record_fields = {f.name for f in dataclasses.fields(AlertRecord)}  # every `alert` field is a record attribute
+    assert set(RECORD_ATTRIBUTES) == set(model.ALERT.field_names) and set(RECORD_ATTRIBUTES.values()) <= record_fields
+    assert model.AFTERCARE.field_names == ("visit_id", "until_ms", "sent_ms", "http_status")  # aftercare.py unpacks
     assert model.VISIT.tag_names == ("athlete", "visit_id") and model.VISIT.field("removed").type == "boolean"
     with pytest.raises(KeyError, match="no measurement 'checkin_typo'"):
         model.measurement("checkin_typo")

@@ -1,9 +1,11 @@
 """One monitoring cycle and the polling loop of `recovery-monitor serve`.
 
-A cycle: analyse every athlete (writes `daily` and `flag` points for the last `window_days` days), send one
-webhook alert per new prevention-visit episode, then annotate flag episodes in Grafana. The loop polls the store
-every `interval_s` and runs a cycle at start, on a new UTC day, when new `session` or `readiness` points arrived,
-after a failed run or undelivered alert, and at the latest every `rerun_s`.
+A cycle: analyse every athlete (writes `daily` and `flag` points for the last `window_days` days, flags of
+post-visit days marked), send one `episode_closed` event per announced episode that ended and one webhook alert per
+new prevention-visit episode (docs/episodes.md), one `post_visit_care` reminder per visit whose quiet window runs,
+then annotate flag episodes in Grafana. The loop polls the store every `interval_s` and runs a cycle at start, on a
+new UTC day, when new `session` or `readiness` points or visits arrived, when woken (`Monitor.wake`, e.g. by the
+visit API), after a failed run or undelivered event, and at the latest every `rerun_s`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -22,21 +24,32 @@ from ingest.store import RetryBudget, open_store, resolve_store_url
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
 from ingest.timeline import day_start_ms
+from ingest.visits import Visit, read_visits
 from monitor.alerts import (
+    AftercareRecord,
     AlertError,
     AlertRecord,
     AlertUnavailable,
     EpisodeState,
     StateError,
     WebhookSender,
+    aftercare_key,
     alert_payload,
+    closed_key,
+    episode_closed_payload,
     episode_id,
+    latest,
+    post_visit_care_payload,
 )
+from monitor.lifecycle import quiet_ms
+from monitor.service.aftercare import aftercare_batch, running_visits, stored_aftercare
 from monitor.service.analysis import Recommendation, analyze_all
-from monitor.service.episodes import alert_batch, decide, reconcile
+from monitor.service.episodes import alert_batch, decide, reconcile, stored_alerts
+from monitor.thresholds import IdnThresholds, load_thresholds
 
 TRIGGER_MEASUREMENTS = ("session", "readiness")
 TRIGGER_DAYS = 2
+WAKE_POLL_S = 0.2  # how soon a sleeping loop notices `Monitor.wake`
 
 log = logging.getLogger("recovery-monitor.serve")
 
@@ -47,6 +60,10 @@ def utc_now() -> dt.datetime:
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat(timespec="seconds") if moment else None
+
+
+def _ms(moment: dt.datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -88,6 +105,8 @@ class CycleReport:
     recommended: list[str] = field(default_factory=list)
     alerts_sent: list[str] = field(default_factory=list)
     alerts_known: list[str] = field(default_factory=list)
+    episodes_closed: list[str] = field(default_factory=list)
+    aftercare_sent: list[str] = field(default_factory=list)
     alert_errors: list[str] = field(default_factory=list)
     annotations: dict[str, int] = field(default_factory=dict)
     grafana_error: str | None = None
@@ -99,7 +118,7 @@ class CycleReport:
     def summary(self) -> dict[str, Any]:
         """Counts only (no athlete IDs): what the health check shows."""
         body = self.to_json()
-        for name in ("recommended", "alerts_sent", "alerts_known", "alert_errors"):
+        for name in ("recommended", "alerts_sent", "alerts_known", "episodes_closed", "aftercare_sent", "alert_errors"):
             body[name] = len(body[name])
         return body
 
@@ -116,16 +135,29 @@ class CycleReport:
             "recommended": self.recommended,
             "alerts_sent": self.alerts_sent,
             "alerts_known": self.alerts_known,
+            "episodes_closed": self.episodes_closed,
+            "aftercare_sent": self.aftercare_sent,
             "alert_errors": self.alert_errors,
             "annotations": self.annotations,
             "grafana_error": self.grafana_error,
         }
 
 
-def fingerprint(store: Store, now: dt.datetime) -> tuple[int, ...]:
-    """Point counts of the trigger measurements over the last days: a change means new data arrived."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """Point counts of the trigger measurements over the last days, and the visits (IDs) that happened in the last
+    days or quiet window: a change means new data, or a visit recorded, removed or just begun."""
+
+    counts: tuple[int, ...]
+    visits: tuple[str, ...]
+
+
+def fingerprint(store: Store, now: dt.datetime, window_ms: int) -> Fingerprint:
     since = day_start_ms(now.date() - dt.timedelta(days=TRIGGER_DAYS))
-    return tuple(store.count(measurement, None, since) for measurement in TRIGGER_MEASUREMENTS)
+    now_ms = _ms(now)
+    visits = read_visits(store, start_ms=min(since, now_ms - window_ms), end_ms=now_ms + 1)
+    counts = tuple(store.count(measurement, None, since) for measurement in TRIGGER_MEASUREMENTS)
+    return Fingerprint(counts, tuple(sorted(v.visit_id for v in visits)))
 
 
 class Monitor:
@@ -148,8 +180,10 @@ class Monitor:
         self._lock = threading.Lock()
         self._last: CycleReport | None = None
         self._last_poll: dt.datetime | None = None
-        self._fingerprint: tuple[int, ...] | None = None
+        self._fingerprint: Fingerprint | None = None
         self._retry_alerts = False
+        self._wake = threading.Event()
+        self._idn: IdnThresholds = load_thresholds(config.thresholds_path).idn
         self._alerts_total = 0
         self._store_url = resolve_store_url(config.store_url)
         if sender is None:
@@ -165,18 +199,22 @@ class Monitor:
 
     # -- one tick ---------------------------------------------------------------------------------------------
 
-    def _due(self, now: dt.datetime, prints: tuple[int, ...]) -> str | None:
+    def _due(self, now: dt.datetime, prints: Fingerprint) -> str | None:
         last = self._last
         if last is None:
             return "start"
+        if self._wake.is_set():
+            return "woken"
         if not last.analysed:
             return "retry after failure"
         if self._retry_alerts:
             return "retry undelivered alerts"
         if now.date() != last.as_of:
             return "new day"
-        if prints != self._fingerprint:
+        if self._fingerprint is None or prints.counts != self._fingerprint.counts:
             return "new data"
+        if prints.visits != self._fingerprint.visits:
+            return "new visit"
         if (now - last.started).total_seconds() >= self.config.rerun_s:
             return "periodic"
         return None
@@ -188,15 +226,16 @@ class Monitor:
         store: Store | None = None
         try:
             store = self._open_store()
-            prints = fingerprint(store, now)
+            prints = fingerprint(store, now, quiet_ms(self._idn.quiet_hours))
             reason = "forced" if force else self._due(now, prints)
             with self._lock:
                 self._last_poll = now
             if reason is None:
                 return None
             report.reason = reason
+            self._wake.clear()  # a wake-up from here on asks for another cycle
             self._cycle(store, report)
-            self._fingerprint = fingerprint(store, now)
+            self._fingerprint = fingerprint(store, now, quiet_ms(self._idn.quiet_hours))
         except (StoreError, StateError, OSError, ValueError) as exc:
             report.error = " ".join(str(exc).split())
             log.error("cycle failed: %s", report.error)
@@ -214,21 +253,24 @@ class Monitor:
 
     def _cycle(self, store: Store, report: CycleReport) -> None:
         clock = time.perf_counter()
+        self._idn = load_thresholds(self.config.thresholds_path).idn
         recommendations = analyze_all(
             store, report.as_of, write_days=self.config.window_days, thresholds_path=self.config.thresholds_path
         )
         report.athletes = len(recommendations)
         self._retry_alerts = False
+        stored = stored_alerts(store)
         for rec in recommendations:
-            if not rec.recommended:
-                continue
-            report.recommended.append(rec.athlete)
+            if rec.recommended:
+                report.recommended.append(rec.athlete)
+            previous = latest(self.state.last(rec.athlete), stored.get(rec.athlete))
+            if not rec.recommended and (previous is None or previous.closed):
+                continue  # nothing to announce, and no announced episode that may have ended
             try:
-                self._alert(store, rec, report)
+                self._episode(store, rec, stored.get(rec.athlete), report)
             except AlertError as exc:
-                report.alert_errors.append(f"{rec.athlete}: {exc}")
-                self._retry_alerts |= isinstance(exc, AlertUnavailable)
-                log.warning("alert for %s not delivered: %s", rec.athlete, exc)
+                self._undelivered(rec.athlete, exc, report)
+        self._aftercare(store, report)
         self._annotate(store, report)
         report.analysed = True
         log.info(
@@ -252,29 +294,64 @@ class Monitor:
         base = self.config.dashboard_url.rstrip("/")
         return f"{base}/d/{ATHLETE_UID}/athlete-detail?var-athlete={quote(athlete, safe='')}"
 
-    def _alert(self, store: Store, rec: Recommendation, report: CycleReport) -> None:
+    def _undelivered(self, athlete: str, exc: AlertError, report: CycleReport) -> None:
+        report.alert_errors.append(f"{athlete}: {exc}")
+        self._retry_alerts |= isinstance(exc, AlertUnavailable)
+        log.warning("webhook event for %s not delivered: %s", athlete, exc)
+
+    def _episode(self, store: Store, rec: Recommendation, stored: AlertRecord | None, report: CycleReport) -> None:
+        """Announce the end of the athlete's last announced episode, then a new episode (`monitor.lifecycle`)."""
         decision = decide(
             store,
             self.state,
             rec.athlete,
             rec.as_of,
+            now_ms=_ms(report.started),
+            stored=stored,
+            recommended=rec.recommended,
             window_days=self.config.window_days,
             end_after_days=self.config.end_after_days,
+            max_days=self._idn.episode_max_days,
+            quiet_window_ms=quiet_ms(self._idn.quiet_hours),
         )
-        if not decision.new_episode:
-            assert decision.previous is not None
+        closing = decision.closing
+        if closing is not None:
+            if self.sender is None:
+                return
+            self._closed(store, closing, report)  # before any new episode: the clinic hears of events in order
+        elif decision.previous is not None:
             reconcile(store, self.state, decision.previous, decision.stored)
-            report.alerts_known.append(decision.previous.episode_id)
+        new = decision.new_episode
+        if not rec.recommended:
             return
-        if self.sender is None:
+        if new is None:
+            if decision.previous is not None:
+                report.alerts_known.append(decision.previous.episode_id)
             return
-        key = episode_id(rec.athlete, decision.start)
+        if self.sender is not None:
+            self._alert(store, rec, new.start, report)
+
+    def _closed(self, store: Store, closing: AlertRecord, report: CycleReport) -> None:
+        assert self.sender is not None
+        delivery = self.sender.send(episode_closed_payload(closing, self._clock()), closed_key(closing.episode_id))
+        record = replace(closing, closed_status=delivery.status)
+        self.state.record(record)  # acknowledged: durable before anything else can fail
+        report.episodes_closed.append(record.episode_id)
+        log.info("%s closed (%s) announced (HTTP %d)", record.episode_id, record.closed_reason, delivery.status)
+        try:
+            store.write([alert_batch(record)])
+        except StoreError as exc:
+            log.warning("end of %s recorded in the state file only (store: %s)", record.episode_id, exc)
+
+    def _alert(self, store: Store, rec: Recommendation, start: dt.date, report: CycleReport) -> None:
+        assert self.sender is not None
+        key = episode_id(rec.athlete, start)
         sent_at = self._clock()
         payload = alert_payload(
-            rec.athlete, rec.as_of, decision.start, rec.flags, rec.reasons, self.dashboard_link(rec.athlete), sent_at
+            rec.athlete, rec.as_of, start, rec.flags, rec.reasons, self.dashboard_link(rec.athlete), sent_at
         )
         delivery = self.sender.send(payload, key)
-        record = AlertRecord(rec.athlete, key, decision.start, int(sent_at.timestamp() * 1000), delivery.status)
+        record = AlertRecord(rec.athlete, key, start, _ms(sent_at), delivery.status)
         self.state.record(record)  # acknowledged: durable before anything else can fail
         report.alerts_sent.append(key)
         log.info("alert %s delivered (HTTP %d, attempt %d)", key, delivery.status, delivery.attempts)
@@ -282,6 +359,46 @@ class Monitor:
             store.write([alert_batch(record)])
         except StoreError as exc:
             log.warning("alert %s recorded in the state file only (store: %s)", key, exc)
+
+    # -- after-care ------------------------------------------------------------------------------------------
+
+    def _aftercare(self, store: Store, report: CycleReport) -> None:
+        """One `post_visit_care` event per visit whose quiet window runs, unless the state file or the store
+        already records it (then the other one is brought up to date)."""
+        window, now_ms = quiet_ms(self._idn.quiet_hours), _ms(report.started)
+        visits = running_visits(store, now_ms, window)
+        if not visits:
+            return
+        acknowledged = stored_aftercare(store, now_ms - window + 1, now_ms + 1)
+        for visit in visits:
+            mine, stored = self.state.aftercare(visit.visit_id), acknowledged.get(visit.visit_id)
+            if stored is not None and mine is None:
+                self.state.record_aftercare(stored)
+            elif mine is not None and stored is None:
+                store.write([aftercare_batch(mine)])
+            if mine is not None or stored is not None or self.sender is None:
+                continue
+            try:
+                self._remind(store, visit, visit.at_ms + window, report)
+            except AlertError as exc:
+                self._undelivered(visit.athlete, exc, report)
+
+    def _remind(self, store: Store, visit: Visit, until_ms: int, report: CycleReport) -> None:
+        assert self.sender is not None
+        sent_at = self._clock()
+        advice = self._idn.aftercare_advice.strip()
+        payload = post_visit_care_payload(
+            visit.athlete, visit.visit_id, visit.regions, visit.at_ms, until_ms, advice, sent_at
+        )
+        delivery = self.sender.send(payload, aftercare_key(visit.visit_id))
+        record = AftercareRecord(visit.athlete, visit.visit_id, visit.at_ms, until_ms, _ms(sent_at), delivery.status)
+        self.state.record_aftercare(record)  # acknowledged: durable before anything else can fail
+        report.aftercare_sent.append(visit.visit_id)
+        log.info("after-care reminder for %s delivered (HTTP %d)", visit.visit_id, delivery.status)
+        try:
+            store.write([aftercare_batch(record)])
+        except StoreError as exc:
+            log.warning("after-care reminder %s recorded in the state file only (store: %s)", visit.visit_id, exc)
 
     # -- Grafana ----------------------------------------------------------------------------------------------
 
@@ -303,10 +420,16 @@ class Monitor:
     # -- loop and health --------------------------------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Tick every `interval_s` until `stop` is set."""
+        """Tick every `interval_s` (sooner when woken) until `stop` is set."""
         while not stop.is_set():
             self.tick()
-            stop.wait(self.config.interval_s)
+            deadline = time.monotonic() + self.config.interval_s
+            while not (stop.is_set() or self._wake.is_set()) and (left := deadline - time.monotonic()) > 0:
+                stop.wait(min(left, WAKE_POLL_S))
+
+    def wake(self) -> None:
+        """Ask for a cycle at the next poll, which comes at once (e.g. a visit was recorded through the API)."""
+        self._wake.set()
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body) of the health check: 200 while the last analysis run succeeded, else 503."""

@@ -1,43 +1,43 @@
-"""Prevention-visit alerts: the webhook sender, the alert payload and the durable episode state.
+"""Webhook events for the clinic: the sender and the payloads (prevention-visit alert, episode end, after-care).
 
-An *episode* is a run of days on which the analysis recommends a preventive IDN visit for one athlete; it ends
-once the recommendation has been false on `end_after_days` consecutive days (default 3). At most one alert is
-sent per athlete and episode. The episode is identified by its first day: `episode_id = "idn/<athlete>/<date>"`,
-sent in the payload and as the `Idempotency-Key` header, so a receiver can drop a duplicate delivery.
+An *episode* is a run of days on which the analysis recommends a preventive IDN visit for one athlete
+(`monitor.lifecycle`, docs/episodes.md). At most one alert is sent per athlete and episode, and one
+`episode_closed` event when it ends (`treated` by a visit, `resolved`, `expired`). The episode is identified by its
+first day: `episode_id = "idn/<athlete>/<date>"`, sent in the payload and as the `Idempotency-Key` header (its end:
+`<episode_id>/closed`), so a receiver can drop a duplicate delivery. After each visit, one `post_visit_care` event
+carries the clinic's after-care advice (key `post_visit_care/<visit_id>`). Receivers dispatch on `event`.
 
-`EpisodeState` records each acknowledged (2xx) alert in a small JSON file, replaced atomically and fsync'd, and
-locked so that two `serve` processes never share it. It is written only after the receiver acknowledged.
-
-Guarantee (with `monitor.service.episodes`, which also records each acknowledged alert as an `alert` point in the
-store): restarts, and the loss of either the state file or the store's `alert` points, never re-alert an episode.
-The one window for a second delivery is a crash or failed write between the receiver's 2xx and the state write;
-the re-sent alert carries the same `episode_id`, so a receiver deduplicating on it sees each episode exactly
-once. Run one `serve` per store: separate state files on one store could race.
+Guarantee (with `monitor.alerts.state`, the state file, and `monitor.service`, which also records each acknowledged
+event in the store): restarts, and the loss of either the state file or the store's records, never repeat an
+event. The one window for a second delivery is a crash or failed write between the receiver's 2xx and the state
+write; the re-sent event carries the same idempotency key, so a receiver deduplicating on it sees each event
+exactly once. Run one `serve` per store: separate state files on one store could race.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
-import os
 import random
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from ingest.retry import backoff_delay_s, parse_retry_after
+from ingest.timeline import iso_utc
+from monitor.alerts.state import AftercareRecord as AftercareRecord  # the durable state, re-exported with the sender
+from monitor.alerts.state import AlertRecord as AlertRecord
+from monitor.alerts.state import EpisodeState as EpisodeState
+from monitor.alerts.state import StateError as StateError
+from monitor.alerts.state import latest as latest
 from monitor.flags import Flag, json_number
 
 PAYLOAD_SCHEMA = "recovery-monitor/prevention-visit/v1"
-STATE_VERSION = 1
 RETRY_STATUSES = frozenset({408, 425, 429})
 _MAX_DETAIL = 160
 
@@ -60,10 +60,6 @@ class AlertRejected(AlertError):
         self.status = status
 
 
-class StateError(Exception):
-    """The episode state file cannot be read, written or locked."""
-
-
 # -- episodes -------------------------------------------------------------------------------------------------
 
 
@@ -72,36 +68,13 @@ def episode_id(athlete: str, start: dt.date) -> str:
     return f"idn/{athlete}/{start.isoformat()}"
 
 
-def open_episode_start(
-    days: Mapping[dt.date, bool], first: dt.date, as_of: dt.date, end_after_days: int
-) -> dt.date | None:
-    """First day of the episode still open on `as_of`, or None.
-
-    Walks back from `as_of` to `first` over recommended days and gaps of fewer than `end_after_days` consecutive
-    not-recommended days; a day missing from `days` neither extends nor ends an episode.
-    """
-    if end_after_days < 1:
-        raise ValueError(f"end_after_days must be ≥ 1 (got {end_after_days})")
-    start, run = None, 0
-    day = as_of
-    while day >= first:
-        value = days.get(day)
-        if value is True:
-            start, run = day, 0
-        elif value is False:
-            run += 1
-            if run >= end_after_days:
-                break
-        day -= dt.timedelta(days=1)
-    return start
-
-
 # -- payload --------------------------------------------------------------------------------------------------
 
 
 def reason_json(flag: Flag) -> dict[str, Any]:
-    """One flag as a reason: signal, family, severity, value, threshold, window, since and the explanation."""
-    reason = {key: value for key, value in flag.to_json().items() if key != "athlete"}
+    """One flag as a reason: signal, family, severity, value, threshold, window, since and the explanation (no
+    `post_visit`: a post-visit day opens no episode, so an alert's flags never carry it)."""
+    reason = {key: value for key, value in flag.to_json().items() if key not in ("athlete", "post_visit")}
     return reason | {"value": json_number(flag.value, 4), "threshold": json_number(flag.threshold, 4)}
 
 
@@ -127,6 +100,51 @@ def alert_payload(
         "reasons": [reason_json(f) for f in ordered],
         "summary": list(summary),
         "dashboard_url": dashboard_url,
+        "sent_at": sent_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def episode_closed_payload(record: AlertRecord, sent_at: dt.datetime) -> dict[str, Any]:
+    """The JSON body of the `episode_closed` event of an announced episode whose `closed_…` fields are set."""
+    if record.closed_reason is None or record.closed_ms is None:
+        raise ValueError(f"{record.episode_id} is not closed")
+    return {
+        "schema": PAYLOAD_SCHEMA,
+        "event": "episode_closed",
+        "episode_id": record.episode_id,
+        "athlete": record.athlete,
+        "episode_start": record.episode_start.isoformat(),
+        "reason": record.closed_reason,
+        "visit_id": record.visit_id,
+        "closed_at": iso_utc(record.closed_ms),
+        "sent_at": sent_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def closed_key(episode: str) -> str:
+    """The idempotency key of an episode's `episode_closed` event."""
+    return f"{episode}/closed"
+
+
+def aftercare_key(visit_id: str) -> str:
+    """The idempotency key of a visit's `post_visit_care` event."""
+    return f"post_visit_care/{visit_id}"
+
+
+def post_visit_care_payload(
+    athlete: str, visit_id: str, regions: Sequence[str], at_ms: int, until_ms: int, advice: str, sent_at: dt.datetime
+) -> dict[str, Any]:
+    """The JSON body of the after-care reminder of one visit: keep to ``advice`` until ``until_ms`` (the end of
+    the quiet window, visit + `[idn] quiet_hours`)."""
+    return {
+        "schema": PAYLOAD_SCHEMA,
+        "event": "post_visit_care",
+        "athlete": athlete,
+        "visit_id": visit_id,
+        "regions": list(regions),
+        "at": iso_utc(at_ms),
+        "until": iso_utc(until_ms),
+        "advice": advice,
         "sent_at": sent_at.astimezone(dt.UTC).isoformat(timespec="seconds"),
     }
 
@@ -230,104 +248,3 @@ class WebhookSender:
 def _detail(response: httpx.Response) -> str:
     text = " ".join(response.text.split())[:_MAX_DETAIL]
     return f": {text}" if text else ""
-
-
-# -- durable state --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AlertRecord:
-    """One acknowledged alert: the episode it announced and the receiver's answer."""
-
-    athlete: str
-    episode_id: str
-    episode_start: dt.date
-    sent_ms: int
-    http_status: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "episode_start": self.episode_start.isoformat()}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> AlertRecord:
-        return cls(
-            athlete=str(data["athlete"]),
-            episode_id=str(data["episode_id"]),
-            episode_start=dt.date.fromisoformat(str(data["episode_start"])),
-            sent_ms=int(data["sent_ms"]),
-            http_status=int(data["http_status"]),
-        )
-
-
-def latest(*records: AlertRecord | None) -> AlertRecord | None:
-    """The record of the most recent episode among those given."""
-    present = [r for r in records if r is not None]
-    return max(present, key=lambda r: (r.episode_start, r.sent_ms)) if present else None
-
-
-class EpisodeState:
-    """The last acknowledged alert per athlete, in a JSON file replaced atomically (fsync'd) and locked."""
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lock = open(self.path.with_name(self.path.name + ".lock"), "a")  # noqa: SIM115 (held until close)
-        except OSError as exc:
-            raise StateError(f"state file {self.path}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock.close()
-            raise StateError(f"state file {self.path} is in use by another `recovery-monitor serve`") from None
-        self._records = self._load()
-
-    def _load(self) -> dict[str, AlertRecord]:
-        try:
-            data = json.loads(self.path.read_text())
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            self.close()
-            raise StateError(f"state file {self.path}: unreadable ({exc}); move it away to start afresh") from None
-        try:
-            return {a: AlertRecord.from_json(r) for a, r in (data.get("athletes") or {}).items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            self.close()
-            raise StateError(f"state file {self.path}: unexpected content ({exc!r})") from None
-
-    def close(self) -> None:
-        """Release the lock."""
-        if not self._lock.closed:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-
-    def last(self, athlete: str) -> AlertRecord | None:
-        return self._records.get(athlete)
-
-    def records(self) -> list[AlertRecord]:
-        return [self._records[a] for a in sorted(self._records)]
-
-    def record(self, record: AlertRecord) -> None:
-        """Remember `record` as the athlete's latest alert and make it durable before returning."""
-        records = {**self._records, record.athlete: latest(self._records.get(record.athlete), record) or record}
-        body = {"version": STATE_VERSION, "athletes": {a: r.to_json() for a, r in sorted(records.items())}}
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w") as handle:
-                    json.dump(body, handle, indent=2)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            directory = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
-        except OSError as exc:
-            raise StateError(f"state file {self.path}: cannot write ({exc.strerror or exc})") from None
-        self._records = records
