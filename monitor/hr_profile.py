@@ -139,6 +139,13 @@ class ProfileValue:
     status: str
     detail: str
 
+    @property
+    def bpm(self) -> float:
+        """The value as a number (HRmax, HRrest, bpm); TypeError if there is none."""
+        if self.value is None:
+            raise TypeError(f"no value ({self.status}: {self.detail})")
+        return float(self.value)
+
     def to_json(self) -> dict[str, Any]:
         return {"value": self.value, "status": self.status, "detail": self.detail}
 
@@ -164,8 +171,7 @@ class ProfileInUse:
         """Why no loads can be computed with this profile, or None."""
         if self.hr_max.value is None:
             return f"HRmax unavailable ({self.hr_max.detail})"
-        hr_rest = cast(float, self.hr_rest.value)  # HRrest always has a value: set, estimated or the default
-        if float(self.hr_max.value) <= float(hr_rest):
+        if self.hr_max.bpm <= self.hr_rest.bpm:
             return f"HRmax {self.hr_max.value:g} bpm is not above HRrest {self.hr_rest.value:g} bpm"
         return None
 
@@ -222,7 +228,7 @@ def profile_lines(profile: ProfileInUse) -> list[str]:
     """The profile in plain words, one text per value, e.g. ``HRmax 186 bpm (estimated: highest 30 s …)``."""
     lines = []
     for name, value in (("HRmax", profile.hr_max), ("HRrest", profile.hr_rest)):
-        shown = "unavailable" if value.value is None else f"{float(value.value):g} bpm"
+        shown = "unavailable" if value.value is None else f"{value.bpm:g} bpm"
         lines.append(f"{name} {shown} ({value.status}: {value.detail})")
     sex = profile.sex
     lines.append(f"sex {sex.value} ({sex.status})" if sex.value else f"sex {sex.detail}")
