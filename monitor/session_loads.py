@@ -156,7 +156,7 @@ def profile_in_use(store: Store, athlete: str, data: AthleteHr | None = None) ->
     )
 
 
-def _same(stored: np.ndarray, value: float) -> np.ndarray:
+def _same(stored: np.ndarray, value: float | np.ndarray) -> np.ndarray:
     return np.isclose(np.asarray(stored, dtype=float), value, rtol=0.0, atol=1e-9)
 
 
@@ -171,8 +171,8 @@ def _session_batches(
             "trimp_edwards": loads.trimp_edwards[sel],
             **{name: loads.zone_s[sel, z] for z, name in enumerate(ZONE_FIELDS)},
             "hr_time_s": loads.hr_time_s[sel],
-            "load_hr_max_bpm": np.full(len(sel), float(profile.hr_max.value)),  # type: ignore[arg-type]
-            "load_hr_rest_bpm": np.full(len(sel), float(profile.hr_rest.value)),  # type: ignore[arg-type]
+            "load_hr_max_bpm": np.full(len(sel), profile.hr_max.bpm),
+            "load_hr_rest_bpm": np.full(len(sel), profile.hr_rest.bpm),
             "load_sex": np.full(len(sel), profile.coefficients, dtype=object),
         }
         tags = {"athlete": athlete, "source": source, "sport": sport}
@@ -267,8 +267,8 @@ def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLo
         return counts
     current = (
         ours
-        & _same(data.stored["load_hr_max_bpm"], float(profile.hr_max.value))  # type: ignore[arg-type]
-        & _same(data.stored["load_hr_rest_bpm"], float(profile.hr_rest.value))  # type: ignore[arg-type]
+        & _same(data.stored["load_hr_max_bpm"], profile.hr_max.bpm)
+        & _same(data.stored["load_hr_rest_bpm"], profile.hr_rest.bpm)
         & np.array([value == profile.coefficients for value in data.stored["load_sex"]], bool)
     )
     rewritten = np.isin(data.time_ms, detected) & (data.source == DETECTED_TAGS["source"])
@@ -282,8 +282,8 @@ def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLo
             data.dt_s,
             data.hr_session,
             data.n_sessions,
-            float(profile.hr_rest.value),  # type: ignore[arg-type]
-            float(profile.hr_max.value),  # type: ignore[arg-type]
+            profile.hr_rest.bpm,
+            profile.hr_max.bpm,
             profile.coefficients,
         )
         store.write(_session_batches(data, athlete, rows, loads, profile))
