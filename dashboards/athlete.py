@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
@@ -216,7 +217,7 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
     )
 
 
-def flag_annotations() -> list[dash.AnnotationQuery]:
+def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
     """Flags from the store (daily markers) and flag episodes published to Grafana (regions)."""
     stored = (
         dash.AnnotationQuery()
@@ -237,8 +238,13 @@ def flag_annotations() -> list[dash.AnnotationQuery]:
         .datasource(common.DataSourceRef(type_val="grafana", uid="-- Grafana --"))
         .enable(True)
         .icon_color("orange")
+        # the SDK types `target` as a query, but Grafana's own (tags) annotations take an AnnotationTarget
         .target(
-            dash.AnnotationTarget().type("tags").tags(["recovery-flag", "athlete:$athlete"]).match_any(False).limit(100)
+            dash.AnnotationTarget()  # type: ignore[arg-type]
+            .type("tags")
+            .tags(["recovery-flag", "athlete:$athlete"])
+            .match_any(False)
+            .limit(100)
         )
     )
     return [stored, published]

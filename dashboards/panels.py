@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Protocol, Self, TypeVar
+
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import stat as stat_panel
 from grafana_foundation_sdk.builders import table as table_panel
 from grafana_foundation_sdk.builders import timeseries as ts_panel
 from grafana_foundation_sdk.cog import builder as cogbuilder
+from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as model
 
@@ -83,7 +86,16 @@ def colour_cells() -> model.DynamicConfigValue:
     return prop("custom.cellOptions", {"type": "color-background", "mode": "basic"})
 
 
-def targets(panel, queries: list[Influx]):  # type: ignore[no-untyped-def]
+class _WithTargets(Protocol):
+    """A panel builder that takes queries (every panel kind of the SDK)."""
+
+    def with_target(self, target: cogbuilder.Builder[cogvariants.Dataquery]) -> Self: ...
+
+
+_Panel = TypeVar("_Panel", bound=_WithTargets)
+
+
+def targets(panel: _Panel, queries: list[Influx]) -> _Panel:
     """Attach queries with refIds A, B, C… in order."""
     for index, query in enumerate(queries):
         panel = panel.with_target(query.ref_id(chr(ord("A") + index)))

@@ -100,6 +100,7 @@ def charts(data: ReportData) -> list[str]:
     low, mean, sd = _col(d, "ln_rmssd_lower_bound"), _col(d, "ln_rmssd_baseline_mean"), _col(d, "ln_rmssd_baseline_sd")
     high = mean + 0.5 * sd
     band_ok = np.isfinite(low) & np.isfinite(high)
+    normal: tuple[Band, ...]
     if band_ok.sum() >= 2:
         normal = (Band(low, high, "#56a64b", "normal range (mean ± 0.5 SD)", x_ms=d.time_ms.astype(float)),)
     elif band_ok.any():

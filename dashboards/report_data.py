@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, read_flags
+from ingest.model import DAILY, READINESS, SESSION
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
 
@@ -119,9 +120,9 @@ def load_report_data(
         athlete=athlete,
         start_ms=start_ms,
         end_ms=end_ms,
-        daily=store.read("daily", athlete, DAILY_FIELDS, start_ms, end_ms),
-        readiness=mornings(store.read("readiness", athlete, READINESS_FIELDS, start_ms, end_ms)),
-        sessions=store.read("session", athlete, SESSION_FIELDS, start_ms, end_ms),
+        daily=store.read(DAILY.name, athlete, DAILY_FIELDS, start_ms, end_ms),
+        readiness=mornings(store.read(READINESS.name, athlete, READINESS_FIELDS, start_ms, end_ms)),
+        sessions=store.read(SESSION.name, athlete, SESSION_FIELDS, start_ms, end_ms),
         flags=read_flags(store, athlete, start_ms, end_ms),
         first_data_ms=None if first_data is None else day_start_ms(first_data),
         idn_flags=read_flags(store, athlete, end_ms - idn_watch_days * DAY_MS, end_ms),

@@ -87,8 +87,10 @@ class ImportedActivity(Protocol):
     """Timestamp of the `activity` point, derived from the identity (deterministic)."""
     source: str
     device: str
-    samples: int
-    """Number of source samples (FIT record messages, CSV rows, …), for throughput figures."""
+
+    @property
+    def samples(self) -> int:
+        """Number of source samples (FIT record messages, CSV rows, …), for throughput figures."""
 
     def batches(self, athlete: str) -> list[PointBatch]:
         """Every point of the activity except the `activity` record."""

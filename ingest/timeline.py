@@ -81,7 +81,7 @@ class BeatTimeline:
         self._last_emitted_ms = -(2**62)
         self.reanchors = 0
 
-    def place(self, rr_ms: Sequence[float], arrival_ms: int) -> np.ndarray:
+    def place(self, rr_ms: Sequence[float] | np.ndarray, arrival_ms: int) -> np.ndarray:
         """Beat times (int64 ms) for the RR intervals of one notification that arrived at `arrival_ms`."""
         rr = np.asarray(rr_ms, dtype=np.float64)
         if rr.size == 0:

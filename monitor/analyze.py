@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.model import READINESS
+from ingest.model import READINESS, RR, SESSION
 from ingest.store.base import ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
 from ingest.visits import read_visits
@@ -195,7 +195,7 @@ def build_inputs(
 
 def mornings_in_beats(store: Store, athlete: str, start_ms: int | None, end_ms: int | None) -> list[Reading]:
     """The morning readings (recordings of at most 10 min with a valid ln rMSSD) in the athlete's beats."""
-    frame = store.read("rr", athlete, ["rr_ms"], start_ms, end_ms)
+    frame = store.read(RR.name, athlete, ["rr_ms"], start_ms, end_ms)
     readings = find_readings(frame.time_ms, frame.columns["rr_ms"])
     return [r for r in readings if r.duration_s <= MORNING_READING_MAX_S and np.isfinite(r.metrics.ln_rmssd)]
 
@@ -287,9 +287,9 @@ def analyze(
     first_day = as_of - dt.timedelta(days=n_days - 1)
     start_ms, end_ms = day_start_ms(first_day), day_start_ms(as_of) + DAY_MS
     recent_ms = day_start_ms(as_of - dt.timedelta(days=th.analysis.recent_lookback_days - 1 + earlier))
-    sessions = counted(store.read_many("session", (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
-    asymmetry = counted(store.read_many("session", (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
-    readiness = store.read_many("readiness", READINESS_FIELDS, roster, recent_ms, end_ms)
+    sessions = counted(store.read_many(SESSION.name, (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
+    asymmetry = counted(store.read_many(SESSION.name, (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
+    readiness = store.read_many(READINESS.name, READINESS_FIELDS, roster, recent_ms, end_ms)
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
     derived: list[PointBatch] = []
     for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.analysis_due import clear_due, read_due
+from ingest.model import DAILY, READINESS, RR, SESSION
 from ingest.store.base import ManyFrame, Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.analyze import READINESS_FIELDS, SESSION_FIELDS, AnalysisResult, analyze
@@ -70,21 +71,21 @@ def last_analysed_days(store: Store, athletes: list[str], as_of: dt.date) -> dic
         return {}
     end_ms = day_start_ms(as_of) + DAY_MS
     recent_ms = day_start_ms(as_of - dt.timedelta(days=RECENT_DAILY_DAYS - 1))
-    last = _last_time_per_athlete(store.read_many("daily", DAILY_PRESENCE_FIELDS, athletes, recent_ms, end_ms))
+    last = _last_time_per_athlete(store.read_many(DAILY.name, DAILY_PRESENCE_FIELDS, athletes, recent_ms, end_ms))
     older = [a for a in athletes if a not in last]
     if older:
-        last |= _last_time_per_athlete(store.read_many("daily", DAILY_PRESENCE_FIELDS, older, None, recent_ms))
+        last |= _last_time_per_athlete(store.read_many(DAILY.name, DAILY_PRESENCE_FIELDS, older, None, recent_ms))
     return {a: ms_day(t) for a, t in last.items()}
 
 
 def _first_rr_day(store: Store, athlete: str, before: dt.date) -> dt.date | None:
     """The first day with beats before ``before`` (bisection on point counts: beat streams are too big to read)."""
-    if not store.count("rr", athlete, None, day_start_ms(before)):
+    if not store.count(RR.name, athlete, None, day_start_ms(before)):
         return None
     lo, hi = 0, before.toordinal() - dt.date(1970, 1, 1).toordinal() - 1  # epoch days; beats exist on or before hi
     while lo < hi:
         mid = (lo + hi) // 2
-        if store.count("rr", athlete, None, (mid + 1) * DAY_MS):
+        if store.count(RR.name, athlete, None, (mid + 1) * DAY_MS):
             hi = mid
         else:
             lo = mid + 1
@@ -96,9 +97,9 @@ def first_data_days(store: Store, athletes: list[str], as_of: dt.date) -> dict[s
     if not athletes:
         return {}
     end_ms = day_start_ms(as_of) + DAY_MS
-    first = _first_time_per_athlete(store.read_many("session", SESSION_FIELDS, athletes, None, end_ms))
+    first = _first_time_per_athlete(store.read_many(SESSION.name, SESSION_FIELDS, athletes, None, end_ms))
     for athlete, t in _first_time_per_athlete(
-        store.read_many("readiness", READINESS_FIELDS, athletes, None, end_ms)
+        store.read_many(READINESS.name, READINESS_FIELDS, athletes, None, end_ms)
     ).items():
         first[athlete] = min(t, first.get(athlete, t))
     days = {a: ms_day(t) for a, t in first.items()}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -94,8 +94,13 @@ def set_profile(
     Values not given keep their stored value. Raises ValueError (nothing written) if the result is implausible.
     """
     stored = read_profile(store, athlete)
-    changes = {"hr_max_bpm": hr_max_bpm, "hr_rest_bpm": hr_rest_bpm, "sex": sex}
-    profile = replace(stored, **{k: v for k, v in changes.items() if v is not None}, set_ms=now_ms)
+    profile = replace(
+        stored,
+        hr_max_bpm=stored.hr_max_bpm if hr_max_bpm is None else hr_max_bpm,
+        hr_rest_bpm=stored.hr_rest_bpm if hr_rest_bpm is None else hr_rest_bpm,
+        sex=stored.sex if sex is None else sex,
+        set_ms=now_ms,
+    )
     check_profile(profile)
     fields: dict[str, np.ndarray] = {}
     for name in ("hr_max_bpm", "hr_rest_bpm"):
@@ -134,6 +139,13 @@ class ProfileValue:
     status: str
     detail: str
 
+    @property
+    def bpm(self) -> float:
+        """The value as a number (HRmax, HRrest, bpm); TypeError if there is none."""
+        if self.value is None:
+            raise TypeError(f"no value ({self.status}: {self.detail})")
+        return float(self.value)
+
     def to_json(self) -> dict[str, Any]:
         return {"value": self.value, "status": self.status, "detail": self.detail}
 
@@ -151,14 +163,15 @@ class ProfileInUse:
     @property
     def coefficients(self) -> Sex:
         """The key of ``TRIMP_COEFFICIENTS`` in use."""
-        return self.sex.value if self.sex.status == SET else "unspecified"  # type: ignore[return-value]
+        # a set sex is one of SEXES (check_profile refuses others before they are stored)
+        return cast(Sex, self.sex.value) if self.sex.status == SET else "unspecified"
 
     @property
     def problem(self) -> str | None:
         """Why no loads can be computed with this profile, or None."""
         if self.hr_max.value is None:
             return f"HRmax unavailable ({self.hr_max.detail})"
-        if float(self.hr_max.value) <= float(self.hr_rest.value):  # type: ignore[arg-type]
+        if self.hr_max.bpm <= self.hr_rest.bpm:
             return f"HRmax {self.hr_max.value:g} bpm is not above HRrest {self.hr_rest.value:g} bpm"
         return None
 
@@ -215,7 +228,7 @@ def profile_lines(profile: ProfileInUse) -> list[str]:
     """The profile in plain words, one text per value, e.g. ``HRmax 186 bpm (estimated: highest 30 s …)``."""
     lines = []
     for name, value in (("HRmax", profile.hr_max), ("HRrest", profile.hr_rest)):
-        shown = "unavailable" if value.value is None else f"{float(value.value):g} bpm"  # type: ignore[arg-type]
+        shown = "unavailable" if value.value is None else f"{value.bpm:g} bpm"
         lines.append(f"{name} {shown} ({value.status}: {value.detail})")
     sex = profile.sex
     lines.append(f"sex {sex.value} ({sex.status})" if sex.value else f"sex {sex.detail}")

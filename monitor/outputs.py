@@ -140,7 +140,7 @@ def athlete_reports(
 
 def day_ms(day: np.datetime64) -> int:
     """00:00 UTC of a day in epoch ms."""
-    return int(np.datetime64(day, "D").astype("datetime64[ms]").astype(np.int64))
+    return int(day.astype("datetime64[D]").astype("datetime64[ms]").astype(np.int64))
 
 
 def daily_batches(
@@ -161,8 +161,8 @@ def daily_batches(
         source = ind.inputs.load_source[row] if ind.inputs.load_source else None
         signature = finite[:, row, :].T  # (T, fields)
         groups: dict[bytes, list[int]] = {}
-        for j in range(len(times)):
-            groups.setdefault(signature[j].tobytes(), []).append(j)
+        for i in range(len(times)):
+            groups.setdefault(signature[i].tobytes(), []).append(i)
         for members in groups.values():
             j = np.array(members)
             fields: dict[str, np.ndarray] = {}

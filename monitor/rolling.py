@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from types import EllipsisType
 
 import numpy as np
 
@@ -58,12 +59,12 @@ def _interpolation(window: int, qs: tuple[float, ...]) -> tuple[np.ndarray, np.n
     return index, frac
 
 
-def _integer_keys(x: np.ndarray, dtype: type, bound: int, signed: bool) -> np.ndarray | None:
+def _integer_keys(x: np.ndarray, dtype: type[np.signedinteger], bound: int, signed: bool) -> np.ndarray | None:
     """``x`` in 1/SCALE as integers below ``bound`` (and above ``−bound`` if ``signed``), if that is exact, else
     None (then use floats)."""
     scaled = x * SCALE
     with np.errstate(invalid="ignore"):  # too large for dtype: not exact
-        keys = scaled.astype(dtype)
+        keys: np.ndarray = scaled.astype(dtype)
     exact = (keys == scaled).all() and keys.max() < bound and (not signed or -bound < keys.min())
     return keys if exact else None
 
@@ -122,9 +123,10 @@ def _rank_filter_quantiles(x: np.ndarray, window: int, qs: tuple[float, ...]) ->
     infinity = np.inf if keys is None else RANK_FILTER_BOUND
     keys = x if keys is None else keys
     _, frac = _interpolation(window, qs)
-    stats = {}
+    stats: dict[tuple[int, bool], np.ndarray] = {}
     for rank, requests in _filter_calls(window, qs):
-        parts, starts = [], []
+        parts: list[np.ndarray] = []
+        starts: list[int] = []
         for j, upper in requests:
             pad = _pad(window, qs[j], upper) * infinity
             if not upper:
@@ -170,6 +172,7 @@ def window_quantiles(x: np.ndarray, window: int, qs: tuple[float, ...], at: np.n
     index, frac = index[:, last], frac[:, last]
 
     keys = _integer_keys(x, np.int32, INT32_MAX, signed=False) if m >= INTEGER_MIN_WINDOWS else None
+    decode: np.ndarray | EllipsisType | None  # None: integer keys, ...: the values themselves, else ranks
     if keys is not None:
         decode = None
         padded = np.full(n + 2 * half, INT32_MAX, dtype=np.int32)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from monitor import load as ld
 from monitor import reasons
@@ -82,7 +83,7 @@ def daily_inputs(
         asym[metric] = (np.where(ok, si, 0.0), np.where(ok, si * si, 0.0), ok.astype(np.int64))
     return DailyInputs(
         athletes=list(athletes),
-        days=np.datetime64(first_day, "D") + np.arange(load.shape[1]),
+        days=_day(first_day) + np.arange(load.shape[1]),
         load=np.where(has, load, 0.0),
         load_start=start,
         ln_rmssd=np.asarray(ln_rmssd, dtype=float),
@@ -90,6 +91,11 @@ def daily_inputs(
         asymmetry=asym,
         load_source=[load_source] * len(athletes),
     )
+
+
+def _day(day: dt.date | np.datetime64) -> np.datetime64:
+    """The day (``datetime64[D]``) of a date or a datetime64."""
+    return day.astype("datetime64[D]") if isinstance(day, np.datetime64) else np.datetime64(day, "D")
 
 
 def run_length(cond: np.ndarray) -> np.ndarray:
@@ -251,10 +257,15 @@ class SignalSeries:
         return SIGNALS[self.signal]
 
 
+def _fixed(text: str) -> Callable[[int, int], str]:
+    """A window description that is the same for every athlete and day."""
+    return lambda i, t: text
+
+
 def _series(
     signal: str,
-    cond: np.ndarray,
-    act: np.ndarray,
+    cond: npt.ArrayLike,
+    act: npt.ArrayLike,
     value: np.ndarray,
     watch_th: float | np.ndarray,
     act_th: float | np.ndarray,
@@ -274,7 +285,7 @@ def _series(
         value=np.broadcast_to(value, shape),
         threshold_watch=np.broadcast_to(watch_th, shape),
         threshold_act=np.broadcast_to(act_th, shape),
-        window=window if callable(window) else (lambda i, t, w=window: w),
+        window=window if callable(window) else _fixed(window),
         reason=reason,
     )
 
@@ -365,7 +376,7 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
 
 
 def _date(day: np.datetime64) -> dt.date:
-    return np.datetime64(day, "D").astype(dt.date)
+    return _day(day).astype(dt.date)
 
 
 def flags_on(signals: dict[str, SignalSeries], ind: Indicators, row: int, t: int) -> list[Flag]:

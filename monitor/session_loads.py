@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from ingest.model import SESSION
+from ingest.model import HR, READINESS, SESSION
 from ingest.store.base import PointBatch, Store
 from monitor.hr_load import SessionHrLoads, highest_rolling_mean_bpm, sample_intervals, session_hr_loads
 from monitor.hr_profile import ProfileInUse, estimate_hr_rest, read_profile, resolve_profile
@@ -102,7 +102,7 @@ def read_athlete_hr(store: Store, athlete: str) -> AthleteHr:
 
     A sample belongs to the latest session of its source starting at or before it, if it is within that session's
     [start, start + max(elapsed, duration)]."""
-    frame = store.read("session", athlete, list(SESSION_READ_FIELDS), with_tags=["source", "sport"])
+    frame = store.read(SESSION.name, athlete, list(SESSION_READ_FIELDS), with_tags=["source", "sport"])
     mine = np.isin(frame.columns["source"].astype(str), HR_SOURCES)
     order = np.flatnonzero(mine)
     start = frame.time_ms[order].astype(np.int64)
@@ -111,7 +111,7 @@ def read_athlete_hr(store: Store, athlete: str) -> AthleteHr:
     source = frame.columns["source"][order]
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     if len(start):
-        hr = store.read("hr", athlete, ["bpm"], int(start.min()), int(end.max()) + 1, with_tags=["source"])
+        hr = store.read(HR.name, athlete, ["bpm"], int(start.min()), int(end.max()) + 1, with_tags=["source"])
         bpm = hr.columns["bpm"]
         for name in HR_SOURCES:
             sessions = np.flatnonzero(source == name)  # time-sorted, as read
@@ -144,7 +144,7 @@ def read_athlete_hr(store: Store, athlete: str) -> AthleteHr:
 def profile_in_use(store: Store, athlete: str, data: AthleteHr | None = None) -> ProfileInUse:
     """The athlete's profile: set values, else estimates from their sessions' HR and morning readings."""
     data = read_athlete_hr(store, athlete) if data is None else data
-    mornings = store.read("readiness", athlete, ["mean_hr_bpm"])
+    mornings = store.read(READINESS.name, athlete, ["mean_hr_bpm"])
     counted = np.bincount(data.hr_session, data.dt_s, minlength=data.n_sessions) if data.n_sessions else np.zeros(0)
     return resolve_profile(
         athlete,
@@ -156,7 +156,7 @@ def profile_in_use(store: Store, athlete: str, data: AthleteHr | None = None) ->
     )
 
 
-def _same(stored: np.ndarray, value: float) -> np.ndarray:
+def _same(stored: np.ndarray, value: float | np.ndarray) -> np.ndarray:
     return np.isclose(np.asarray(stored, dtype=float), value, rtol=0.0, atol=1e-9)
 
 
@@ -171,8 +171,8 @@ def _session_batches(
             "trimp_edwards": loads.trimp_edwards[sel],
             **{name: loads.zone_s[sel, z] for z, name in enumerate(ZONE_FIELDS)},
             "hr_time_s": loads.hr_time_s[sel],
-            "load_hr_max_bpm": np.full(len(sel), float(profile.hr_max.value)),  # type: ignore[arg-type]
-            "load_hr_rest_bpm": np.full(len(sel), float(profile.hr_rest.value)),  # type: ignore[arg-type]
+            "load_hr_max_bpm": np.full(len(sel), profile.hr_max.bpm),
+            "load_hr_rest_bpm": np.full(len(sel), profile.hr_rest.bpm),
             "load_sex": np.full(len(sel), profile.coefficients, dtype=object),
         }
         tags = {"athlete": athlete, "source": source, "sport": sport}
@@ -205,11 +205,11 @@ def _supersede(
 
 def detect_ble_sessions(store: Store, athlete: str, counts: SessionLoadCounts) -> np.ndarray:
     """Write the sessions found in the athlete's ble HR stream (module docstring); returns the starts written."""
-    hr = store.read("hr", athlete, ["bpm"], tags={"source": "ble"})
+    hr = store.read(HR.name, athlete, ["bpm"], tags={"source": "ble"})
     found = find_hr_sessions(hr.time_ms, hr.columns["bpm"])
     if not len(found):
         return np.zeros(0, np.int64)
-    frame = store.read("session", athlete, [*DETECTED_FIELDS, SUPERSEDED], with_tags=["source", "sport"])
+    frame = store.read(SESSION.name, athlete, [*DETECTED_FIELDS, SUPERSEDED], with_tags=["source", "sport"])
     start = frame.time_ms.astype(np.int64)
     end = start + np.nan_to_num(_span_ms(frame.columns), nan=0.0).astype(np.int64)
     ours = (
@@ -267,8 +267,8 @@ def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLo
         return counts
     current = (
         ours
-        & _same(data.stored["load_hr_max_bpm"], float(profile.hr_max.value))  # type: ignore[arg-type]
-        & _same(data.stored["load_hr_rest_bpm"], float(profile.hr_rest.value))  # type: ignore[arg-type]
+        & _same(data.stored["load_hr_max_bpm"], profile.hr_max.bpm)
+        & _same(data.stored["load_hr_rest_bpm"], profile.hr_rest.bpm)
         & np.array([value == profile.coefficients for value in data.stored["load_sex"]], bool)
     )
     rewritten = np.isin(data.time_ms, detected) & (data.source == DETECTED_TAGS["source"])
@@ -282,8 +282,8 @@ def update_athlete(store: Store, athlete: str, detect: bool = True) -> SessionLo
             data.dt_s,
             data.hr_session,
             data.n_sessions,
-            float(profile.hr_rest.value),  # type: ignore[arg-type]
-            float(profile.hr_max.value),  # type: ignore[arg-type]
+            profile.hr_rest.bpm,
+            profile.hr_max.bpm,
             profile.coefficients,
         )
         store.write(_session_batches(data, athlete, rows, loads, profile))

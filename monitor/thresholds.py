@@ -11,7 +11,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 DEFAULTS_PATH = Path(__file__).with_name("thresholds.toml")
 ACWR_VARIANTS = ("ewma", "coupled", "uncoupled")
@@ -153,7 +153,8 @@ def _merge(base: dict[str, dict[str, Any]], override: dict[str, Any], origin: st
             raise ValueError(f"thresholds {origin}: unknown section [{section}] (known: {', '.join(_CLASSES)})")
         if not isinstance(values, dict):
             raise ValueError(f"thresholds {origin}: [{section}] must be a table")
-        kinds = {f.name: f.type for f in dataclasses.fields(_CLASSES[section])}
+        # the field types are the annotation strings ("int", "float", "str"): from __future__ import annotations
+        kinds = {f.name: cast(str, f.type) for f in dataclasses.fields(_CLASSES[section])}
         for key, value in values.items():
             if key not in kinds:
                 raise ValueError(f"thresholds {origin}: unknown key {section}.{key}")

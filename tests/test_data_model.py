@@ -168,3 +168,28 @@ def test_a_flag_point_with_a_bad_since_is_one_clear_error():
     tags, fields = flag_point(flag())
     with pytest.raises(ValueError, match="flag point of 'A01' 'hrv_suppressed': since '2024-3-2' is not a YYYY-MM-DD"):
         flag_from_point(tags, fields | {"since": "2024-3-2"})
+
+
+def test_production_readers_name_measurements_from_the_model():
+    """No `store.read("name", …)` with a literal measurement name outside the store package: readers take names
+    from ingest.model, so a rename is one edit."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    literal = []
+    for path in [*root.glob("ingest/**/*.py"), *root.glob("monitor/**/*.py"), *root.glob("dashboards/**/*.py")]:
+        if "store" in path.relative_to(root).parts[:2]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("read", "read_many", "count")
+                and "store" in ast.unparse(node.func.value)
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                literal.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert literal == [], literal

@@ -308,7 +308,7 @@ def decode_acc_frame(data: BytesLike, factor: float = 1.0) -> AccFrame:
         ]
         scale = factor
     samples = tuple((x * scale, y * scale, z * scale) for x, y, z in raw)
-    return AccFrame(frame.timestamp_ns, samples)  # type: ignore[arg-type]
+    return AccFrame(frame.timestamp_ns, samples)
 
 
 def encode_acc_frame(

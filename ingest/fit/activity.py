@@ -259,8 +259,8 @@ def file_summary(activity: FitActivity) -> dict[str, Any]:
     sports = {s.sport for s in sessions}
     fields: dict[str, Any] = {}
     add_asymmetry(fields, activity, slice(None))
-    durations = [s.fields.get("duration_s") for s in sessions]
-    weighted = [(s.fields["avg_hr_bpm"], d or 0.0) for s, d in zip(sessions, durations) if "avg_hr_bpm" in s.fields]
+    durations = [_numeric(s, "duration_s") for s in sessions]
+    weighted = [(v, d or 0.0) for s, d in zip(sessions, durations) if (v := _numeric(s, "avg_hr_bpm")) is not None]
     weight = sum(w for _, w in weighted)
     avg_hr = sum(v * w for v, w in weighted) / weight if weight else (weighted[0][0] if weighted else None)
     return {
@@ -275,6 +275,14 @@ def file_summary(activity: FitActivity) -> dict[str, Any]:
         "pedal_balance_left_pct": fields.get("pedal_balance_left_pct"),
         "sessions": len(sessions),
     }
+
+
+def _numeric(session: FitSession, name: str) -> float | None:
+    """A numeric field of the session as stored (None if absent)."""
+    value = session.fields.get(name)
+    if isinstance(value, str):
+        raise TypeError(f"session field {name} is text, not a number: {value!r}")
+    return value
 
 
 def _sum(values: list) -> float | None:

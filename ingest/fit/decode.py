@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from garmin_fit_sdk import BASE_TYPE_DEFINITIONS, Decoder, Profile, Stream
 
@@ -104,18 +104,20 @@ def decode_messages(data: bytes) -> FitMessages:
     if framing.compressed:
         data = normalize_compressed(data, framing)
     hrv_refs: list[int | None] = []
-    state = {"n": 0, "ts": None}
+    records = 0  # data records read so far
+    last_ts: int | None = None  # FIT timestamp of the last timestamped message
     hrv_num = Profile["mesg_num"]["HRV"]
 
     def listen(mesg_num: int, message: dict[str, Any]) -> None:
-        ts = framing.compressed.get(state["n"])
+        nonlocal records, last_ts
+        ts = framing.compressed.get(records)
         if ts is not None:
             message["timestamp"] = ts
-        state["n"] += 1
+        records += 1
         if mesg_num == hrv_num:
-            hrv_refs.append(state["ts"])
+            hrv_refs.append(last_ts)
         elif isinstance(message.get("timestamp"), int):
-            state["ts"] = message["timestamp"]
+            last_ts = message["timestamp"]
 
     decoder = Decoder(Stream.from_byte_array(bytearray(data)))
     messages, errors = decoder.read(
@@ -126,9 +128,10 @@ def decode_messages(data: bytes) -> FitMessages:
     )
     if errors:
         raise FileDecodeError(_sdk_reason(errors[0]))
-    if state["n"] != framing.data_records:  # compressed timestamps are matched to records by their ordinal
-        raise FileDecodeError(f"FIT decoder read {state['n']} data records, the framing has {framing.data_records}")
-    decoded = FitMessages(messages, framing.data_records, hrv_refs=hrv_refs)
+    if records != framing.data_records:  # compressed timestamps are matched to records by their ordinal
+        raise FileDecodeError(f"FIT decoder read {records} data records, the framing has {framing.data_records}")
+    # the SDK's TypedDicts describe its default conversions (strings, datetimes); read raw, they are plain dicts
+    decoded = FitMessages(cast(dict[str, list[dict[str, Any]]], messages), framing.data_records, hrv_refs=hrv_refs)
     decoded.dev_fields = resolve_dev_fields(
         decoded.get("developer_data_id_mesgs"), decoded.get("field_description_mesgs")
     )
@@ -147,7 +150,8 @@ def _dev_target(description: dict[str, Any], app_id: bytes | None) -> tuple[str,
         if description.get("native_field_num") == _NATIVE_POWER:
             return "power_w", None, 0
         if not name and app_id in _RUNSCRIBE_APPS:
-            target = _RUNSCRIBE_BY_NUMBER.get(description.get("field_definition_number"))
+            number = description.get("field_definition_number")
+            target = None if number is None else _RUNSCRIBE_BY_NUMBER.get(number)
             if target:
                 return target[0], target[1], 3 if target[0] == "power_w" else 0
     return None
@@ -162,7 +166,8 @@ def resolve_dev_fields(ids: list[dict[str, Any]], descriptions: list[dict[str, A
             apps[message["developer_data_index"]] = bytes(v or 0 for v in app)
     resolved: dict[int, DevField] = {}
     for description in descriptions:
-        target = _dev_target(description, apps.get(description.get("developer_data_index")))
+        index = description.get("developer_data_index")
+        target = _dev_target(description, None if index is None else apps.get(index))
         base = description.get("fit_base_type_id")
         if target is None or base is None or "key" not in description:
             continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from typing import overload
 
 import numpy as np
 
@@ -61,6 +62,10 @@ class SensorClockMapper:
         self._pairs.append((sensor_ms - self._origin, arrival_ms))
         self._fit()
 
+    @overload
+    def to_host(self, sensor_ms: float) -> float: ...
+    @overload
+    def to_host(self, sensor_ms: np.ndarray) -> np.ndarray: ...
     def to_host(self, sensor_ms: float | np.ndarray) -> float | np.ndarray:
         """Host time (ms since the Unix epoch) of a sensor time, or of an array of them."""
         if self._offset is None:

@@ -101,14 +101,15 @@ class DeviceSession:
     def _wrap_callback(self) -> None:
         inner = self.recorder.on_notification
 
-        def on_notification(characteristic: object, data: bytearray) -> None:
+        def on_notification(_characteristic: object, data: bytearray) -> None:
             now = time.monotonic()
             self.last_data = now
             if self._awaiting_first:
                 self._awaiting_first = False
                 self.stats.first_data_after_connect.append(now)
-            inner(characteristic, data)
+            inner(_characteristic, data)
 
+        # a deliberate patch of this recorder's bound method: `start` subscribes the wrapper
         self.recorder.on_notification = on_notification  # type: ignore[method-assign]
 
     def wake(self) -> None:

@@ -177,8 +177,8 @@ def parse_hrv4training(table: CsvTable) -> TextActivity:
         else:
             text = f"{cell(fields, date)} {cell(fields, clock)}"
             time_ms = parse_timestamp(text, "date and time", line, day_first=day_first)
-        message = cell(fields, table.index("daily_message"))
-        message = None if message in ("", "-") else message
+        raw_message = cell(fields, table.index("daily_message"))
+        message = None if raw_message in ("", "-") else raw_message
         texts = {"app_verdict": message and verdict(message), "app_message": message}
         readings.add(time_ms, values, texts, line)
     return readings.activity("hrv4training", len(table.rows), table.header_line)

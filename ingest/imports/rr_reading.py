@@ -23,6 +23,7 @@ import numpy as np
 
 from ingest.activity import FileDecodeError, FileSkipped, SourceFile
 from ingest.imports.common import Table, TextActivity, utc_ms
+from ingest.model import RR
 from ingest.rr_files import RRFile, RRFileError, read_rr_file, reading_date
 from ingest.store.base import Store
 from ingest.timeline import MORNING_READING_MAX_S, iso_utc
@@ -65,7 +66,7 @@ class RRReading(TextActivity):
     def store_conflict(self, store: Store, athlete: str) -> str | None:
         table = self.tables[0]
         times, rr = table.time_ms, table.numbers["rr_ms"]
-        frame = store.read("rr", athlete, ["rr_ms"], int(times[0]), int(times[-1]) + 1, tags={"source": SOURCE})
+        frame = store.read(RR.name, athlete, ["rr_ms"], int(times[0]), int(times[-1]) + 1, tags={"source": SOURCE})
         if not len(frame):
             return None
         at = np.clip(np.searchsorted(times, frame.time_ms), 0, len(times) - 1)

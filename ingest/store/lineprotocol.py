@@ -244,7 +244,7 @@ def _float_words(values: np.ndarray) -> Words:
     if high.any():
         words += _digit_words(high, zero=False)
     words.append(_WORDS.take(low + np.where(high == 0, _DOTTED_LEADING, _DOTTED)))
-    tail: Words = []
+    tail: list[np.ndarray] = []
     lower_zero = np.ones(len(values), dtype=bool)
     for _ in range(3):
         quotient = fraction // _TEN_THOUSAND
@@ -263,6 +263,7 @@ def _float_words(values: np.ndarray) -> Words:
         padded = b"".join(text.ljust(width * 4, bytes([_PAD])) for text in texts)
         rows = np.frombuffer(padded, dtype=np.uint32).reshape(len(texts), width)
         for column, word in enumerate(words):
+            assert isinstance(word, np.ndarray)  # every word is a column now
             word[slow] = rows[:, column]
     return words
 
@@ -284,8 +285,8 @@ def _encode_rows(prefix: bytes, fields: list[tuple[bytes, np.ndarray]], times: n
             text = b""
     words += _text_words(text + b" ") + _int_words(times)
     block = np.empty((len(times), len(words)), dtype=np.uint32)
-    for column, word in enumerate(words):
-        block[:, column] = word
+    for index, word in enumerate(words):
+        block[:, index] = word
     return block.tobytes().translate(None, bytes([_PAD]))
 
 

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS field_types (
     PRIMARY KEY (series_id, field)
 ) WITHOUT ROWID;
 """
-_SQLITE_TYPES = {"integer": "integer", "real": "float", "text": "string"}
+_SQLITE_TYPES: dict[str, FieldType] = {"integer": "integer", "real": "float", "text": "string"}
 """Field types of points written before `field_types` existed, from SQLite's storage class (booleans were 0/1)."""
 
 

@@ -28,7 +28,8 @@ _HEALTHY_CYCLE = (HEALTHY, LOAD_SPIKE, HEALTHY, ASYMMETRY_GCT)
 
 def assign_conditions(squad: list[AthleteProfile]) -> list[str]:
     """HRV suppression comes from the profile; the other athletes cycle through healthy, load spike, asymmetry."""
-    conditions, healthy_seen = [], 0
+    conditions: list[str] = []
+    healthy_seen = 0
     for profile in squad:
         if profile.condition == HRV_SUPPRESSED:
             conditions.append(HRV_SUPPRESSED)

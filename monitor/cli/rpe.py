@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
             sessions = [s for s in sessions if s.sport == sport]
         target = _choose(sessions, start_ms, day)
         created = target is None
-        if created:
+        if target is None:
             if minutes is None:
                 when = day.isoformat() if start_ms is None else f"{day.isoformat()} {_hhmm(start_ms)}"
                 raise _no_session(args, sessions, athlete in store.list_athletes(), when)
