@@ -54,7 +54,7 @@ def post_visit_days(day_ms: np.ndarray, visit_ms: np.ndarray, window_ms: int) ->
     if window_ms <= 0 or not visits.size or not days.size:
         return np.zeros(days.shape, bool)
     overlap = (visits[None, :] < days[:, None] + DAY_MS) & (visits[None, :] + window_ms > days[:, None])
-    return overlap.any(axis=1).reshape(days.shape)
+    return np.asarray(overlap.any(axis=1))
 
 
 def in_quiet(moment_ms: int, visit_ms: Iterable[int], window_ms: int) -> bool:

@@ -16,8 +16,8 @@ from ingest import model
 from ingest.store.base import PointBatch
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS
-from monitor.cli.main import main
 from monitor.alerts import AlertRecord
+from monitor.cli.main import main
 from monitor.flags import Flag, flag_batches_of, flag_from_point, flag_point
 from monitor.service.episodes import RECORD_ATTRIBUTES
 
