@@ -146,18 +146,24 @@ def test_flag_attributes_are_the_flag_measurement_names():
 def test_a_flag_round_trips_through_a_store_point(tmp_path):
     day = 1_709_424_000_000  # 2024-03-03T00:00Z
     kept, nan_value = flag(), flag(signal="rhr_elevated", severity="watch", value=math.nan)
-    batches = flag_batches_of([(day, kept), (day, nan_value), (day + DAY_MS, kept)])
+    muted = flag(post_visit=True)
+    batches = flag_batches_of([(day, kept), (day, nan_value), (day + DAY_MS, muted)])
     assert [len(b) for b in batches] == [2, 1] and "value" not in batches[1].fields  # NaN is never written
     assert all(model.batch_problems(b) == [] for b in batches)
     store = SQLiteStore(tmp_path / "flags.sqlite")
     store.write(batches)
     points = read_flags(store)
     store.close()
-    assert [(p.time_ms, p.signal, p.value, p.since) for p in points] == [
-        (day, "hrv_suppressed", -0.61, "2024-03-02"),
-        (day, "rhr_elevated", None, "2024-03-02"),
-        (day + DAY_MS, "hrv_suppressed", -0.61, "2024-03-02"),
+    assert [(p.time_ms, p.signal, p.value, p.since, p.post_visit) for p in points] == [
+        (day, "hrv_suppressed", -0.61, "2024-03-02", False),
+        (day, "rhr_elevated", None, "2024-03-02", False),
+        (day + DAY_MS, "hrv_suppressed", -0.61, "2024-03-02", True),
     ]
+    assert batches[0].fields["post_visit"].tolist() == [False, True], "false is written too: a re-analysis clears it"
+    tags, fields = flag_point(muted)
+    assert fields["post_visit"] is True and flag_from_point(tags, fields) == muted
+    del fields["post_visit"]
+    assert flag_from_point(tags, fields).post_visit is False, "a point written before visits existed"
     tags, fields = flag_point(nan_value)
     back = flag_from_point(tags, fields)
     assert math.isnan(back.value) and back == flag_from_point(*flag_point(nan_value)) and back.since == kept.since

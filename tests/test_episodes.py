@@ -190,3 +190,29 @@ def test_the_walk_matches_a_brute_force_rule_for_every_visit_hour():
             assert not (visit < start + DAY_MS and start < visit + QUIET), (hour, e)
         open_at_visit = [e for e in found if day_start_ms(e.start) <= visit and (e.is_open or e.closed_ms >= visit)]
         assert all(e.reason == "treated" and e.closed_ms == visit for e in open_at_visit), (hour, found)
+
+
+def test_a_clinic_sets_its_quiet_hours_expiry_and_advice_and_bad_values_are_one_clear_error(tmp_path):
+    custom = tmp_path / "clinic.toml"
+    custom.write_text('[idn]\nquiet_hours = 36.5\nepisode_max_days = 14\naftercare_advice = "Rest the calf."\n')
+    idn = load_thresholds(custom).idn
+    assert (idn.quiet_hours, idn.episode_max_days, idn.aftercare_advice) == (36.5, 14, "Rest the calf.")
+    assert load_thresholds(custom).idn.watch_window_days == load_thresholds().idn.watch_window_days
+    custom.write_text(f'[idn]\naftercare_advice = "{"x" * 1000}"\n')
+    assert len(load_thresholds(custom).idn.aftercare_advice) == 1000, "the longest advice allowed"
+    custom.write_text("[idn]\nquiet_hours = 0\n")
+    assert quiet_ms(load_thresholds(custom).idn.quiet_hours) == 0, "0 turns the quiet period off"
+    bad = {
+        "[idn]\nquiet_hours = -1\n": "idn.quiet_hours must be a number of hours ≥ 0, not -1.0",
+        "[idn]\nquiet_hours = inf\n": "idn.quiet_hours must be a number of hours ≥ 0, not inf",
+        '[idn]\nquiet_hours = "24"\n': "idn.quiet_hours must be a number",
+        "[idn]\nepisode_max_days = 0\n": "idn.episode_max_days and idn.watch_window_days must be ≥ 1",
+        "[idn]\nepisode_max_days = 7.5\n": "whole number",
+        '[idn]\naftercare_advice = "  "\n': "idn.aftercare_advice must be text of 1 to 1000 characters",
+        f'[idn]\naftercare_advice = "{"x" * 1001}"\n': "1 to 1000 characters",
+        "[idn]\naftercare_advice = 3\n": "idn.aftercare_advice must be a string",
+    }
+    for text, message in bad.items():
+        custom.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            load_thresholds(custom)
