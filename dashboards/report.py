@@ -13,12 +13,12 @@ from html import escape
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, active_flags, episodes, flag_runs
-from dashboards.report_data import ReportData, data_span, load_report_data, report_window
+from dashboards.report_data import ReportData, data_span, load_report_data, report_window, running_aftercare
 from dashboards.svg import Band, HLine, Lane, Region, Series, chart, timeline
 from ingest.store.base import Frame
 from ingest.timeline import DAY_MS, ms_day
 
-__all__ = ["ReportData", "build_report", "data_span", "load_report_data", "report_window"]
+__all__ = ["ReportData", "build_report", "data_span", "load_report_data", "report_window", "running_aftercare"]
 
 SEVERITY_COLOURS = {"act": "#d44a3a", "watch": "#ed8128"}
 SHORT_HISTORY_DAYS = 42  # below this, the report says the long-window indicators are still building up
@@ -214,6 +214,25 @@ def _idn_section(data: ReportData) -> str:
     )
 
 
+def _when(time_ms: int) -> str:
+    return dt.datetime.fromtimestamp(time_ms // 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def aftercare_section(data: ReportData) -> str:
+    """The after-care reminder of each visit whose window runs as of the report (nothing when none runs)."""
+    if not data.aftercare:
+        return ""
+    items = "".join(
+        f"<li>Visit on {_when(note.at_ms)} ({escape(', '.join(note.regions))}), until {_when(note.until_ms)}</li>"
+        for note in data.aftercare
+    )
+    return (
+        f"<h2>After-care</h2><p class='warn aftercare'>{escape(data.aftercare_advice)}</p><ul>{items}</ul>"
+        "<p class='note'>Flags of the visit day and the day after are expected after needling: they open no new "
+        "prevention episode.</p>"
+    )
+
+
 def flags_timeline(data: ReportData) -> str:
     """Per signal, the days it held, coloured by severity."""
     lanes: dict[str, list[Region]] = {}
@@ -312,6 +331,7 @@ def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
 {_notes(data)}
 <h2>Preventive IDN visit</h2>
 {_idn_section(data)}
+{aftercare_section(data)}
 <h2>Load, recovery and asymmetry</h2>
 {plots}
 <p class="note">Shaded spans mark flag episodes (red: act, orange: watch). Bands: ACWR 0.8–1.3 (green) and above

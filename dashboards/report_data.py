@@ -11,6 +11,7 @@ from dashboards.flag_source import FlagPoint, read_flags
 from ingest.model import DAILY, READINESS, SESSION
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
+from ingest.visits import read_visits
 
 DAILY_FIELDS = (
     "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
@@ -22,6 +23,24 @@ SESSION_FIELDS = (
     "gct_symmetry_index_pct", "muscle_symmetry_index_pct", "pedal_symmetry_index_pct",
 )  # fmt: skip
 MAX_DAYS = 365  # the longest default period
+
+
+@dataclass(frozen=True)
+class AftercareNote:
+    """A visit whose after-care window [visit, visit + `[idn] quiet_hours`) runs: its ID, times (ms) and regions."""
+
+    visit_id: str
+    at_ms: int
+    until_ms: int
+    regions: tuple[str, ...]
+
+
+def running_aftercare(store: Store, athlete: str, moment_ms: int, window_ms: int) -> list[AftercareNote]:
+    """The athlete's visits whose after-care window holds ``moment_ms`` (visit ≤ moment < visit + window)."""
+    if window_ms <= 0:
+        return []
+    visits = read_visits(store, athlete, start_ms=moment_ms - window_ms + 1, end_ms=moment_ms + 1)
+    return [AftercareNote(v.visit_id, v.at_ms, v.at_ms + window_ms, v.regions) for v in visits]
 
 
 @dataclass
@@ -40,6 +59,8 @@ class ReportData:
     idn_flags: list[FlagPoint] = field(default_factory=list)  # the flags of the IDN watch window ending on the last day
     idn_watch_days: int = 7
     profile: list[str] = field(default_factory=list)  # the heart-rate profile TRIMP used, one text per value
+    aftercare: list[AftercareNote] = field(default_factory=list)  # after-care windows running as of the report
+    aftercare_advice: str = ""  # the clinic's after-care advice (`[idn] aftercare_advice`)
 
     @property
     def last_day_ms(self) -> int:

@@ -28,6 +28,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     start = parser.add_mutually_exclusive_group()
     start.add_argument("--from", dest="start", metavar="YYYY-MM-DD", help="the report's first day")
     start.add_argument("--days", type=int, metavar="N", help="days covered, ending on the last day")
+    parser.add_argument(
+        "--thresholds",
+        metavar="FILE",
+        help="the clinic's TOML thresholds (IDN watch window, quiet hours, after-care advice)",
+    )
     add_store_option(parser)
     parser.set_defaults(run=run)
 
@@ -37,9 +42,11 @@ def _day(option: str, text: str | None) -> dt.date | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dashboards.report import build_report, load_report_data, report_window
+    from dashboards.report import build_report, load_report_data, report_window, running_aftercare
     from ingest.store import open_store
+    from ingest.timeline import DAY_MS, day_start_ms
     from monitor.hr_profile import profile_lines
+    from monitor.lifecycle import quiet_ms
     from monitor.session_loads import profile_in_use
     from monitor.thresholds import load_thresholds
 
@@ -47,22 +54,31 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--days must be ≥ 1 (got {args.days})")
     end = _day("--as-of", args.as_of) or _day("--to", args.to)
     start = _day("--from", args.start)
-    today = dt.datetime.now(dt.UTC).date()
+    idn = load_thresholds(args.thresholds).idn
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
     store = open_store(args.store)
     try:
         if args.athlete not in store.list_athletes():
             raise CliError(f"--athlete {args.athlete!r}: no data for this athlete in {store.url}")
         first, last, first_data = report_window(store, args.athlete, today, end=end, start=start, days=args.days)
-        watch_days = load_thresholds().idn.watch_window_days
         data = load_report_data(
-            store, args.athlete, last, (last - first).days + 1, first_data=first_data, idn_watch_days=watch_days
+            store,
+            args.athlete,
+            last,
+            (last - first).days + 1,
+            first_data=first_data,
+            idn_watch_days=idn.watch_window_days,
         )
+        moment_ms = min(int(now.timestamp() * 1000), day_start_ms(last) + DAY_MS - 1)  # as of the report's last day
+        data.aftercare = running_aftercare(store, args.athlete, moment_ms, quiet_ms(idn.quiet_hours))
+        data.aftercare_advice = idn.aftercare_advice.strip()
         if args.athlete in store.list_athletes("hr"):
             data.profile = profile_lines(profile_in_use(store, args.athlete))
     finally:
         store.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(build_report(data), encoding="utf-8")
+    args.out.write_text(build_report(data, now), encoding="utf-8")
     missing = data.missing_days
     if missing:
         from dashboards.report import analyze_command
