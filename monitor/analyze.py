@@ -278,7 +278,8 @@ def analyze(
 ) -> AnalysisResult:
     """Compute every indicator, flag and IDN recommendation of ``athletes`` (default: all in the store) on
     ``as_of``, and write `daily` and `flag` points for the last ``write_days`` days ending on ``as_of``. Every
-    written day is computed with the full look-back windows behind it, so a backfill equals the daily runs."""
+    written day is computed with the full look-back windows behind it, so a backfill equals the daily runs.
+    Flags of days overlapping a visit's quiet window carry `post_visit` (``post_visit_mask``)."""
     th = thresholds or load_thresholds()
     clock = time.perf_counter()
     roster = sorted(store.list_athletes()) if athletes is None else list(athletes)

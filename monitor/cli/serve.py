@@ -31,9 +31,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "serve",
         help="run the monitor: scheduled analysis, one webhook alert per prevention-visit episode, health check",
-        description="Polls the store, analyses every athlete when new sessions arrive (and daily), sends one "
-        "webhook alert per athlete and prevention-visit episode, annotates flags in Grafana (with "
-        "GRAFANA_TOKEN) and answers GET /healthz. Stops cleanly on SIGINT/SIGTERM.",
+        description="Polls the store, analyses every athlete when new sessions or visits arrive (and daily), sends one "
+        "webhook alert per athlete and prevention-visit episode, one event when the episode ends (treated by a visit, "
+        "resolved or expired) and one after-care reminder per visit (docs/episodes.md), annotates flags in Grafana "
+        "(with GRAFANA_TOKEN) and answers GET /healthz. Stops cleanly on SIGINT/SIGTERM.",
     )
     add_store_option(parser)
     parser.add_argument(
@@ -75,12 +76,17 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         type=int,
         default=3,
         metavar="N",
-        help="an episode ends after N days without recommendation (default 3)",
+        help="an episode ends (resolved) after N days without recommendation (default 3)",
     )
     parser.add_argument(
         "--window-days", type=int, default=14, metavar="N", help="days (re)written by each analysis (default 14)"
     )
-    parser.add_argument("--thresholds", metavar="FILE", help="TOML file overriding the default thresholds")
+    parser.add_argument(
+        "--thresholds",
+        metavar="FILE",
+        help="TOML file overriding the default thresholds, the quiet hours after a visit, the episode expiry and "
+        "the after-care advice ([idn])",
+    )
     parser.add_argument(
         "--store-timeout", type=float, default=60.0, metavar="S", help="give up on the store after S s (default 60)"
     )
