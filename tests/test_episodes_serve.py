@@ -14,6 +14,8 @@ import datetime as dt
 import io
 import json
 import shutil
+import threading
+import time
 
 import pytest
 from werkzeug import Request, Response
@@ -236,3 +238,39 @@ def test_a_treated_episode_is_closed_once_and_its_run_alerts_no_more(httpserver,
         episode_id("A1", D0),
     )
     assert sent_ms(closed) == sent_ms(bodies[2]) == ms(visit)
+
+
+def test_a_woken_loop_runs_a_cycle_at_once_and_reminds(httpserver, tmp_path):
+    """The visit API calls `Monitor.wake` after recording a visit: the sleeping loop (polling every 10 min here)
+    runs a cycle at once, and the reminder goes out."""
+    bodies = receiver(httpserver)
+    store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    state = EpisodeState(tmp_path / "state.json")
+    sender = WebhookSender(httpserver.url_for(HOOK))
+    monitor = service.Monitor(service.ServeConfig(store_url=store_url, interval_s=600), state, sender=sender)
+    stop = threading.Event()
+    loop = threading.Thread(target=monitor.run, args=(stop,), daemon=True)
+    loop.start()
+
+    def wait_for(condition) -> None:
+        deadline = time.monotonic() + 30
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    try:
+        wait_for(lambda: monitor.health()[1]["last_run"] is not None)
+        assert monitor.health()[1]["last_run"]["reason"] == "start"
+        now_ms = int(time.time() * 1000)
+        store = open_store(store_url)
+        write_visits(store, [new_visit("A1", now_ms - 60_000, "lumbar", now_ms=now_ms)])
+        store.close()
+        monitor.wake()
+        wait_for(lambda: events(bodies, "post_visit_care"))
+        assert [b["athlete"] for b in events(bodies, "post_visit_care")] == ["A1"]
+        assert monitor.health()[1]["last_run"]["reason"] == "woken"
+    finally:
+        stop.set()
+        loop.join(10)
+        sender.close()
+        state.close()
+    assert not loop.is_alive()

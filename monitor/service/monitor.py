@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ from ingest.store import RetryBudget, open_store, resolve_store_url
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
 from ingest.timeline import day_start_ms
-from ingest.visits import Visit, read_visits
+from ingest.visits import Visit
 from monitor.alerts import (
     AftercareRecord,
     AlertError,
@@ -44,11 +44,10 @@ from monitor.alerts import (
 from monitor.lifecycle import quiet_ms
 from monitor.service.aftercare import aftercare_batch, running_visits, stored_aftercare
 from monitor.service.analysis import Recommendation, analyze_all
+from monitor.service.cycle import CycleReport, Fingerprint, epoch_ms, fingerprint, iso
 from monitor.service.episodes import alert_batch, decide, reconcile, stored_alerts
 from monitor.thresholds import IdnThresholds, load_thresholds
 
-TRIGGER_MEASUREMENTS = ("session", "readiness")
-TRIGGER_DAYS = 2
 WAKE_POLL_S = 0.2  # how soon a sleeping loop notices `Monitor.wake`
 
 log = logging.getLogger("recovery-monitor.serve")
@@ -56,14 +55,6 @@ log = logging.getLogger("recovery-monitor.serve")
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment else None
-
-
-def _ms(moment: dt.datetime) -> int:
-    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -87,77 +78,6 @@ class ServeConfig:
                 f"--episode-end-days must be ≥ 1 and --window-days larger (got {self.end_after_days}, "
                 f"{self.window_days})"
             )
-
-
-@dataclass
-class CycleReport:
-    """What one cycle did. `analysed` is False when the analysis could not run (e.g. the store is unreachable);
-    `ok` is True only when the cycle did everything asked of it: analysed, every alert delivered, annotations
-    published. `serve --once` exits 0 exactly when `ok`."""
-
-    started: dt.datetime
-    as_of: dt.date
-    reason: str
-    analysed: bool = False
-    error: str | None = None
-    finished: dt.datetime | None = None
-    athletes: int = 0
-    recommended: list[str] = field(default_factory=list)
-    alerts_sent: list[str] = field(default_factory=list)
-    alerts_known: list[str] = field(default_factory=list)
-    episodes_closed: list[str] = field(default_factory=list)
-    aftercare_sent: list[str] = field(default_factory=list)
-    alert_errors: list[str] = field(default_factory=list)
-    annotations: dict[str, int] = field(default_factory=dict)
-    grafana_error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.analysed and not self.alert_errors and self.grafana_error is None
-
-    def summary(self) -> dict[str, Any]:
-        """Counts only (no athlete IDs): what the health check shows."""
-        body = self.to_json()
-        for name in ("recommended", "alerts_sent", "alerts_known", "episodes_closed", "aftercare_sent", "alert_errors"):
-            body[name] = len(body[name])
-        return body
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "started": _iso(self.started),
-            "finished": _iso(self.finished),
-            "as_of": self.as_of.isoformat(),
-            "reason": self.reason,
-            "ok": self.ok,
-            "analysed": self.analysed,
-            "error": self.error,
-            "athletes": self.athletes,
-            "recommended": self.recommended,
-            "alerts_sent": self.alerts_sent,
-            "alerts_known": self.alerts_known,
-            "episodes_closed": self.episodes_closed,
-            "aftercare_sent": self.aftercare_sent,
-            "alert_errors": self.alert_errors,
-            "annotations": self.annotations,
-            "grafana_error": self.grafana_error,
-        }
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """Point counts of the trigger measurements over the last days, and the visits (IDs) that happened in the last
-    days or quiet window: a change means new data, or a visit recorded, removed or just begun."""
-
-    counts: tuple[int, ...]
-    visits: tuple[str, ...]
-
-
-def fingerprint(store: Store, now: dt.datetime, window_ms: int) -> Fingerprint:
-    since = day_start_ms(now.date() - dt.timedelta(days=TRIGGER_DAYS))
-    now_ms = _ms(now)
-    visits = read_visits(store, start_ms=min(since, now_ms - window_ms), end_ms=now_ms + 1)
-    counts = tuple(store.count(measurement, None, since) for measurement in TRIGGER_MEASUREMENTS)
-    return Fingerprint(counts, tuple(sorted(v.visit_id for v in visits)))
 
 
 class Monitor:
@@ -306,7 +226,7 @@ class Monitor:
             self.state,
             rec.athlete,
             rec.as_of,
-            now_ms=_ms(report.started),
+            now_ms=epoch_ms(report.started),
             stored=stored,
             recommended=rec.recommended,
             window_days=self.config.window_days,
@@ -351,7 +271,7 @@ class Monitor:
             rec.athlete, rec.as_of, start, rec.flags, rec.reasons, self.dashboard_link(rec.athlete), sent_at
         )
         delivery = self.sender.send(payload, key)
-        record = AlertRecord(rec.athlete, key, start, _ms(sent_at), delivery.status)
+        record = AlertRecord(rec.athlete, key, start, epoch_ms(sent_at), delivery.status)
         self.state.record(record)  # acknowledged: durable before anything else can fail
         report.alerts_sent.append(key)
         log.info("alert %s delivered (HTTP %d, attempt %d)", key, delivery.status, delivery.attempts)
@@ -365,7 +285,7 @@ class Monitor:
     def _aftercare(self, store: Store, report: CycleReport) -> None:
         """One `post_visit_care` event per visit whose quiet window runs, unless the state file or the store
         already records it (then the other one is brought up to date)."""
-        window, now_ms = quiet_ms(self._idn.quiet_hours), _ms(report.started)
+        window, now_ms = quiet_ms(self._idn.quiet_hours), epoch_ms(report.started)
         visits = running_visits(store, now_ms, window)
         if not visits:
             return
@@ -391,7 +311,8 @@ class Monitor:
             visit.athlete, visit.visit_id, visit.regions, visit.at_ms, until_ms, advice, sent_at
         )
         delivery = self.sender.send(payload, aftercare_key(visit.visit_id))
-        record = AftercareRecord(visit.athlete, visit.visit_id, visit.at_ms, until_ms, _ms(sent_at), delivery.status)
+        sent_ms = epoch_ms(sent_at)
+        record = AftercareRecord(visit.athlete, visit.visit_id, visit.at_ms, until_ms, sent_ms, delivery.status)
         self.state.record_aftercare(record)  # acknowledged: durable before anything else can fail
         report.aftercare_sent.append(visit.visit_id)
         log.info("after-care reminder for %s delivered (HTTP %d)", visit.visit_id, delivery.status)
@@ -444,7 +365,7 @@ class Monitor:
         body = {
             "status": status,
             "last_run": None if last is None else last.summary(),
-            "last_poll": _iso(last_poll),
+            "last_poll": iso(last_poll),
             "store": self._store_url,
             "athletes": last.athletes if last else None,
             "alerts": {"webhook": self.sender.where if self.sender else None, "sent_since_start": total},
