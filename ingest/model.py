@@ -295,7 +295,7 @@ ALERT = Measurement(
         Field("closed_reason", STRING, "how the episode ended: `treated`, `resolved` or `expired`"),
         Field("closed_ms", INT, "when it ended: the visit's time (treated), else 00:00 UTC of the deciding day, ms"),
         Field("visit_id", STRING, "the visit that closed it (treated only)"),
-        Field("closed_http_status", INT, "the receiver's HTTP status for the `episode_closed` event"),
+        Field("closed_http_status", INT, "the receiver's status for the `episode_closed` event (absent: not sent)"),
     ),
     "00:00 UTC of the episode's first day",
 )

@@ -274,3 +274,39 @@ def test_a_woken_loop_runs_a_cycle_at_once_and_reminds(httpserver, tmp_path):
         sender.close()
         state.close()
     assert not loop.is_alive()
+
+
+@pytest.mark.parametrize(("today", "sent"), [(19, False), (18, True)])
+def test_an_end_older_than_the_analysed_days_is_recorded_without_an_event(
+    httpserver, tmp_path, monkeypatch, today, sent
+):
+    """An alert recorded before episode ends were announced (an upgrade): its episode (days 0-2) resolved on day 5.
+    Seen first on day 19 (the 14 analysed days: 6-19) the end is old news, recorded but not sent; on day 18 (days
+    5-18) it is sent."""
+    bodies = receiver(httpserver)
+    scripted("TTTFFF" + "F" * 20, monkeypatch)
+    store_url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(store_url)
+    days = [day_start_ms(D0 + dt.timedelta(days=i)) for i in range(6)]
+    store.write([DAILY.batch({"athlete": "A1"}, days, {"recommend_idn_visit": [True] * 3 + [False] * 3})])
+    store.write([alert_batch(AlertRecord("A1", episode_id("A1", D0), D0, ms(moment(0, 7)), 200))])
+    store.close()
+    state = EpisodeState(tmp_path / "state.json")
+    sender = WebhookSender(httpserver.url_for(HOOK))
+    config = service.ServeConfig(store_url=store_url)
+    monitor = service.Monitor(config, state, sender=sender, clock=lambda: moment(today, 7))
+    try:
+        report = monitor.tick(force=True)
+        assert report.ok and report.episodes_closed == ([episode_id("A1", D0)] if sent else [])
+        assert [b["reason"] for b in events(bodies, "episode_closed")] == (["resolved"] if sent else [])
+        recorded = state.last("A1")
+        assert (recorded.closed_reason, recorded.closed_ms) == ("resolved", day_start_ms(D0 + dt.timedelta(days=5)))
+        assert recorded.closed_status == (200 if sent else None)
+    finally:
+        sender.close()
+        state.close()
+    store = open_store(store_url)
+    try:
+        assert stored_alert(store, "A1") == recorded, "the store holds the end too"
+    finally:
+        store.close()

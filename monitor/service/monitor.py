@@ -238,7 +238,16 @@ class Monitor:
         if closing is not None:
             if self.sender is None:
                 return
-            self._closed(store, closing, report)  # before any new episode: the clinic hears of events in order
+            window_start = day_start_ms(rec.as_of - dt.timedelta(days=self.config.window_days - 1))
+            if (closing.closed_ms or 0) < window_start:  # e.g. the first run after an upgrade: old news
+                log.info(
+                    "%s ended (%s) before the analysed days: recorded, not sent",
+                    closing.episode_id,
+                    closing.closed_reason,
+                )
+                reconcile(store, self.state, closing, decision.stored)
+            else:
+                self._closed(store, closing, report)  # before any new episode: the clinic hears of events in order
         elif decision.previous is not None:
             reconcile(store, self.state, decision.previous, decision.stored)
         new = decision.new_episode
