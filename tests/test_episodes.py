@@ -3,12 +3,15 @@ boundary pinned (docs/episodes.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
 
 from ingest.timeline import DAY_MS, day_start_ms
+from monitor.alerts import AftercareRecord, EpisodeState, StateError
 from monitor.lifecycle import HOUR_MS, Episode, episode_of, episodes, in_quiet, post_visit_days, quiet_ms
 from monitor.thresholds import load_thresholds
 
@@ -216,3 +219,29 @@ def test_a_clinic_sets_its_quiet_hours_expiry_and_advice_and_bad_values_are_one_
         custom.write_text(text)
         with pytest.raises(ValueError, match=message):
             load_thresholds(custom)
+
+
+def test_the_state_file_keeps_episode_ends_and_recent_reminders(tmp_path):
+    path = tmp_path / "serve-state.json"
+    open_record = {"athlete": "A1", "episode_id": "idn/A1/2026-03-01", "episode_start": "2026-03-01"}
+    path.write_text(json.dumps({"version": 1, "athletes": {"A1": open_record | {"sent_ms": 5, "http_status": 200}}}))
+    state = EpisodeState(path)  # a version-1 file, written before episode ends and reminders
+    first = state.last("A1")
+    assert first is not None and not first.closed and state.aftercare("v-1") is None
+    ended = dataclasses.replace(first, closed_reason="treated", closed_ms=at(1, 9), visit_id="v-1", closed_status=202)
+    state.record(ended)
+    state.record(first)  # the same episode without its end never wins
+    old = AftercareRecord("A1", "v-0", at(-40), at(-39), at(-40), 200)
+    new = AftercareRecord("A1", "v-1", at(1, 9), at(2, 9), at(1, 9) + 60_000, 200)
+    state.record_aftercare(old)
+    state.record_aftercare(new)  # the old reminder's window ended more than 30 days before: dropped
+    state.close()
+    reopened = EpisodeState(path)
+    try:
+        assert reopened.last("A1") == ended and reopened.aftercare("v-1") == new and reopened.aftercare("v-0") is None
+        assert json.loads(path.read_text())["version"] == 2
+    finally:
+        reopened.close()
+    path.write_text(json.dumps({"version": 2, "athletes": {}, "aftercare": {"v-1": {"athlete": "A1"}}}))
+    with pytest.raises(StateError, match="unexpected content"):
+        EpisodeState(path)
