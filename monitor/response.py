@@ -1,7 +1,7 @@
 """Treatment response after a visit, per IDN level: the 7 days before against days 2–8 after. Descriptive only.
 
 There is no control group and athletes also change their training after a visit, so a change after a visit is
-not evidence that the visit caused it (docs/analytics.md, "Treatment response"). Pure numpy (scipy for the t
+not evidence that the visit caused it (docs/response.md). Pure numpy (scipy for the t
 quantile), no I/O; arrays have one row per visit and days on the last axis.
 
 Windows, in days relative to the visit's UTC day (day 0):
@@ -38,6 +38,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+
+from monitor.asymmetry import symmetry_index_pct
+from monitor.load import daily_count, daily_sum
 
 Direction = Literal["down", "up"]
 
@@ -85,15 +88,14 @@ REGION_MUSCLES: dict[str, tuple[str, ...]] = {
     "achilles": ("gastrocnemius medialis", "gastrocnemius lateralis", "soleus"),
     "tibialis_anterior": ("tibialis anterior",),
     "quadriceps": ("vastus lateralis", "vastus medialis", "rectus femoris"),
-    "hip_flexor": ("rectus femoris",),
     "hamstring": ("biceps femoris", "semitendinosus"),
     "glute_max": ("gluteus maximus",),
     "glute_med": ("gluteus medius",),
 }
 """Body-region group (``ingest.regions``) → the muscle-load pod muscles in it (the `muscle` tag of `stride`
 points, ``ingest.ble.muscle_load.MUSCLES``). The Achilles tendon is the triceps surae's (both gastrocnemius heads
-and soleus); rectus femoris is the one hip flexor a pod can sit on. Every other region (plantar fascia, peroneals,
-adductors, TFL/ITB, trunk, neck, shoulders) holds no pod muscle, so its visits have no local measurement."""
+and soleus). Every other region (plantar fascia, peroneals, adductors, hip flexors (iliopsoas), TFL/ITB,
+piriformis, quadratus lumborum, trunk, neck, shoulders) holds no pod muscle: its visits have no local measurement."""
 
 
 def region_group(region: str) -> str:
@@ -105,6 +107,23 @@ def muscles_for_regions(regions: Iterable[str]) -> tuple[str, ...]:
     """The pod muscles in the treated regions (``REGION_MUSCLES``), sorted, without repeats. A left/right SI
     compares both sides of a muscle, so ``calf_l`` and ``calf_r`` name the same muscles."""
     return tuple(sorted({m for r in regions for m in REGION_MUSCLES.get(region_group(r), ())}))
+
+
+def daily_left_right_si_pct(day: np.ndarray, is_left: np.ndarray, value: np.ndarray, n_days: int) -> np.ndarray:
+    """``(n_days,)``: the SI of each day's mean left and mean right ``value`` (e.g. EMG RMS of every stride of a
+    muscle, ``day`` its day index); NaN unless both sides have a value that day."""
+    day, left = np.asarray(day, dtype=np.int64), np.asarray(is_left, dtype=bool)
+    value = np.asarray(value, dtype=float)
+    return symmetry_index_pct(daily_mean(day[left], value[left], n_days), daily_mean(day[~left], value[~left], n_days))
+
+
+def daily_mean(day: np.ndarray, value: np.ndarray, n_days: int) -> np.ndarray:
+    """``(n_days,)``: the mean of the finite ``value`` of each day (e.g. the SIs of its sessions), NaN = none."""
+    rows = np.zeros(len(day), np.int64)
+    total = daily_sum(rows, day, value, (1, n_days))[0]
+    count = daily_count(rows, day, value, (1, n_days))[0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def window_values(daily: np.ndarray, visit_day: np.ndarray, first: int, last: int) -> np.ndarray:
@@ -285,14 +304,19 @@ def _number(value: Any, digits: int = 3) -> float | None:
 
 def comparison_json(c: Comparison, v: int) -> dict[str, Any]:
     """The comparison of visit ``v`` as JSON: means, change (metric unit and SD units), interval, verdict."""
+    judged = bool(c.sufficient[v])  # no change or interval from too few days
+
+    def shown(x: Any) -> float | None:
+        return _number(x) if judged else None
+
     return {
         "verdict": str(c.verdict[v]),
         "good_direction": c.good,
         "pre_mean": _number(c.pre_mean[v]),
         "post_mean": _number(c.post_mean[v]),
-        "change": _number(c.change[v]),
-        "change_sd": _number(c.change_sd[v]),
-        "ci95_sd": [_number(c.ci_low_sd[v]), _number(c.ci_high_sd[v])],
+        "change": shown(c.change[v]),
+        "change_sd": shown(c.change_sd[v]),
+        "ci95_sd": [shown(c.ci_low_sd[v]), shown(c.ci_high_sd[v])],
         "baseline_mean": _number(c.baseline_mean[v]),
         "baseline_sd": _number(c.unit[v]),
         "days": {"baseline": int(c.n_baseline[v]), "pre": int(c.n_pre[v]), "post": int(c.n_post[v])},
@@ -303,10 +327,11 @@ def level_json(r: LevelResponse, v: int) -> dict[str, Any]:
     """A level of visit ``v``: verdict, ``improvement_sd`` (positive = better) with its interval, each metric."""
     s = r.score
     used = [name for name, c in r.metrics.items() if c.sufficient[v]]
+    judged = bool(s.sufficient[v])
     return {
         "verdict": str(s.verdict[v]),
-        "improvement_sd": _number(s.change_sd[v]),
-        "ci95_sd": [_number(s.ci_low_sd[v]), _number(s.ci_high_sd[v])],
+        "improvement_sd": _number(s.change_sd[v]) if judged else None,
+        "ci95_sd": [_number(s.ci_low_sd[v]), _number(s.ci_high_sd[v])] if judged else [None, None],
         "days": {"pre": int(s.n_pre[v]), "post": int(s.n_post[v])},
         "metrics_used": used,
         "metrics": {name: comparison_json(c, v) for name, c in r.metrics.items()},

@@ -218,12 +218,12 @@ def simulate_training_history(
     points (rides).
 
     Visits (``visit_day``, per athlete day index as for events; −1 = none, the visit at noon): with
-    ``visit_effect`` (True, or per athlete) every episode that began on or before the visit day (HRV drop and resting-HR rise,
-    GCT, muscle and pedal asymmetry) fades after it as ``exp(−(t − visit)/visit_effect_days)``, so asymmetry drifts
-    back towards the athlete's own baseline over days and HRV recovers; without it the episode goes on. Every visit,
-    with or without effect, lowers the next morning's ln rMSSD by ``visit_soreness_sd`` SDs (post-needling
-    soreness, docs/analytics.md). Load spikes are not touched. ``pod_muscle`` names the muscle the muscle-load
-    pods sat on (a `stride` `muscle` name) for the sessions' `muscle` field; None writes no such field.
+    ``visit_effect`` (True, or per athlete) every episode that began on or before the visit day (HRV drop and
+    resting-HR rise, GCT, muscle and pedal asymmetry) fades after it as ``exp(−(t − visit)/visit_effect_days)``,
+    so asymmetry drifts back towards the athlete's own baseline over days and HRV recovers; without it the episode
+    goes on. Every visit, with or without effect, lowers the next morning's ln rMSSD by ``visit_soreness_sd`` SDs
+    (post-needling soreness, docs/response.md). Load spikes are not touched. ``pod_muscle`` names the muscle the
+    muscle-load pods sat on (a `stride` `muscle` name) for the sessions' `muscle` field; None writes no such field.
     Without visits the draws and every output are those of the same call without these arguments.
     """
     a, d = n_athletes, days
