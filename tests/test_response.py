@@ -232,3 +232,31 @@ def test_an_episode_that_begins_after_the_visit_does_not_fade():
     late = simulate_training_history(4, 60, np.random.default_rng(2), muscle_onset_day=40, visit_day=30)
     plain = simulate_training_history(4, 60, np.random.default_rng(2), muscle_onset_day=40)
     np.testing.assert_array_equal(late.muscle_load_left, plain.muscle_load_left)
+
+
+def test_a_strap_athletes_suppression_fades_after_a_visit_with_effect():
+    """The demo's strap mornings (ingest.virtual.physiology): the same treatment effect and next-morning dip."""
+    from dataclasses import replace
+
+    from ingest.virtual.physiology import AthleteProfile, daily_ln_rmssd, daily_resting_hr_bpm
+
+    sick = AthleteProfile("demo-02", "female", 52.0, 190.0, 4.0, 0.1, "hrv_suppressed", 30, 0.35, 4.0)
+    treated = replace(sick, visit_day=35)
+    untreated = replace(sick, visit_day=35, visit_effect=False)
+
+    def ln(profile: AthleteProfile) -> np.ndarray:
+        return daily_ln_rmssd(profile, 45, np.random.default_rng(1))
+
+    day = np.arange(45)
+    gone = np.where(day > 35, 1 - np.exp(-(day - 35) / 3.0), 0.0)
+    dip = 0.1 * (day == 36)
+    np.testing.assert_allclose(ln(treated) - ln(sick), 0.35 * gone - dip, atol=1e-12)
+    np.testing.assert_allclose(ln(untreated) - ln(sick), -dip, atol=1e-12)
+    hr = daily_resting_hr_bpm(treated, 45, np.random.default_rng(2)) - daily_resting_hr_bpm(
+        sick, 45, np.random.default_rng(2)
+    )
+    np.testing.assert_allclose(hr, -4.0 * gone, atol=1e-12)
+    early = replace(sick, suppression_start_day=40, visit_day=35)  # a suppression after the visit does not fade
+    np.testing.assert_array_equal(early.suppression(day), early.suppressed(day).astype(float))
+    with pytest.raises(ValueError, match="visit_day >= 0"):
+        replace(sick, visit_day=-1)
