@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from ingest.model import STRIDE, VISIT_RESPONSE
+from ingest.model import SESSION, STRIDE, VISIT_RESPONSE
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS, day_start_ms
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
@@ -143,6 +143,9 @@ def test_the_local_response_comes_from_the_strides_of_the_treated_muscles(each_s
         noise = rng.normal(0, 1.0, len(days))
         batches += stride_batches("P01", "soleus", days, list(45 + shift / 2 + noise), list(45 - shift / 2 - noise))
     batches += stride_batches("P01", "tibialis anterior", pre, [60.0] * 7, [20.0] * 7)  # not treated
+    unnamed = [day_start_ms(FIRST) + d * DAY_MS + 8 * 3_600_000 for d in post]  # sessions naming no muscle
+    load = {"muscle_load_left": [90.0] * 7, "muscle_load_right": [10.0] * 7, "duration_s": [3600.0] * 7}
+    batches.append(SESSION.batch({"athlete": "P01", "source": "csv", "sport": "run"}, unnamed, load))
     each_store.write(batches)
     at_ms = day_start_ms(VISIT_DATE) + 9 * 3_600_000
     write_visits(
@@ -158,7 +161,7 @@ def test_the_local_response_comes_from_the_strides_of_the_treated_muscles(each_s
     assert local["verdict"] == "improved" and local["muscles"] == ["soleus"]
     assert local["days"] == {"pre": 7, "post": 7} and local["metrics_used"] == ["muscle_si_abs_pct"]
     metric = local["metrics"]["muscle_si_abs_pct"]
-    assert metric["pre_mean"] > 15 and metric["post_mean"] < 8 and metric["days"]["baseline"] == 60
+    assert metric["pre_mean"] > 15 and metric["post_mean"] < 8 and metric["days"]["baseline"] == 60  # no 160 % days
     assert soleus["levels"]["systemic"]["verdict"] == "insufficient data"  # no mornings at all
     assert lumbar["levels"]["local"]["verdict"] == "insufficient data" and lumbar["levels"]["local"]["muscles"] == []
     assert lumbar["levels"]["local"]["reason"] == "no muscle-load pod muscle in the treated regions"
