@@ -26,7 +26,9 @@ from ingest.timeline import iso_utc
 MAX_NOTE_CHARS = 500
 MAX_NEEDLES = 1000
 MAX_AHEAD_API_MS = 24 * 3_600_000
-"""How far in the future the HTTP API accepts a visit time (clinic clocks, time zones); the CLI allows none."""
+"""How far in the future the HTTP API accepts a visit time (clinic clocks, time zones)."""
+MAX_AHEAD_CLI_MS = 5 * 60_000
+"""The command line's clock tolerance: a visit typed as the next full minute or two is not refused."""
 _FIELDS = ("regions", "therapist", "needles", "note", "removed")
 
 
@@ -64,6 +66,20 @@ def visit_id_for(athlete: str, at_ms: int) -> str:
     """`v-` + 12 hex digits of SHA-256 over the athlete and the visit's second: the same visit, the same ID."""
     digest = hashlib.sha256(f"{athlete}\n{at_ms // 1000}".encode()).hexdigest()
     return f"v-{digest[:12]}"
+
+
+def visit_document(visit: Visit) -> dict[str, Any]:
+    """The JSON form of a visit (CLI `--json`): ID, athlete, `at` as ISO UTC, regions as a list, optional values
+    as null when absent."""
+    return {
+        "visit_id": visit.visit_id,
+        "athlete": visit.athlete,
+        "at": iso_utc(visit.at_ms),
+        "regions": list(visit.regions),
+        "therapist": visit.therapist,
+        "needles": visit.needles,
+        "note": visit.note,
+    }
 
 
 def _check_note(note: str | None) -> str | None:
