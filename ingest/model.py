@@ -164,6 +164,7 @@ SESSION = Measurement(
         Field("gct_symmetry_index_pct", FLOAT, _SI),
         *fields(FLOAT, "muscle load per side", "muscle_load_left", "muscle_load_right"),
         Field("muscle_symmetry_index_pct", FLOAT, _SI),
+        Field("muscle", STRING, "the muscle the muscle-load pods sat on (a `stride` `muscle` name), when known"),
         Field("pedal_balance_left_pct", FLOAT, "left leg's share of pedal power, %"),
         Field("pedal_symmetry_index_pct", FLOAT, _SI),
         Field("activity", STRING, "PMSys activity labels as written"),
@@ -294,6 +295,37 @@ ALERT = Measurement(
     ),
     "00:00 UTC of the episode's first day",
 )
+VISIT = Measurement(
+    "visit",
+    "a treatment visit (Integrative Dry Needling) of one athlete",
+    (ATHLETE, Tag("visit_id", "`v-` + 12 hex digits of SHA-256 over athlete and visit second")),
+    (
+        Field("regions", STRING, "treated regions (docs/regions.md), comma-joined and sorted"),
+        Field("therapist", STRING, "pseudonymous therapist code"),
+        Field("needles", INT, "needles used"),
+        Field("note", STRING, "short note, at most 500 characters"),
+        Field("removed", BOOL, "tombstone: `visit remove` set it; writing the visit again clears it"),
+    ),
+    "the visit, whole seconds",
+)
+VISIT_RESPONSE = Measurement(
+    "visit_response",
+    "the measured response after a visit at one IDN level, descriptive (monitor.response, docs/response.md)",
+    (
+        ATHLETE,
+        Tag("visit_id", "the visit's ID"),
+        Tag("level", "`local`, `segmental` or `systemic`"),
+    ),
+    (
+        Field("verdict", STRING, "`improved`, `unchanged`, `worse` or `insufficient data`"),
+        Field("improvement_sd", FLOAT, "days 2–8 after minus the 7 days before, baseline SDs, positive = better"),
+        *fields(FLOAT, "95 % Welch interval of `improvement_sd`, baseline SDs", "ci95_low_sd", "ci95_high_sd"),
+        *fields(INT, "days with a value in the 7 days before / days 2–8 after", "days_pre", "days_post"),
+        Field("metrics", STRING, "the level's metrics with enough data, comma-joined"),
+        Field("muscles", STRING, "local level: the pod muscles of the treated regions, comma-joined"),
+    ),
+    "the visit",
+)
 RSC = Measurement(
     "rsc",
     "footpod (≈2 Hz)",
@@ -412,6 +444,8 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     MOTION,
     RUN_DYNAMICS,
     ALERT,
+    VISIT,
+    VISIT_RESPONSE,
     RSC,
     POWER,
     ACC,

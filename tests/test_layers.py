@@ -28,6 +28,7 @@ ANALYTICS_MAY_USE = {
     "ingest.store.errors",
     "ingest.model",
     "ingest.analysis_due",
+    "ingest.ids",
     "ingest.regions",
     "ingest.visits",
     "ingest.timeline",
