@@ -17,6 +17,7 @@ from monitor.cli.main import main
 AT = "2024-03-04T09:30:15Z"
 AT_MS = int(dt.datetime(2024, 3, 4, 9, 30, 15, tzinfo=dt.UTC).timestamp() * 1000)
 ID = visit_id_for("A01", AT_MS)
+RAW = "calf_l,hamstring_r"
 
 
 def cli(store: Store, capsys, *args: str) -> tuple[int, str, str]:
@@ -84,8 +85,13 @@ def test_the_same_visit_twice_is_one_and_other_values_need_replace(store, capsys
         "(regions calf_l,hamstring_r): pass --replace to change it\n"
     )
     assert snapshot(store) == before
-    replaced = add(store, capsys, "--replace", "--needles", "5", regions="lumbar")
-    assert (replaced["status"], replaced["regions"], replaced["needles"]) == ("replaced", ["lumbar"], 5)
+    filled = add(store, capsys, "--needles", "5", "--note", "filled in")
+    assert (filled["status"], filled["needles"], filled["note"]) == ("updated", 5, "filled in")
+    code, _, err = cli(store, capsys, "add", "--athlete", "A01", "--at", AT, "--regions", RAW, "--needles", "6")
+    assert code == 2 and "(regions calf_l,hamstring_r, needles 5, note 'filled in'): pass --replace" in err
+    replaced = add(store, capsys, "--replace", "--needles", "6", regions="lumbar")
+    assert (replaced["status"], replaced["regions"], replaced["needles"]) == ("replaced", ["lumbar"], 6)
+    assert replaced["note"] == "filled in"
     assert store.count(VISIT.name) == 1 and read_visits(store)[0].regions == ("lumbar",)
 
 

@@ -1,8 +1,9 @@
 """`recovery-monitor visit add|list|remove|regions`: treatment visits (ingest/visits.py, docs/regions.md).
 
-A visit's ID follows from athlete and time (whole seconds), so adding the same visit again changes nothing;
-adding it with other regions, therapist, needles or note needs --replace. `remove` writes a tombstone (nothing is
-deleted) and adding the visit again revives it.
+A visit's ID follows from athlete and time (whole seconds), so adding the same visit again changes nothing. Adding
+it with a therapist, needle count or note it lacks fills them in (status `updated`); other regions, or a value other
+than the one it holds, need --replace (`replaced`). `remove` writes a tombstone (nothing is deleted) and adding the
+visit again revives it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from monitor.cli.common import CliError, add_store_option
 
 if TYPE_CHECKING:
     from ingest.store.base import Store
-    from ingest.visits import Visit
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -32,7 +32,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "add",
         help="record a visit and print its ID",
         description="Records a visit and prints its ID (v- and 12 hex digits). Adding the same visit again changes "
-        "nothing; changing the regions, therapist, needles or note of a stored visit needs --replace. A removed "
+        "nothing, and may fill in a therapist, needle count or note the stored visit lacks; changing its regions or a "
+        "value it holds needs --replace. A removed "
         "visit added again is restored. Refused: a time in the future, an unknown region, an athlete with no data "
         "in the store (unless --new-athlete).",
     )
@@ -86,16 +87,19 @@ def _require_athlete(store: Store, athlete: str) -> None:
         raise CliError(f"no data for athlete {athlete!r} in {store.url}: check the ID (athlete list)")
 
 
-def _merged(stored: Visit, given: Visit) -> Visit:
-    """What the store holds after writing ``given`` over ``stored``: regions replaced, optional fields merged."""
-    optional = {k: v for k in ("therapist", "needles", "note") if (v := getattr(given, k)) is not None}
-    return dataclasses.replace(stored, regions=given.regions, **optional)
-
-
 def run_add(args: argparse.Namespace) -> int:
     from ingest.store import open_store
     from ingest.timeline import iso_utc, parse_iso_ms, wall_clock_ms
-    from ingest.visits import MAX_AHEAD_CLI_MS, find_visit, new_visit, visit_document, write_visits
+    from ingest.visits import (
+        MAX_AHEAD_CLI_MS,
+        changed_fields,
+        describe_visit,
+        find_visit,
+        merge_visit,
+        new_visit,
+        visit_document,
+        write_visits,
+    )
 
     try:
         at_ms = parse_iso_ms(args.at)
@@ -118,28 +122,22 @@ def run_add(args: argparse.Namespace) -> int:
         stored = find_visit(store, visit.visit_id)
         if stored is None and not args.new_athlete:
             _require_athlete(store, athlete)
-        if stored is not None and _merged(stored, visit) == stored:
+        if stored is not None and merge_visit(stored, visit) == stored:
             status = "unchanged"
-        elif stored is not None and not args.replace:
+        elif stored is not None and changed_fields(stored, visit) and not args.replace:
             raise CliError(
                 f"visit {stored.visit_id} of {stored.athlete} at {iso_utc(stored.at_ms)} is already stored with other "
-                f"values ({_summary(stored)}): pass --replace to change it"
+                f"values ({describe_visit(stored)}): pass --replace to change it"
             )
         else:
             write_visits(store, [visit])
-            status = "added" if stored is None else "replaced"
+            status = "added" if stored is None else "replaced" if changed_fields(stored, visit) else "updated"
         result = find_visit(store, visit.visit_id) or visit
     finally:
         store.close()
     document = {**visit_document(result), "status": status}
     print(json.dumps(document, ensure_ascii=False) if args.json else result.visit_id)
     return 0
-
-
-def _summary(visit: Visit) -> str:
-    parts = [f"regions {','.join(visit.regions)}"]
-    parts += [f"{k} {v!r}" for k in ("therapist", "needles", "note") if (v := getattr(visit, k)) is not None]
-    return ", ".join(parts)
 
 
 def run_list(args: argparse.Namespace) -> int:
