@@ -245,8 +245,8 @@ class VirtualSquad:
                 tick += 1
                 await at(tick * POWER_PERIOD_S)
                 power = round(180 + 40 * np.sin(tick / 20) + self.rng.normal(0, 8))
-                cadence = 88 + self.rng.normal(0, 2)
-                await peer.send(power, cadence, 9.0, left_pct + self.rng.normal(0, 0.5), POWER_PERIOD_S)
+                cadence_rpm = 88 + self.rng.normal(0, 2)
+                await peer.send(power, cadence_rpm, 9.0, left_pct + self.rng.normal(0, 0.5), POWER_PERIOD_S)
         elif isinstance(peer, VirtualPmdSensor):
             start_ns = time.time_ns() - PMD_EPOCH_UNIX_NS + int(self.rng.uniform(-3e9, 3e9))
             clock = SensorClock(start_ns / 1e6, float(self.rng.uniform(-60, 60)))
