@@ -37,7 +37,10 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     add_store_option(parser)
     parser.add_argument(
-        "--listen", default="127.0.0.1:8787", metavar="HOST:PORT", help="health check address (default %(default)s)"
+        "--listen",
+        default="127.0.0.1:8787",
+        metavar="HOST:PORT",
+        help="HTTP address of the health check and the clinic API; [::1]:PORT for IPv6 (default %(default)s)",
     )
     parser.add_argument("--interval", type=float, default=60.0, metavar="S", help="poll every S s (default 60)")
     parser.add_argument(
@@ -105,11 +108,13 @@ def _grafana(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     from monitor.alerts import EpisodeState, StateError, WebhookSender
-    from monitor.service.health import HealthServer, parse_listen
+    from monitor.service.app import build_app
     from monitor.service.monitor import Monitor, ServeConfig
+    from monitor.service.server import WebServer, parse_listen
 
     for noisy in ("httpx", "httpcore"):  # httpx logs each request's full URL; a webhook path is often a secret
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # its start/stop lines; errors still show
     args.grafana_url = args.grafana_url or os.environ.get(GRAFANA_URL_ENV) or None
     public_url = args.grafana_public_url or os.environ.get(GRAFANA_PUBLIC_URL_ENV) or args.grafana_url
     webhook_url = args.webhook_url or os.environ.get(WEBHOOK_ENV) or None
@@ -135,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         state = EpisodeState(args.state or default_state_path())
     except StateError as exc:
         raise CliError(str(exc)) from None
-    sender = grafana = health = None
+    sender = grafana = http = None
     try:
         if webhook_url:
             sender = WebhookSender(
@@ -154,13 +159,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(report.to_json(), indent=2))
             return 0 if report.ok else 1
         assert listen is not None
-        health = HealthServer(*listen, monitor.health).start()
+        http = WebServer(*listen, build_app(monitor.health)).start()
         with StopOnSignals(stop):
             monitor.run(stop)
         log.info("stopped")
         return 0
     finally:
-        for resource in (health, sender, grafana, state):
+        for resource in (http, sender, grafana, state):
             if resource is not None:
                 resource.close()
 
