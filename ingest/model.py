@@ -279,6 +279,19 @@ ALERT = Measurement(
     ),
     "00:00 UTC of the episode's first day",
 )
+VISIT = Measurement(
+    "visit",
+    "a treatment visit (Integrative Dry Needling) of one athlete",
+    (ATHLETE, Tag("visit_id", "`v-` + 12 hex digits of SHA-256 over athlete and visit second")),
+    (
+        Field("regions", STRING, "treated regions (docs/regions.md), comma-joined and sorted"),
+        Field("therapist", STRING, "pseudonymous therapist code"),
+        Field("needles", INT, "needles used"),
+        Field("note", STRING, "short note, at most 500 characters"),
+        Field("removed", BOOL, "tombstone: `visit remove` set it; writing the visit again clears it"),
+    ),
+    "the visit, whole seconds",
+)
 RSC = Measurement(
     "rsc",
     "footpod (≈2 Hz)",
@@ -397,6 +410,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     MOTION,
     RUN_DYNAMICS,
     ALERT,
+    VISIT,
     RSC,
     POWER,
     ACC,

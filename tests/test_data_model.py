@@ -88,8 +88,9 @@ def test_the_model_has_no_duplicate_names_and_a_lookup():
         assert model.measurement(m.name) is m
     assert model.measurement("flag").field("since").type == "string"
     assert model.ALERT.field_names == ("episode_id", "sent_ms", "http_status")  # the order episodes.py unpacks
-    with pytest.raises(KeyError, match="no measurement 'visit'"):
-        model.measurement("visit")
+    assert model.VISIT.tag_names == ("athlete", "visit_id") and model.VISIT.field("removed").type == "boolean"
+    with pytest.raises(KeyError, match="no measurement 'checkin_typo'"):
+        model.measurement("checkin_typo")
     with pytest.raises(KeyError, match="'flag' declares no field 'nope'"):
         model.FLAG.field("nope")
 
@@ -103,7 +104,7 @@ def test_batch_problems_name_what_is_undeclared():
         "hr.bpm: float, declared integer",
         "hr: undeclared field 'x'",
     ]
-    assert model.batch_problems(PointBatch("visit", {}, np.array([1]), {})) == ["undeclared measurement 'visit'"]
+    assert model.batch_problems(PointBatch("visits", {}, np.array([1]), {})) == ["undeclared measurement 'visits'"]
 
 
 def test_the_demo_writes_only_declared_measurements_tags_fields_and_types(tmp_path, capsys, monkeypatch):

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from ingest.gateway.profiles import PROFILES
+from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 
-_ATHLETE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 _ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]{36}$")
 _GATEWAY_KEYS = {
     "id",
@@ -184,8 +184,8 @@ def _device(entry: Any, where: str) -> DeviceSpec:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
     athlete = entry.get("athlete")
-    if not isinstance(athlete, str) or not _ATHLETE.match(athlete):
-        raise ConfigError(f"{where}: athlete {athlete!r} must be a pseudonymous ID (letters, digits, _ . -)")
+    if not is_pseudonymous_id(athlete):
+        raise ConfigError(f"{where}: athlete {athlete!r} must be a pseudonymous ID ({PSEUDONYM_RULE})")
     profile = entry.get("profile")
     if profile not in PROFILES:
         raise ConfigError(f"{where}: profile {profile!r} is not one of {sorted(PROFILES)}")

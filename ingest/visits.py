@@ -1,0 +1,219 @@
+"""Treatment visits (the `visit` measurement, docs/data-model.md): validation, writing, reading, removal.
+
+A visit is identified by its athlete and its time in whole seconds: `visit_id_for` derives the ID from both, so
+writing the same visit twice (a repeated `visit add`, a re-imported visit log, a retried API call) is one point.
+Removal writes a tombstone (`removed` = true) over the same point; nothing is deleted, and writing the visit again
+revives it. Both stores merge fields of the same point, so a re-write keeps optional fields it leaves out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
+from ingest.model import VISIT
+from ingest.regions import UnknownRegionError, parse_regions
+from ingest.store.base import Frame, PointBatch, Store
+from ingest.timeline import iso_utc
+
+MAX_NOTE_CHARS = 500
+MAX_NEEDLES = 1000
+MAX_AHEAD_API_MS = 24 * 3_600_000
+"""How far in the future the HTTP API accepts a visit time (clinic clocks, time zones); the CLI allows none."""
+_FIELDS = ("regions", "therapist", "needles", "note", "removed")
+
+
+class VisitError(ValueError):
+    """A visit that cannot be recorded; the message is one line naming the input and the problem."""
+
+
+class UnknownVisitRegionError(VisitError, UnknownRegionError):
+    """A visit naming regions outside the vocabulary (``.unknown``, ``.allowed`` as `UnknownRegionError`)."""
+
+
+class FutureVisitError(VisitError):
+    """A visit time later than allowed (now plus the caller's tolerance)."""
+
+
+class VisitNotFoundError(VisitError):
+    """No (unremoved) visit has the given ID."""
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One visit: ID, pseudonymous athlete, time (ms since the epoch, whole seconds), sorted treated regions and
+    the optional pseudonymous therapist code, needle count and one-line note."""
+
+    visit_id: str
+    athlete: str
+    at_ms: int
+    regions: tuple[str, ...]
+    therapist: str | None = None
+    needles: int | None = None
+    note: str | None = None
+
+
+def visit_id_for(athlete: str, at_ms: int) -> str:
+    """`v-` + 12 hex digits of SHA-256 over the athlete and the visit's second: the same visit, the same ID."""
+    digest = hashlib.sha256(f"{athlete}\n{at_ms // 1000}".encode()).hexdigest()
+    return f"v-{digest[:12]}"
+
+
+def _check_note(note: str | None) -> str | None:
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise VisitError(f"note: must be text, not {type(note).__name__}")
+    note = note.strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise VisitError(f"note: {len(note)} characters, at most {MAX_NOTE_CHARS} allowed")
+    bad = next((c for c in note if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c != "\t"), None)
+    if bad is not None:
+        raise VisitError(f"note: control character or line break {bad!r} not allowed (one line of text)")
+    return note or None
+
+
+def _check_needles(needles: int | None) -> int | None:
+    if needles is None:
+        return None
+    if isinstance(needles, bool) or not isinstance(needles, int | np.integer):
+        raise VisitError(f"needles: {needles!r} is not a whole number")
+    if not 0 <= needles <= MAX_NEEDLES:
+        raise VisitError(f"needles: {needles} is outside 0-{MAX_NEEDLES}")
+    return int(needles)
+
+
+def new_visit(
+    athlete: str,
+    at_ms: int,
+    regions: str | Iterable[str],
+    *,
+    therapist: str | None = None,
+    needles: int | None = None,
+    note: str | None = None,
+    now_ms: int,
+    max_ahead_ms: int = 0,
+) -> Visit:
+    """A validated `Visit` at ``at_ms`` truncated to whole seconds; `VisitError` (one line) on bad input:
+    athlete or therapist not a pseudonymous ID, no or unknown regions (`UnknownVisitRegionError`), a time later
+    than ``now_ms + max_ahead_ms`` (`FutureVisitError`; exactly at it is allowed) or before 1970, needles outside
+    0-1000, a note longer than 500 characters or with line breaks. A blank note or therapist counts as none."""
+    if not is_pseudonymous_id(athlete):
+        raise VisitError(f"athlete {athlete!r}: not a pseudonymous ID ({PSEUDONYM_RULE})")
+    if isinstance(therapist, str) and not therapist.strip():
+        therapist = None
+    if therapist is not None and not is_pseudonymous_id(therapist):
+        raise VisitError(f"therapist {therapist!r}: not a pseudonymous code ({PSEUDONYM_RULE})")
+    if isinstance(at_ms, bool) or not isinstance(at_ms, int | np.integer):
+        raise VisitError(f"visit time {at_ms!r}: not integer milliseconds")
+    at_ms = int(at_ms) // 1000 * 1000
+    if at_ms < 0:
+        raise VisitError(f"visit time {at_ms} ms: before 1970")
+    if at_ms > now_ms + max_ahead_ms:
+        raise FutureVisitError(f"visit time {iso_utc(at_ms)} is in the future (now {iso_utc(now_ms)})")
+    try:
+        names = parse_regions(regions)
+    except UnknownRegionError as exc:
+        raise UnknownVisitRegionError(exc.unknown) from None
+    except ValueError as exc:
+        raise VisitError(str(exc)) from None
+    return Visit(
+        visit_id_for(athlete, at_ms),
+        athlete,
+        at_ms,
+        names,
+        therapist=therapist,
+        needles=_check_needles(needles),
+        note=_check_note(note),
+    )
+
+
+def _batch(visit: Visit) -> PointBatch:
+    if visit.visit_id != visit_id_for(visit.athlete, visit.at_ms) or visit.at_ms % 1000:
+        raise VisitError(f"visit {visit.visit_id!r}: the ID does not match athlete and time (use new_visit)")
+    columns: dict[str, list[Any]] = {"regions": [",".join(visit.regions)], "removed": [False]}
+    for name in ("therapist", "needles", "note"):
+        if (value := getattr(visit, name)) is not None:
+            columns[name] = [value]
+    return VISIT.batch({"athlete": visit.athlete, "visit_id": visit.visit_id}, [visit.at_ms], columns)
+
+
+def write_visits(store: Store, visits: Iterable[Visit]) -> int:
+    """Write visits in one store call (SQLite: one transaction); returns points written. Writing a visit that
+    exists replaces its regions and the optional fields given, and revives it when it was removed."""
+    return store.write([_batch(v) for v in visits])
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _count(value: Any) -> int | None:
+    if value is None or isinstance(value, str):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else round(number)
+
+
+def _is_set(value: Any) -> bool:
+    """A boolean read back: True / 1.0 (SQLite and InfluxDB reads give floats; missing is NaN or None)."""
+    if value is None or isinstance(value, str):
+        return value == "true"
+    number = float(value)
+    return not math.isnan(number) and number != 0
+
+
+def _visits(frame: Frame, athlete: str | None) -> list[Visit]:
+    found = []
+    columns = frame.columns
+    for i, at_ms in enumerate(frame.time_ms.tolist()):
+        regions = _text(columns["regions"][i])
+        if regions is None or _is_set(columns["removed"][i]):
+            continue
+        owner = athlete if athlete is not None else str(columns["athlete"][i])
+        visit = Visit(
+            str(columns["visit_id"][i]),
+            owner,
+            int(at_ms),
+            tuple(regions.split(",")),
+            therapist=_text(columns["therapist"][i]),
+            needles=_count(columns["needles"][i]),
+            note=_text(columns["note"][i]),
+        )
+        found.append(visit)
+    return sorted(found, key=lambda v: (v.at_ms, v.athlete, v.visit_id))
+
+
+def read_visits(
+    store: Store, athlete: str | None = None, *, start_ms: int | None = None, end_ms: int | None = None
+) -> list[Visit]:
+    """The visits (not removed) of one athlete, or of everyone with None, in [start_ms, end_ms), sorted by time."""
+    frame = store.read(VISIT.name, athlete, _FIELDS, start_ms, end_ms, with_tags=("athlete", "visit_id"))
+    return _visits(frame, athlete)
+
+
+def find_visit(store: Store, visit_id: str) -> Visit | None:
+    """The visit with ID ``visit_id``, or None when there is none or it was removed."""
+    if not isinstance(visit_id, str) or not visit_id:
+        return None
+    frame = store.read(VISIT.name, None, _FIELDS, tags={"visit_id": visit_id}, with_tags=("athlete", "visit_id"))
+    found = _visits(frame, None)
+    return found[0] if found else None
+
+
+def remove_visit(store: Store, visit_id: str) -> Visit:
+    """Mark the visit removed (a tombstone over the same point; nothing is deleted) and return it;
+    `VisitNotFoundError` naming the ID when no unremoved visit has it."""
+    visit = find_visit(store, visit_id)
+    if visit is None:
+        raise VisitNotFoundError(f"visit {visit_id!r}: no such visit (visit list shows the IDs)")
+    tombstone = VISIT.batch({"athlete": visit.athlete, "visit_id": visit.visit_id}, [visit.at_ms], {"removed": [True]})
+    store.write([tombstone])
+    return visit
