@@ -3,16 +3,13 @@ OpenAPI document), never a traceback, never an echo of a token."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-NO_STORE = {"Cache-Control": "no-store"}
-
-log = logging.getLogger("recovery-monitor.api")
+from monitor.service.health import NO_STORE
 
 
 class ApiError(Exception):
@@ -51,8 +48,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    """A bug: logged with its traceback, answered as a JSON 500 without details."""
-    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    """A bug: answered as a JSON 500 without details; Starlette re-raises it and uvicorn logs the traceback."""
     return error_response(ApiError(500, "internal_error", "internal error; the server log has the details"))
 
 
