@@ -11,6 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 from api_client import ATHLETE, AUTH, NOW, TOKEN, Client, points, running_api, seed
+from hypothesis import given
+from hypothesis import strategies as st
 from influxd import free_port
 from openapi_spec_validator import validate as validate_spec
 
@@ -20,7 +22,9 @@ from ingest.store.sqlite import SQLiteStore
 from ingest.visits import MAX_AHEAD_API_MS, MAX_NOTE_CHARS, Visit, read_visits, visit_id_for
 from monitor.service.api.auth import BearerAuth
 from monitor.service.api.body import DRAIN_BYTES
+from monitor.service.api.errors import ApiError
 from monitor.service.api.openapi import MAX_BODY_BYTES, openapi_document
+from monitor.service.api.routes import parse_time_ms
 
 AT = "2025-05-01T09:30:00+02:00"
 AT_MS = int(dt.datetime(2025, 5, 1, 7, 30, tzinfo=dt.UTC).timestamp() * 1000)
@@ -321,3 +325,26 @@ def test_unknown_paths_and_methods_are_json_errors(client):
     wrong = client.http.delete(VISITS, headers=AUTH)
     assert wrong.status_code == 405 and wrong.json()["error"] == "method_not_allowed"
     assert wrong.headers["Allow"] == "POST"
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_a_time_or_one_422_line(text):
+    try:
+        parse_time_ms(text)
+    except ApiError as exc:
+        assert exc.status == 422 and exc.code == "invalid_time" and "\n" not in exc.message and len(exc.message) < 600
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_times_with_any_offset_parse_to_their_instant(moment):
+    if moment.utcoffset() is not None:
+        expected = (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+        assert parse_time_ms(moment.isoformat()) == expected
+
+
+def test_times_parse_to_the_instant_they_name():
+    assert parse_time_ms(AT) == parse_time_ms("2025-05-01T07:30:00Z") == AT_MS
+    assert parse_time_ms("2025-05-01T07:30:00.250+00:00") == AT_MS + 250
+    for text, problem in [("2025-05-01", "give the UTC offset"), ("2025-05-01T07:30", "give the UTC offset")]:
+        with pytest.raises(ApiError, match=problem):
+            parse_time_ms(text)

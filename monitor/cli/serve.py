@@ -10,6 +10,7 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
@@ -19,6 +20,9 @@ WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 WEBHOOK_TOKEN_ENV = "ALERT_WEBHOOK_TOKEN"
 GRAFANA_URL_ENV = "GRAFANA_URL"
 GRAFANA_PUBLIC_URL_ENV = "GRAFANA_PUBLIC_URL"
+
+if TYPE_CHECKING:
+    from monitor.service.api.auth import BearerAuth
 
 log = logging.getLogger("recovery-monitor.serve")
 
@@ -108,7 +112,7 @@ def _grafana(args: argparse.Namespace):
         raise CliError(str(exc)) from None
 
 
-def _clinic_auth():
+def _clinic_auth() -> BearerAuth | None:
     """The clinic API's token check, or None (the API answers 503) when no token is configured."""
     from monitor.service.api.auth import TOKEN_ENV, TOKEN_FILE_ENV, BearerAuth, TokenConfigError, token_digest
 

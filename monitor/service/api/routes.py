@@ -59,14 +59,14 @@ def visit_json(visit: Visit) -> dict[str, Any]:
 
 def parse_time_ms(text: str, name: str = "at") -> int:
     """An ISO 8601 time with a UTC offset (`Z` or `±HH:MM`) → ms since the epoch; ApiError 422 otherwise."""
+    shown = repr(text[:40] + ("…" if len(text) > 40 else ""))
+    example = "e.g. 2025-05-01T09:30:00+02:00 or 2025-05-01T07:30:00Z"
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise ApiError(422, "invalid_time", f"{name} {text[:40]!r}: not an ISO 8601 time") from None
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ApiError(
-            422, "invalid_time", f"{name} {text!r}: give the UTC offset, e.g. {text}Z or {text}+02:00 for CEST"
-        )
+        raise ApiError(422, "invalid_time", f"{name} {shown}: not an ISO 8601 time ({example})") from None
+    if moment.utcoffset() is None:
+        raise ApiError(422, "invalid_time", f"{name} {shown}: give the UTC offset ({example})")
     return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
 
 
