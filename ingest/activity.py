@@ -8,7 +8,8 @@ and writes nothing, on every store backend.
 Two optional members let an activity go beyond one athlete and plain overwriting:
 `athletes(default) -> list[str]` (a session log with an `athlete` column writes for several athletes; each gets
 its own `activity` point) and `store_conflict(store, athlete) -> str | None` (a reason not to write, e.g. an RR
-reading that would interleave with another reading already stored at the same time).
+reading that would interleave with another reading already stored at the same time; it may instead raise
+`FileDecodeError` with the line of the row the conflict is about).
 
 A third, `attach(store, athlete) -> None`, lets an activity write some of its rows onto points already in the store
 instead of adding points of its own: a session-log row with a start time becomes the RPE of the watch session it

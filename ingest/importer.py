@@ -158,7 +158,10 @@ def import_file(store: Store, path: Path, athlete: str, date: dt.date | None = N
     result = ImportResult(str(path), DUPLICATE, summary=summary, records=records, athletes=owners)
     if all(is_imported(store, activity, owner) for owner in owners):
         return result
-    conflict = store_conflict(activity, store, athlete)
+    try:
+        conflict = store_conflict(activity, store, athlete)
+    except FileDecodeError as exc:  # a conflict with the line of the row it is about
+        return ImportResult(str(path), FAILED, str(exc), line=exc.line)
     if conflict:
         return ImportResult(str(path), FAILED, conflict)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Sequence
 
@@ -10,6 +11,8 @@ import numpy as np
 
 DAY_MS = 86_400_000
 _EPOCH_DAY = dt.date(1970, 1, 1)
+_ISO_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?(?:Z|[+-]\d\d:?\d\d)?", re.I | re.ASCII)
+ISO_TIME_FORMAT = "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM], UTC without an offset"
 
 Clock = Callable[[], int]
 """Returns the current time in integer milliseconds since the Unix epoch."""
@@ -18,6 +21,23 @@ Clock = Callable[[], int]
 def iso_utc(time_ms: int) -> str:
     """`YYYY-MM-DDTHH:MM:SSZ` (whole seconds) of a time in ms."""
     return dt.datetime.fromtimestamp(time_ms // 1000, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_iso_ms(text: str) -> int:
+    """An ISO 8601 date and time (`2024-03-04T09:30`, `2024-03-04 09:30:15+02:00`, `…Z`) → epoch ms; a time
+    without an offset is UTC. ValueError naming the text for anything else (a date alone, other layouts)."""
+    stripped = text.strip()
+    parsed = None
+    if _ISO_TIME.fullmatch(stripped):
+        try:
+            parsed = dt.datetime.fromisoformat(stripped.upper().replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ValueError(f"{text[:40]!r} is not a date and time ({ISO_TIME_FORMAT})")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return (parsed - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
 
 
 def day_start_ms(day: dt.date) -> int:

@@ -8,6 +8,7 @@ revives it. Both stores merge fields of the same point, so a re-write keeps opti
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 import unicodedata
@@ -26,7 +27,9 @@ from ingest.timeline import iso_utc
 MAX_NOTE_CHARS = 500
 MAX_NEEDLES = 1000
 MAX_AHEAD_API_MS = 24 * 3_600_000
-"""How far in the future the HTTP API accepts a visit time (clinic clocks, time zones); the CLI allows none."""
+"""How far in the future the HTTP API accepts a visit time (clinic clocks, time zones)."""
+MAX_AHEAD_CLI_MS = 5 * 60_000
+"""The command line's clock tolerance: a visit typed as the next full minute or two is not refused."""
 _FIELDS = ("regions", "therapist", "needles", "note", "removed")
 
 
@@ -64,6 +67,20 @@ def visit_id_for(athlete: str, at_ms: int) -> str:
     """`v-` + 12 hex digits of SHA-256 over the athlete and the visit's second: the same visit, the same ID."""
     digest = hashlib.sha256(f"{athlete}\n{at_ms // 1000}".encode()).hexdigest()
     return f"v-{digest[:12]}"
+
+
+def visit_document(visit: Visit) -> dict[str, Any]:
+    """The JSON form of a visit (CLI `--json`): ID, athlete, `at` as ISO UTC, regions as a list, optional values
+    as null when absent."""
+    return {
+        "visit_id": visit.visit_id,
+        "athlete": visit.athlete,
+        "at": iso_utc(visit.at_ms),
+        "regions": list(visit.regions),
+        "therapist": visit.therapist,
+        "needles": visit.needles,
+        "note": visit.note,
+    }
 
 
 def _check_note(note: str | None) -> str | None:
@@ -135,7 +152,34 @@ def new_visit(
     )
 
 
-def _batch(visit: Visit) -> PointBatch:
+def describe_visit(visit: Visit) -> str:
+    """One line of a visit's values: `regions calf_l,lumbar, therapist 'T1', needles 4, note '…'`."""
+    parts = [f"regions {','.join(visit.regions)}"]
+    parts += [f"{k} {v!r}" for k in ("therapist", "needles", "note") if (v := getattr(visit, k)) is not None]
+    return ", ".join(parts)
+
+
+def merge_visit(stored: Visit, given: Visit) -> Visit:
+    """What the store holds after ``given`` is written over ``stored`` (same ID): the regions replaced, the
+    optional fields ``given`` carries replaced, the others kept. Equal to ``stored``: the write changes nothing."""
+    optional = {k: v for k in ("therapist", "needles", "note") if (v := getattr(given, k)) is not None}
+    return dataclasses.replace(stored, regions=given.regions, **optional)
+
+
+def changed_fields(stored: Visit, given: Visit) -> list[str]:
+    """The values of ``stored`` that writing ``given`` over it would change: `regions` when they differ, and each
+    optional field both hold with different values (filling in a field ``stored`` lacks changes nothing stored)."""
+    changed = ["regions"] if given.regions != stored.regions else []
+    for name in ("therapist", "needles", "note"):
+        old, new = getattr(stored, name), getattr(given, name)
+        if old is not None and new is not None and old != new:
+            changed.append(name)
+    return changed
+
+
+def visit_batch(visit: Visit) -> PointBatch:
+    """The `visit` point of a visit (``removed`` false: writing a visit revives it); `VisitError` when the ID does
+    not follow from athlete and time."""
     if visit.visit_id != visit_id_for(visit.athlete, visit.at_ms) or visit.at_ms % 1000:
         raise VisitError(f"visit {visit.visit_id!r}: the ID does not match athlete and time (use new_visit)")
     columns: dict[str, list[Any]] = {"regions": [",".join(visit.regions)], "removed": [False]}
@@ -148,7 +192,7 @@ def _batch(visit: Visit) -> PointBatch:
 def write_visits(store: Store, visits: Iterable[Visit]) -> int:
     """Write visits in one store call (SQLite: one transaction); returns points written. Writing a visit that
     exists replaces its regions and the optional fields given, and revives it when it was removed."""
-    return store.write([_batch(v) for v in visits])
+    return store.write([visit_batch(v) for v in visits])
 
 
 def _text(value: Any) -> str | None:

@@ -13,6 +13,7 @@ from ingest.regions import REGION_NAMES, REGIONS, UnknownRegionError, parse_regi
 from ingest.store.base import Store
 from ingest.visits import (
     MAX_AHEAD_API_MS,
+    MAX_AHEAD_CLI_MS,
     FutureVisitError,
     UnknownVisitRegionError,
     Visit,
@@ -116,6 +117,10 @@ def test_a_visit_may_be_now_but_not_later_than_the_allowed_lead():
     with pytest.raises(FutureVisitError):
         new_visit("A01", ahead + 1000, "lumbar", now_ms=NOW, max_ahead_ms=MAX_AHEAD_API_MS)
     assert MAX_AHEAD_API_MS == 86_400_000
+    assert new_visit("A01", NOW + MAX_AHEAD_CLI_MS, "lumbar", now_ms=NOW, max_ahead_ms=MAX_AHEAD_CLI_MS).at_ms > NOW
+    with pytest.raises(FutureVisitError):
+        new_visit("A01", NOW + MAX_AHEAD_CLI_MS + 1000, "lumbar", now_ms=NOW, max_ahead_ms=MAX_AHEAD_CLI_MS)
+    assert MAX_AHEAD_CLI_MS == 300_000
 
 
 @pytest.mark.parametrize(
