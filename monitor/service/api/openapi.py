@@ -130,7 +130,8 @@ ERROR: Schema = {
 _DESCRIPTIONS = {
     "401": "missing or wrong bearer token",
     "404": "unknown athlete or visit",
-    "409": "a different visit of this athlete is recorded at the same second; nothing was written",
+    "409": "a visit of this athlete at the same second is stored with other values (body: `visit`, the stored "
+    "one); nothing was written",
     "413": f"request body over {MAX_BODY_BYTES // 1024} KiB",
     "415": "request body not application/json",
     "422": "malformed JSON, a body or parameter against the schema, an unknown region (with the vocabulary), "
@@ -178,6 +179,9 @@ def _document() -> dict[str, Any]:
                 "post": {
                     "operationId": "recordVisit",
                     "summary": "record a visit (idempotent: the same visit again answers 200 with the same ID)",
+                    "description": "A visit is its athlete and second: posting it again changes nothing (200, "
+                    "optional fields left out keep their stored values), optional values the stored visit lacks are "
+                    "filled in (200); other values are refused with 409. The athlete must have data in the store.",
                     "security": _SECURITY,
                     "requestBody": {
                         "required": True,
@@ -185,7 +189,7 @@ def _document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": _json("Visit", "recorded"),
-                        "200": _json("Visit", "already recorded, unchanged"),
+                        "200": _json("Visit", "already recorded: the stored visit (optional values filled in)"),
                         **_errors("401", "404", "409", "413", "415", "422", "503"),
                     },
                 }

@@ -2,14 +2,16 @@
 
 Every request is checked in this order, and the first failure answers: the bearer token (401, or 503 while no
 token is configured), the body's size, media type, JSON and schema (413, 415, 422), the visit's own rules (422:
-time with offset, not more than a day ahead), then the store (404 unknown athlete or visit, 409 a different visit
-at the same second, 503 store unreachable). Only a request that passed all of them writes, so an error never
+time with offset, not more than a day ahead), then the store (404 unknown athlete or visit, 409 a visit of the
+same athlete and second stored with other values, 503 store unreachable). Recording follows `recovery-monitor
+visit add`: the same visit again changes nothing (200), values the stored visit lacks are filled in (200), other
+values are refused (409; the API has no `--replace`). Only a request that passed all of them writes, so an error never
 leaves anything behind. Store calls run in worker threads, one at a time (`SharedStore`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -21,16 +23,20 @@ from starlette.responses import JSONResponse, Response
 from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
-from ingest.timeline import iso_utc
+from ingest.timeline import iso_utc, parse_iso_ms
 from ingest.visits import (
     MAX_AHEAD_API_MS,
     FutureVisitError,
     UnknownVisitRegionError,
     Visit,
     VisitError,
+    changed_fields,
+    describe_visit,
     find_visit,
+    merge_visit,
     new_visit,
     read_visits,
+    visit_document,
     write_visits,
 )
 from monitor.service.api.auth import TOKEN_ENV, TOKEN_FILE_ENV, BearerAuth
@@ -42,32 +48,22 @@ from monitor.service.shared_store import SharedStore
 
 T = TypeVar("T")
 _VISIT_ID = re.compile(VISIT_ID_PATTERN)
-
-
-def visit_json(visit: Visit) -> dict[str, Any]:
-    """A visit as the API shows it (schema `Visit`): time in UTC, absent optional fields as null."""
-    return {
-        "visit_id": visit.visit_id,
-        "athlete": visit.athlete,
-        "at": iso_utc(visit.at_ms),
-        "regions": list(visit.regions),
-        "therapist": visit.therapist,
-        "needles": visit.needles,
-        "note": visit.note,
-    }
+_OFFSET = re.compile(r"(?:Z|[+-]\d\d:?\d\d)\Z", re.IGNORECASE)
 
 
 def parse_time_ms(text: str, name: str = "at") -> int:
-    """An ISO 8601 time with a UTC offset (`Z` or `±HH:MM`) → ms since the epoch; ApiError 422 otherwise."""
+    """An ISO 8601 time with a UTC offset (`Z` or `±HH:MM`) → ms since the epoch; ApiError 422 otherwise.
+    The parser is the CLI's (`parse_iso_ms`), but the API insists on the offset: a clinic system's local time
+    must not be taken for UTC."""
+    if _OFFSET.search(text.strip()):
+        with contextlib.suppress(ValueError):
+            return parse_iso_ms(text)
     shown = repr(text[:40] + ("…" if len(text) > 40 else ""))
-    example = "e.g. 2025-05-01T09:30:00+02:00 or 2025-05-01T07:30:00Z"
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ApiError(422, "invalid_time", f"{name} {shown}: not an ISO 8601 time ({example})") from None
-    if moment.utcoffset() is None:
-        raise ApiError(422, "invalid_time", f"{name} {shown}: give the UTC offset ({example})")
-    return (moment - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(milliseconds=1)
+    raise ApiError(
+        422,
+        "invalid_time",
+        f"{name} {shown}: not an ISO 8601 time with a UTC offset (e.g. 2025-05-01T09:30:00+02:00 or …T07:30:00Z)",
+    )
 
 
 def _visit_error(exc: VisitError) -> ApiError:
@@ -145,23 +141,27 @@ class VisitRoutes:
         except VisitError as exc:
             raise _visit_error(exc) from None
 
-        def record(store: Store) -> int:
-            self.known(store, visit.athlete)
+        def record(store: Store) -> tuple[int, Visit]:
             stored = find_visit(store, visit.visit_id)
-            if stored == visit:
-                return 200
-            if stored is not None:
+            if stored is None:
+                self.known(store, visit.athlete)
+                write_visits(store, [visit])
+                return 201, visit
+            if merge_visit(stored, visit) == stored:
+                return 200, stored  # the same visit again (optional fields left out keep their values)
+            if changed_fields(stored, visit):
                 raise ApiError(
                     409,
                     "visit_conflict",
-                    f"visit {stored.visit_id}: athlete {visit.athlete} already has a visit at {iso_utc(visit.at_ms)} "
-                    "with other details; nothing was written (remove it first: recovery-monitor visit remove ID)",
-                    visit=visit_json(stored),
+                    f"visit {stored.visit_id} of {stored.athlete} at {iso_utc(stored.at_ms)} is already stored with "
+                    f"other values ({describe_visit(stored)}); nothing was written",
+                    visit=visit_document(stored),
                 )
-            write_visits(store, [visit])
-            return 201
+            write_visits(store, [visit])  # fills in optional fields the stored visit lacks
+            return 200, find_visit(store, visit.visit_id) or visit
 
-        return _json(visit_json(visit), await self.in_store(record))
+        status, recorded = await self.in_store(record)
+        return _json(visit_document(recorded), status)
 
     async def list_visits(self, request: Request) -> Response:
         self.authorize(request)
@@ -171,7 +171,7 @@ class VisitRoutes:
             self.known(store, athlete)
             return read_visits(store, athlete)
 
-        return _json({"athlete": athlete, "visits": [visit_json(v) for v in await self.in_store(visits)]})
+        return _json({"athlete": athlete, "visits": [visit_document(v) for v in await self.in_store(visits)]})
 
     async def response(self, request: Request) -> Response:
         self.authorize(request)
