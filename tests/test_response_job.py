@@ -212,3 +212,30 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(sqlite_url, tmp_path, 
         assert store.count(VISIT_RESPONSE.name) == 0
     finally:
         store.close()
+
+
+def test_the_clinic_api_answers_the_same_response_and_writes_nothing(tmp_path):
+    """`GET /api/v1/athletes/{id}/response` on the running server: the verdicts of the simulated arrays, the
+    document `response_for` computes, checked against the served OpenAPI document, and no point written."""
+    from api_client import AUTH, TOKEN, Client, running_api
+
+    from ingest.store.sqlite import SQLiteStore
+    from monitor.service.api.auth import BearerAuth
+
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    visits = store_history(store)
+    with running_api(store.url, BearerAuth.for_token(TOKEN)) as server:
+        client = Client(server)
+        try:
+            answer = client.call("GET", "/api/v1/athletes/S002/response", headers=AUTH)
+            one = client.call("GET", f"/api/v1/athletes/S002/response?visit_id={visits[1].visit_id}", headers=AUTH)
+        finally:
+            client.close()
+    assert answer.status_code == 200 and one.status_code == 200
+    doc = answer.json()
+    assert [v["visit_id"] for v in doc["visits"]] == [visits[1].visit_id] and one.json() == doc
+    got = {level: r["verdict"] for level, r in doc["visits"][0]["levels"].items()}
+    assert got == reference_verdicts()["S002"] and got["segmental"] == "improved"
+    assert doc == json.loads(json.dumps(response_for(store, "S002", write=False)))
+    assert store.count(VISIT_RESPONSE.name) == 0
+    store.close()
