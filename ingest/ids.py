@@ -6,7 +6,9 @@ import re
 from typing import TypeGuard
 
 PSEUDONYM_RULE = "1-32 letters, digits, '_', '.' or '-', starting with a letter or digit"
-_PSEUDONYM = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+PSEUDONYM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+"""The rule as a regular expression, also valid in JSON Schema (the clinic API's OpenAPI document)."""
+_PSEUDONYM = re.compile(PSEUDONYM_PATTERN)
 
 
 def is_pseudonymous_id(value: object) -> TypeGuard[str]:

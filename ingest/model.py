@@ -2,98 +2,14 @@
 
 docs/data-model.md describes the same model in prose and tables; tests/test_data_model.py checks that its tables
 and this module agree (names, tags, field names and types). Writers and readers take measurement, tag and field
-names from here, so a rename is one edit caught by the type checker and that test.
+names from here, so a rename is one edit caught by the type checker and that test. The declaring classes
+(Tag, Field, Measurement and its `batch`) live in `ingest.schema`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
-
-from ingest.store.base import FieldType, PointBatch, field_type
-
-INT: FieldType = "integer"
-FLOAT: FieldType = "float"
-BOOL: FieldType = "boolean"
-STRING: FieldType = "string"
-_DTYPES: dict[FieldType, Any] = {INT: np.int64, FLOAT: np.float64, BOOL: np.bool_, STRING: object}
-
-
-@dataclass(frozen=True)
-class Tag:
-    """A tag: identifies a series, few-valued."""
-
-    name: str
-    meaning: str = ""
-
-
-@dataclass(frozen=True)
-class Field:
-    """A field with its one store type; the unit is in the name (`_bpm`, `_ms`, `_s`, `_pct`) and the meaning."""
-
-    name: str
-    type: FieldType
-    meaning: str = ""
-
-
-@dataclass(frozen=True)
-class Measurement:
-    """One measurement: its tags, its fields and what its timestamp means."""
-
-    name: str
-    meaning: str
-    tags: tuple[Tag, ...]
-    fields: tuple[Field, ...]
-    time: str = ""
-
-    @property
-    def tag_names(self) -> tuple[str, ...]:
-        return tuple(t.name for t in self.tags)
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
-
-    def field(self, name: str) -> Field:
-        """The declared field ``name``; KeyError naming the measurement when it has none."""
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"measurement {self.name!r} declares no field {name!r}")
-
-    def batch(
-        self,
-        tags: Mapping[str, str],
-        time_ms: Sequence[int] | np.ndarray,
-        columns: Mapping[str, Sequence[Any] | np.ndarray],
-    ) -> PointBatch:
-        """A `PointBatch` of this measurement, each column cast to its declared type (integer fields from floats
-        rounded to the nearest integer); KeyError when a tag or field is undeclared."""
-        for tag in tags:
-            if tag not in self.tag_names:
-                raise KeyError(f"measurement {self.name!r} declares no tag {tag!r}")
-        return PointBatch(self.name, dict(tags), np.asarray(time_ms, np.int64), self._cast(columns))
-
-    def _cast(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> dict[str, np.ndarray]:
-        fields = {}
-        for name, column in columns.items():
-            kind = self.field(name).type
-            values = np.asarray(column)
-            if kind == INT and values.dtype.kind == "f":
-                if not np.isfinite(values).all():
-                    raise ValueError(f"{self.name}.{name}: a missing or infinite value cannot be stored as an integer")
-                values = np.rint(values)
-            fields[name] = values.astype(_DTYPES[kind], copy=False)
-        return fields
-
-
-def fields(type_: FieldType, meaning: str, *names: str) -> tuple[Field, ...]:
-    """Several fields sharing a type and a meaning."""
-    return tuple(Field(name, type_, meaning) for name in names)
-
+from ingest.schema import BOOL, FLOAT, INT, STRING, Field, Measurement, Tag, fields
+from ingest.store.base import PointBatch, field_type
 
 ATHLETE = Tag("athlete", "pseudonymous athlete ID")
 DEVICE = Tag("device", "sensor name or address; watch files: the recording device")
@@ -164,6 +80,7 @@ SESSION = Measurement(
         Field("gct_symmetry_index_pct", FLOAT, _SI),
         *fields(FLOAT, "muscle load per side", "muscle_load_left", "muscle_load_right"),
         Field("muscle_symmetry_index_pct", FLOAT, _SI),
+        Field("muscle", STRING, "the muscle the muscle-load pods sat on (a `stride` `muscle` name), when known"),
         Field("pedal_balance_left_pct", FLOAT, "left leg's share of pedal power, %"),
         Field("pedal_symmetry_index_pct", FLOAT, _SI),
         Field("activity", STRING, "PMSys activity labels as written"),
@@ -324,6 +241,24 @@ VISIT = Measurement(
     ),
     "the visit, whole seconds",
 )
+VISIT_RESPONSE = Measurement(
+    "visit_response",
+    "the measured response after a visit at one IDN level, descriptive (monitor.response, docs/response.md)",
+    (
+        ATHLETE,
+        Tag("visit_id", "the visit's ID"),
+        Tag("level", "`local`, `segmental` or `systemic`"),
+    ),
+    (
+        Field("verdict", STRING, "`improved`, `unchanged`, `worse` or `insufficient data`"),
+        Field("improvement_sd", FLOAT, "days 2–8 after minus the 7 days before, baseline SDs, positive = better"),
+        *fields(FLOAT, "95 % Welch interval of `improvement_sd`, baseline SDs", "ci95_low_sd", "ci95_high_sd"),
+        *fields(INT, "days with a value in the 7 days before / days 2–8 after", "days_pre", "days_post"),
+        Field("metrics", STRING, "the level's metrics with enough data, comma-joined"),
+        Field("muscles", STRING, "local level: the pod muscles of the treated regions, comma-joined"),
+    ),
+    "the visit",
+)
 RSC = Measurement(
     "rsc",
     "footpod (≈2 Hz)",
@@ -444,6 +379,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     ALERT,
     AFTERCARE,
     VISIT,
+    VISIT_RESPONSE,
     RSC,
     POWER,
     ACC,

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.model import DAILY, INT
+from ingest.model import DAILY
+from ingest.schema import INT
 from ingest.store.base import PointBatch
 from monitor.flags import Flag, flag_batches_of, json_number
 from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons

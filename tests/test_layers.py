@@ -30,6 +30,7 @@ ANALYTICS_MAY_USE = {
     "ingest.analysis_due",
     "ingest.ids",
     "ingest.regions",
+    "ingest.schema",
     "ingest.visits",
     "ingest.timeline",
 }

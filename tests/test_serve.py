@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,9 +23,10 @@ from werkzeug import Request, Response
 from ingest.store import open_store
 from monitor.alerts import EpisodeState
 from monitor.cli.main import main
+from monitor.service.app import build_app
 from monitor.service.episodes import stored_alert
-from monitor.service.health import HealthServer, parse_listen
 from monitor.service.monitor import Monitor, ServeConfig
+from monitor.service.server import WebServer, parse_listen
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = contract.TOKEN
@@ -61,7 +63,7 @@ def get_health(port: int, path: str = "/healthz") -> tuple[int, dict]:
 def test_health_is_200_after_a_good_run_and_503_when_the_store_is_unreachable(tmp_path, squad, squad_store):
     state = EpisodeState(tmp_path / "state.json")
     good = Monitor(ServeConfig(store_url=squad_store), state)
-    server = HealthServer("127.0.0.1", 0, good.health).start()
+    server = WebServer("127.0.0.1", 0, build_app(good.health)).start()
     try:
         assert get_health(server.port)[0] == 503, "no run yet: not ready"
         report = good.tick()
@@ -80,7 +82,7 @@ def test_health_is_200_after_a_good_run_and_503_when_the_store_is_unreachable(tm
     unreachable = f"influxdb+http://127.0.0.1:{free_port()}/recovery"
     state = EpisodeState(tmp_path / "state.json")
     bad = Monitor(ServeConfig(store_url=unreachable, store_timeout_s=0.3), state)
-    server = HealthServer("127.0.0.1", 0, bad.health).start()
+    server = WebServer("127.0.0.1", 0, build_app(bad.health)).start()
     try:
         report = bad.tick()
         assert report is not None and not report.ok and "refused" in report.error
@@ -180,3 +182,40 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(tmp_path):
             process.wait()
     assert process.returncode == 0, err
     assert "SIGTERM: stopping" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
+def test_http_server_answers_get_and_head_uncached_and_frees_its_port_on_close(host):
+    body = {"status": "ok", "athletes": 2}
+    server = WebServer(host, 0, build_app(lambda: (200, body))).start()
+    try:
+        assert server._socket.proto == socket.IPPROTO_TCP, "asyncio sets TCP_NODELAY only on such sockets"
+        assert server.port > 0 and server.url == (
+            f"http://[::1]:{server.port}" if ":" in host else f"http://{host}:{server.port}"
+        )
+        get = httpx.get(f"{server.url}/healthz", timeout=5.0)
+        head = httpx.head(f"{server.url}/healthz", timeout=5.0)
+        assert get.status_code == head.status_code == 200 and get.json() == body
+        assert head.content == b"" and head.headers["Content-Length"] == get.headers["Content-Length"]
+        for response in (get, head):
+            assert response.headers["Cache-Control"] == "no-store"
+            assert response.headers["Content-Type"] == "application/json"
+        with pytest.raises(OSError, match=rf"--listen {host}:{server.port}: .*in use"):
+            WebServer(host, server.port, build_app(lambda: (200, body)))
+    finally:
+        server.close()
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/healthz", timeout=2.0)
+    WebServer(host, server.port, build_app(lambda: (503, body))).close()  # the port is free again
+
+
+def test_http_server_answers_503_and_json_404_and_405():
+    server = WebServer("127.0.0.1", 0, build_app(lambda: (503, {"status": "starting"}))).start()
+    try:
+        assert get_health(server.port) == (503, {"status": "starting"})
+        assert get_health(server.port, "/nope") == (404, {"status": "not found", "paths": ["/health", "/healthz"]})
+        response = httpx.post(f"{server.url}/healthz", timeout=5.0)
+        assert response.status_code == 405 and response.json()["status"] == "Method Not Allowed"
+        assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+    finally:
+        server.close()

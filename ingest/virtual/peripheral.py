@@ -94,7 +94,7 @@ class GattPeripheral:
             b"",
         )
         self.data.on(gatt.Characteristic.EVENT_SUBSCRIPTION, self._on_subscription)
-        self.battery_level = gatt.Characteristic(
+        self.battery_level: gatt.Characteristic[bytes] = gatt.Characteristic(
             gatt.GATT_BATTERY_LEVEL_CHARACTERISTIC,
             gatt.Characteristic.Properties.READ | gatt.Characteristic.Properties.NOTIFY,
             gatt.Characteristic.READABLE,

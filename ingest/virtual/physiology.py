@@ -48,6 +48,10 @@ class AthleteProfile:
     suppression_start_day: int | None = None
     suppression_ln_drop: float = 0.35
     suppression_rhr_rise_bpm: float = 4.0
+    visit_day: int | None = None  # a visit (IDN) on this day index, e.g. in the demo
+    visit_effect: bool = True  # the suppression fades after the visit (a simulated treatment effect)
+    visit_effect_days: float = 3.0  # ... as exp(−days after the visit / visit_effect_days)
+    visit_soreness_sd: float = 1.0  # the next morning's ln rMSSD is lower by this many daily SDs (every visit)
 
     def __post_init__(self) -> None:
         if self.condition not in ("healthy", "hrv_suppressed"):
@@ -58,6 +62,8 @@ class AthleteProfile:
             raise ValueError("need 0 < resting_hr_bpm < max_hr_bpm")
         if self.ln_rmssd_daily_sd < 0:
             raise ValueError("ln_rmssd_daily_sd must be >= 0")
+        if self.visit_day is not None and (self.visit_day < 0 or self.visit_effect_days <= 0):
+            raise ValueError("need visit_day >= 0 and visit_effect_days > 0")
 
     def suppressed(self, day: int | np.ndarray) -> np.ndarray:
         """Boolean (array) telling whether HRV is suppressed on the given day index(es)."""
@@ -65,6 +71,24 @@ class AthleteProfile:
         if self.condition != "hrv_suppressed":
             return np.zeros(day.shape, dtype=bool)
         return day >= self.suppression_start_day
+
+    def suppression(self, day: int | np.ndarray) -> np.ndarray:
+        """Share of the suppression present on the given day index(es): 1 while suppressed; after a visit with
+        effect, a suppression that began on or before it fades as ``exp(−(day − visit_day)/visit_effect_days)``."""
+        day = np.asarray(day)
+        share = self.suppressed(day).astype(float)
+        start = self.suppression_start_day
+        if self.visit_day is None or not self.visit_effect or start is None or start > self.visit_day:
+            return share
+        after = day - self.visit_day
+        return np.where(after > 0, share * np.exp(-np.maximum(after, 0) / self.visit_effect_days), share)
+
+    def visit_soreness_ln(self, day: int | np.ndarray) -> np.ndarray:
+        """The post-needling dip of ln rMSSD on the morning after a visit (0 on other days or without a visit)."""
+        day = np.asarray(day)
+        if self.visit_day is None:
+            return np.zeros(day.shape)
+        return self.visit_soreness_sd * self.ln_rmssd_daily_sd * (day == self.visit_day + 1)
 
 
 @dataclass(frozen=True)
@@ -115,19 +139,22 @@ def daily_ln_rmssd(profile: AthleteProfile, days: int, rng: np.random.Generator)
     """Target ln rMSSD for day indices ``0..days-1``.
 
     Stationary white noise (SD ``ln_rmssd_daily_sd``) around ``ln_rmssd_mean``, minus ``suppression_ln_drop``
-    from ``suppression_start_day`` on for ``hrv_suppressed`` athletes.
+    from ``suppression_start_day`` on for ``hrv_suppressed`` athletes (fading after a visit with effect,
+    ``AthleteProfile.suppression``), minus the post-visit dip the morning after a visit.
     """
     day = np.arange(days)
     noise = profile.ln_rmssd_daily_sd * rng.standard_normal(days)
-    return profile.ln_rmssd_mean + noise - profile.suppression_ln_drop * profile.suppressed(day)
+    ln = profile.ln_rmssd_mean + noise - profile.suppression_ln_drop * profile.suppression(day)
+    return ln if profile.visit_day is None else ln - profile.visit_soreness_ln(day)
 
 
 def daily_resting_hr_bpm(
     profile: AthleteProfile, days: int, rng: np.random.Generator, sd_bpm: float = 1.5
 ) -> np.ndarray:
-    """Morning resting HR for day indices ``0..days-1``; rises by ``suppression_rhr_rise_bpm`` when suppressed."""
+    """Morning resting HR for day indices ``0..days-1``; rises by ``suppression_rhr_rise_bpm`` when suppressed
+    (the rise fades after a visit with effect, as the HRV drop does)."""
     day = np.arange(days)
-    rise = profile.suppression_rhr_rise_bpm * profile.suppressed(day)
+    rise = profile.suppression_rhr_rise_bpm * profile.suppression(day)
     return profile.resting_hr_bpm + rise + sd_bpm * rng.standard_normal(days)
 
 
@@ -204,7 +231,7 @@ def simulate_morning_reading(
     Without ``hr_bpm`` the resting HR is the profile's, raised when suppressed, plus 1 bpm SD noise.
     """
     if hr_bpm is None:
-        rise = profile.suppression_rhr_rise_bpm * bool(profile.suppressed(day))
+        rise = profile.suppression_rhr_rise_bpm * float(profile.suppression(day))
         hr_bpm = profile.resting_hr_bpm + rise + rng.normal(0.0, 1.0)
     clean = clean_morning_rr_ms(hr_bpm, float(np.exp(target_ln_rmssd)), rng, duration_s)
     rr, mask = inject_artifacts(clean, rng, artifact_rate, ectopic_fraction)

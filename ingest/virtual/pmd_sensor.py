@@ -67,7 +67,7 @@ class VirtualPmdSensor(VirtualPeripheral):
         self.factor = factor
         self.streaming = False
         self.commands: list[bytes] = []
-        self.control_point = gatt.Characteristic(
+        self.control_point: gatt.Characteristic[bytes] = gatt.Characteristic(
             bumble_uuid(PMD_CONTROL_POINT_UUID),
             gatt.Characteristic.Properties.READ
             | gatt.Characteristic.Properties.WRITE

@@ -50,7 +50,7 @@ def inject_rr_artifacts(
     if events.size:
         keep = np.ones(events.size, dtype=bool)
         last = -MIN_ARTIFACT_SPACING
-        for i, e in enumerate(events):  # greedy spacing (sequential: a dropped event does not block the next)
+        for i, e in enumerate(events.tolist()):  # greedy spacing (sequential: a dropped event does not block the next)
             keep[i] = e - last >= MIN_ARTIFACT_SPACING
             last = e if keep[i] else last
         events = events[keep]

@@ -19,7 +19,7 @@ from ingest.ble.cycling_power import (
 )
 from ingest.ble.errors import DecodeError
 from ingest.ble.heart_rate import decode_heart_rate_measurement
-from ingest.ble.muscle_load import decode_stride_frame, encode_stride_frame
+from ingest.ble.muscle_load import Side, decode_stride_frame, encode_stride_frame
 from ingest.ble.polar_pmd import PMD_EPOCH_UNIX_NS, decode_acc_frame, encode_acc_frame
 from ingest.ble.rsc import decode_rsc_measurement, encode_rsc_measurement
 from ingest.virtual.chaos_air import ChaosAir
@@ -156,9 +156,9 @@ class VirtualSquad:
             valid_payload=lambda: valid, decode=decode_rsc_measurement,
         )  # fmt: skip
 
-    def _pod(self, athlete: str, address: str, name: str, side: str) -> VirtualSensor:
-        pod = VirtualMusclePod(self.air, name, address, side)  # type: ignore[arg-type]
-        valid = encode_stride_frame(1, side, 1000, gct_ms=240, emg_rms_pct_mvc=30.0, impact_g=7.0)  # type: ignore[arg-type]
+    def _pod(self, athlete: str, address: str, name: str, side: Side) -> VirtualSensor:
+        pod = VirtualMusclePod(self.air, name, address, side)
+        valid = encode_stride_frame(1, side, 1000, gct_ms=240, emg_rms_pct_mvc=30.0, impact_g=7.0)
         return VirtualSensor(
             athlete, f"pod_{side}", "muscle_load", name, address, pod, pod, side=side,
             valid_payload=lambda: valid, decode=decode_stride_frame,
@@ -245,8 +245,8 @@ class VirtualSquad:
                 tick += 1
                 await at(tick * POWER_PERIOD_S)
                 power = round(180 + 40 * np.sin(tick / 20) + self.rng.normal(0, 8))
-                cadence = 88 + self.rng.normal(0, 2)
-                await peer.send(power, cadence, 9.0, left_pct + self.rng.normal(0, 0.5), POWER_PERIOD_S)
+                cadence_rpm = 88 + self.rng.normal(0, 2)
+                await peer.send(power, cadence_rpm, 9.0, left_pct + self.rng.normal(0, 0.5), POWER_PERIOD_S)
         elif isinstance(peer, VirtualPmdSensor):
             start_ns = time.time_ns() - PMD_EPOCH_UNIX_NS + int(self.rng.uniform(-3e9, 3e9))
             clock = SensorClock(start_ns / 1e6, float(self.rng.uniform(-60, 60)))

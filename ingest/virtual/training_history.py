@@ -47,6 +47,9 @@ class TrainingHistory:
     ln_rmssd: np.ndarray  # morning readings (NaN = missed)
     morning_hr_bpm: np.ndarray
     events: dict[str, np.ndarray]
+    visit_day: np.ndarray | None = None  # (A,) day index of a visit (at noon UTC), −1 for none
+    visit_effect: np.ndarray | None = None  # (A,) the visit's treatment effect was simulated
+    pod_muscle: str | None = None  # the muscle the pods sat on (sessions' `muscle` field), None = not recorded
 
 
 def _onsets(value: int | np.ndarray | None, n: int) -> np.ndarray:
@@ -59,6 +62,13 @@ def _active(onset: np.ndarray, days: int, length: int | None = None) -> np.ndarr
     d = np.arange(days)
     on = (onset[:, None] >= 0) & (d >= onset[:, None])
     return on & (d < onset[:, None] + length) if length is not None else on
+
+
+def _fade(visit: np.ndarray, effect: np.ndarray, days: int, tau_days: float) -> np.ndarray:
+    """(A, D): the share of an episode left on each day: 1, and ``exp(−(t − visit)/tau)`` after a visit with effect."""
+    after = np.arange(days) - visit[:, None]
+    fading = (visit[:, None] >= 0) & effect[:, None] & (after > 0)
+    return np.where(fading, np.exp(-np.maximum(after, 0) / tau_days), 1.0)
 
 
 def _split(mean: np.ndarray, si_pct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +184,11 @@ def simulate_training_history(
     gct_onset_day: int | np.ndarray | None = None,
     muscle_onset_day: int | np.ndarray | None = None,
     pedal_onset_day: int | np.ndarray | None = None,
+    visit_day: int | np.ndarray | None = None,
+    visit_effect: bool | np.ndarray = True,
+    visit_effect_days: float = 3.0,
+    visit_soreness_sd: float = 1.0,
+    pod_muscle: str | None = None,
     spike_factor: float = 2.0,
     spike_days: int = 14,
     hrv_drop_sd: float = 3.0,
@@ -202,6 +217,15 @@ def simulate_training_history(
     ``gct_onset_day`` right-foot contact time up ``gct_right_rise_pct`` % (runs); ``muscle_onset_day`` muscle
     SI shifted by ``muscle_si_shift_pct`` points; ``pedal_onset_day`` pedal SI shifted by ``pedal_si_shift_pct``
     points (rides).
+
+    Visits (``visit_day``, per athlete day index as for events; −1 = none, the visit at noon): with
+    ``visit_effect`` (True, or per athlete) every episode that began on or before the visit day (HRV drop and
+    resting-HR rise, GCT, muscle and pedal asymmetry) fades after it as ``exp(−(t − visit)/visit_effect_days)``,
+    so asymmetry drifts back towards the athlete's own baseline over days and HRV recovers; without it the episode
+    goes on. Every visit, with or without effect, lowers the next morning's ln rMSSD by ``visit_soreness_sd`` SDs
+    (post-needling soreness, docs/response.md). Load spikes are not touched. ``pod_muscle`` names the muscle the
+    muscle-load pods sat on (a `stride` `muscle` name) for the sessions' `muscle` field; None writes no such field.
+    Without visits the draws and every output are those of the same call without these arguments.
     """
     a, d = n_athletes, days
     if a < 0 or d < 1:
@@ -229,6 +253,13 @@ def simulate_training_history(
         "muscle_onset": _onsets(muscle_onset_day, a),
         "pedal_onset": _onsets(pedal_onset_day, a),
     }
+    visit = _onsets(visit_day, a)
+    fade = _fade(visit, np.broadcast_to(np.asarray(visit_effect, dtype=bool), (a,)), d, visit_effect_days)
+
+    def episode(kind: str) -> np.ndarray:
+        """(A, D) share of the ``kind`` episode present: 1 while active, fading after a visit it began before."""
+        return _active(events[kind], d) * np.where((events[kind] <= visit)[:, None], fade, 1.0)
+
     camp = _active(events["spike"], d, spike_days)
     has = weekly_sessions(rng, a, d, noise) | camp
     duration_noise = noise.draw("ln_duration_noise_sd", rng, a)[:, None]
@@ -248,18 +279,20 @@ def simulate_training_history(
     gct_mean = rng.uniform(230.0, 290.0, a)[:, None] * np.ones(d)
     gct_si = rng.normal(0.0, 1.5, a)[:, None] + rng.normal(0.0, 1.0, (a, d))
     gct_l, gct_r = _split(gct_mean, gct_si)
-    gct_r = gct_r * (1 + gct_right_rise_pct / 100.0 * _active(events["gct_onset"], d))
+    gct_r = gct_r * (1 + gct_right_rise_pct / 100.0 * episode("gct_onset"))
     muscle_si = rng.normal(0.0, 2.0, a)[:, None] + rng.normal(0.0, 3.0, (a, d))
-    muscle_si = muscle_si + muscle_si_shift_pct * _active(events["muscle_onset"], d)
+    muscle_si = muscle_si + muscle_si_shift_pct * episode("muscle_onset")
     muscle_l, muscle_r = _split(rng.uniform(40.0, 70.0, a)[:, None] * np.ones(d), muscle_si)
     share = 50.0 + rng.normal(0.0, 0.5, a)[:, None] + rng.normal(0.0, 0.5, (a, d))
-    share = share + pedal_si_shift_pct / 4.0 * _active(events["pedal_onset"], d)
+    share = share + pedal_si_shift_pct / 4.0 * episode("pedal_onset")
 
-    drop = _active(events["hrv_drop"], d)
+    drop = episode("hrv_drop")
     missed = noise.draw("missed_morning_rate", rng, a) if missed_morning_rate is None else missed_morning_rate
     morning = rng.random((a, d)) >= np.broadcast_to(missed, (a,))[:, None]
     z_ln, z_hr = correlated_mornings(rng, (a, d), noise)
     ln = ln_mean[:, None] + ln_sd[:, None] * (z_ln - hrv_drop_sd * drop)
+    if (visit >= 0).any():
+        ln = ln - ln_sd[:, None] * visit_soreness_sd * (np.arange(d) == visit[:, None] + 1)
     rise = rng.uniform(*hrv_drop_rhr_rise_bpm, a)[:, None]
     rhr = rest[:, None] + hr_sd[:, None] * z_hr + rise * drop
     return TrainingHistory(
@@ -281,6 +314,9 @@ def simulate_training_history(
         ln_rmssd=when(morning, ln),
         morning_hr_bpm=when(morning, rhr),
         events=events,
+        visit_day=visit,
+        visit_effect=np.broadcast_to(np.asarray(visit_effect, dtype=bool), (a,)).copy(),
+        pod_muscle=pod_muscle,
     )
 
 
@@ -305,6 +341,8 @@ def training_history_batches(history: TrainingHistory, first_day_ms: int) -> lis
                 "muscle_load_right": h.muscle_load_right[i, m],
                 "muscle_symmetry_index_pct": _si(h.muscle_load_left[i, m], h.muscle_load_right[i, m]),
             }
+            if h.pod_muscle is not None:
+                fields["muscle"] = np.full(int(m.sum()), h.pod_muscle, dtype=object)
             if sport == "run":
                 left, right = h.gct_left_ms[i, m], h.gct_right_ms[i, m]
                 fields |= {

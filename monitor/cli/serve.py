@@ -10,6 +10,7 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
@@ -19,6 +20,9 @@ WEBHOOK_ENV = "ALERT_WEBHOOK_URL"
 WEBHOOK_TOKEN_ENV = "ALERT_WEBHOOK_TOKEN"
 GRAFANA_URL_ENV = "GRAFANA_URL"
 GRAFANA_PUBLIC_URL_ENV = "GRAFANA_PUBLIC_URL"
+
+if TYPE_CHECKING:
+    from monitor.service.api.auth import BearerAuth
 
 log = logging.getLogger("recovery-monitor.serve")
 
@@ -30,15 +34,20 @@ def default_state_path() -> Path:
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "serve",
-        help="run the monitor: scheduled analysis, one webhook alert per prevention-visit episode, health check",
+        help="run the monitor: scheduled analysis, one webhook alert per prevention-visit episode, health check, "
+        "clinic visit API",
         description="Polls the store, analyses every athlete when new sessions or visits arrive (and daily), sends one "
         "webhook alert per athlete and prevention-visit episode, one event when the episode ends (treated by a visit, "
         "resolved or expired) and one after-care reminder per visit (docs/episodes.md), annotates flags in Grafana "
-        "(with GRAFANA_TOKEN) and answers GET /healthz. Stops cleanly on SIGINT/SIGTERM.",
+        "(with GRAFANA_TOKEN), answers GET /healthz and, with CLINIC_API_TOKEN (or CLINIC_API_TOKEN_FILE) set, the "
+        "clinic visit API under /api/v1 (OpenAPI document at /api/v1/openapi.json). Stops cleanly on SIGINT/SIGTERM.",
     )
     add_store_option(parser)
     parser.add_argument(
-        "--listen", default="127.0.0.1:8787", metavar="HOST:PORT", help="health check address (default %(default)s)"
+        "--listen",
+        default="127.0.0.1:8787",
+        metavar="HOST:PORT",
+        help="HTTP address of the health check and the clinic API; [::1]:PORT for IPv6 (default %(default)s)",
     )
     parser.add_argument("--interval", type=float, default=60.0, metavar="S", help="poll every S s (default 60)")
     parser.add_argument(
@@ -109,13 +118,32 @@ def _grafana(args: argparse.Namespace):
         raise CliError(str(exc)) from None
 
 
+def _clinic_auth() -> BearerAuth | None:
+    """The clinic API's token check, or None (the API answers 503) when no token is configured."""
+    from monitor.service.api.auth import TOKEN_ENV, TOKEN_FILE_ENV, BearerAuth, TokenConfigError, token_digest
+
+    try:
+        digest = token_digest()
+    except TokenConfigError as exc:
+        raise CliError(str(exc)) from None
+    if digest is None:
+        log.warning("clinic API off: set %s or %s to record visits over HTTP", TOKEN_ENV, TOKEN_FILE_ENV)
+        return None
+    log.info("clinic API on /api/v1 (OpenAPI document at /api/v1/openapi.json)")
+    return BearerAuth(digest)
+
+
 def run(args: argparse.Namespace) -> int:
     from monitor.alerts import EpisodeState, StateError, WebhookSender
-    from monitor.service.health import HealthServer, parse_listen
+    from monitor.service.api import clinic_api_mount
+    from monitor.service.app import build_app
     from monitor.service.monitor import Monitor, ServeConfig
+    from monitor.service.server import WebServer, parse_listen
+    from monitor.service.shared_store import SharedStore
 
     for noisy in ("httpx", "httpcore"):  # httpx logs each request's full URL; a webhook path is often a secret
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)  # its start/stop lines; errors still show
     args.grafana_url = args.grafana_url or os.environ.get(GRAFANA_URL_ENV) or None
     public_url = args.grafana_public_url or os.environ.get(GRAFANA_PUBLIC_URL_ENV) or args.grafana_url
     webhook_url = args.webhook_url or os.environ.get(WEBHOOK_ENV) or None
@@ -136,12 +164,13 @@ def run(args: argparse.Namespace) -> int:
         thresholds_path=args.thresholds,
     )
     listen = None if args.once else parse_listen(args.listen)
+    auth = None if args.once else _clinic_auth()  # a bad token fails before anything is opened
     stop = threading.Event()
     try:
         state = EpisodeState(args.state or default_state_path())
     except StateError as exc:
         raise CliError(str(exc)) from None
-    sender = grafana = health = None
+    sender = grafana = http = stores = None
     try:
         if webhook_url:
             sender = WebhookSender(
@@ -160,13 +189,14 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps(report.to_json(), indent=2))
             return 0 if report.ok else 1
         assert listen is not None
-        health = HealthServer(*listen, monitor.health).start()
+        stores = SharedStore(args.store, timeout_s=min(args.store_timeout, 10.0))
+        http = WebServer(*listen, build_app(monitor.health, [clinic_api_mount(stores, auth)])).start()
         with StopOnSignals(stop):
             monitor.run(stop)
         log.info("stopped")
         return 0
     finally:
-        for resource in (health, sender, grafana, state):
+        for resource in (http, stores, sender, grafana, state):
             if resource is not None:
                 resource.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from bleak.backends.scanner import AdvertisementData, AdvertisementDataCallback, BaseBleakScanner
 from bumble.core import AdvertisingData
@@ -17,19 +17,22 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_SERVICE_UUID_LISTS = (
+_ServiceUuidList = Literal[
     AdvertisingData.Type.INCOMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
     AdvertisingData.Type.COMPLETE_LIST_OF_16_BIT_SERVICE_CLASS_UUIDS,
     AdvertisingData.Type.INCOMPLETE_LIST_OF_32_BIT_SERVICE_CLASS_UUIDS,
     AdvertisingData.Type.COMPLETE_LIST_OF_32_BIT_SERVICE_CLASS_UUIDS,
     AdvertisingData.Type.INCOMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
     AdvertisingData.Type.COMPLETE_LIST_OF_128_BIT_SERVICE_CLASS_UUIDS,
-)
-_SERVICE_DATA = (
+]
+_ServiceData = Literal[
     AdvertisingData.Type.SERVICE_DATA_16_BIT_UUID,
     AdvertisingData.Type.SERVICE_DATA_32_BIT_UUID,
     AdvertisingData.Type.SERVICE_DATA_128_BIT_UUID,
-)
+]
+# the Literal types select Bumble's typed overloads of `AdvertisingData.get_all` (lists of UUIDs, (UUID, data))
+_SERVICE_UUID_LISTS: tuple[_ServiceUuidList, ...] = get_args(_ServiceUuidList)
+_SERVICE_DATA: tuple[_ServiceData, ...] = get_args(_ServiceData)
 
 
 def advertisement_data_from(advertisement: Advertisement) -> AdvertisementData:

@@ -1,0 +1,93 @@
+"""How the data model is declared: tags, fields with their one store type, measurements, and building batches.
+
+The measurements themselves are declared in `ingest.model`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ingest.store.base import FieldType, PointBatch
+
+INT: FieldType = "integer"
+FLOAT: FieldType = "float"
+BOOL: FieldType = "boolean"
+STRING: FieldType = "string"
+_DTYPES: dict[FieldType, Any] = {INT: np.int64, FLOAT: np.float64, BOOL: np.bool_, STRING: object}
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A tag: identifies a series, few-valued."""
+
+    name: str
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field with its one store type; the unit is in the name (`_bpm`, `_ms`, `_s`, `_pct`) and the meaning."""
+
+    name: str
+    type: FieldType
+    meaning: str = ""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One measurement: its tags, its fields and what its timestamp means."""
+
+    name: str
+    meaning: str
+    tags: tuple[Tag, ...]
+    fields: tuple[Field, ...]
+    time: str = ""
+
+    @property
+    def tag_names(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tags)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def field(self, name: str) -> Field:
+        """The declared field ``name``; KeyError naming the measurement when it has none."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"measurement {self.name!r} declares no field {name!r}")
+
+    def batch(
+        self,
+        tags: Mapping[str, str],
+        time_ms: Sequence[int] | np.ndarray,
+        columns: Mapping[str, Sequence[Any] | np.ndarray],
+    ) -> PointBatch:
+        """A `PointBatch` of this measurement, each column cast to its declared type (integer fields from floats
+        rounded to the nearest integer); KeyError when a tag or field is undeclared."""
+        for tag in tags:
+            if tag not in self.tag_names:
+                raise KeyError(f"measurement {self.name!r} declares no tag {tag!r}")
+        return PointBatch(self.name, dict(tags), np.asarray(time_ms, np.int64), self._cast(columns))
+
+    def _cast(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> dict[str, np.ndarray]:
+        fields = {}
+        for name, column in columns.items():
+            kind = self.field(name).type
+            values = np.asarray(column)
+            if kind == INT and values.dtype.kind == "f":
+                if not np.isfinite(values).all():
+                    raise ValueError(f"{self.name}.{name}: a missing or infinite value cannot be stored as an integer")
+                values = np.rint(values)
+            fields[name] = values.astype(_DTYPES[kind], copy=False)
+        return fields
+
+
+def fields(type_: FieldType, meaning: str, *names: str) -> tuple[Field, ...]:
+    """Several fields sharing a type and a meaning."""
+    return tuple(Field(name, type_, meaning) for name in names)
