@@ -1,6 +1,6 @@
 """Simulated cohorts through the prevention loop: athletes with an HRV drop or a ground-contact asymmetry onset
-(tests/test_cohorts.py machinery) are recommended a visit, the clinic treats each within about three days of the
-episode's start, and a third also had a routine visit around the onset. Measured: prevention alerts sent in the
+(tests/test_cohorts.py machinery) are recommended a visit, the clinic treats each within three days of the
+episode's start (half with a simulated treatment effect), and a third also had a routine visit around the onset. Measured: prevention alerts sent in the
 24 h after a visit (must be 0), announced episodes with a visit that closed `treated`, and — through `serve` itself,
 restarted every cycle — one `post_visit_care` reminder per visit.
 
@@ -47,40 +47,53 @@ class Cohort:
     recommend: np.ndarray  # (athletes, days) the analysis' verdict
     visits: dict[str, list[tuple[str, int]]]  # athlete → (visit ID, time ms)
     treated_athletes: int  # athletes recommended a visit after the onset, and so visited
+    effect: dict[str, bool]  # athlete → their visit's treatment effect was simulated
 
     def days(self, row: int) -> dict[dt.date, bool]:
         return {FIRST_DAY + dt.timedelta(days=int(d)): bool(v) for d, v in enumerate(self.recommend[row])}
 
 
+GROUPS = {  # the events: half HRV drops (−5 SD, as in tests/test_cohorts.py), half GCT onsets (an act-level SI)
+    "hrv": {"hrv_drop_day": ONSET, "hrv_drop_sd": 5.0},
+    "gct": {"gct_onset_day": ONSET, "gct_right_rise_pct": 20.0, "sport": "run"},
+}
+
+
 def simulate_cohort(n: int, seed: int) -> Cohort:
-    """Half HRV drops (−5 SD, as in tests/test_cohorts.py), half GCT onsets (right +20 %: an act-level SI) on day
-    ONSET; a visit 8–80 h after 00:00 of each athlete's first recommendation day from ONSET − 2 on, and for every
-    third athlete a routine visit in the 3 days before the onset or on its day."""
+    """Half HRV drops, half GCT onsets on day ONSET. Each athlete recommended a visit from ONSET − 2 on is visited
+    at noon of the episode's first day or one of the two after (the history simulator's visit, which also dips the
+    next morning's HRV by 1 SD); every other visit fades the episode (`visit_effect`). Every third athlete also has
+    a routine visit, unknown to the simulator, in the 3 days before the onset or on its day."""
     rng = np.random.default_rng(seed)
-    half = n // 2
-    drops = simulate_training_history(half, DAYS, rng, hrv_drop_day=ONSET, hrv_drop_sd=5.0, id_prefix="hrv")
-    onsets = simulate_training_history(
-        n - half, DAYS, rng, gct_onset_day=ONSET, gct_right_rise_pct=20.0, sport="run", id_prefix="gct"
-    )
-    athletes, rows = [], []
-    for history in (drops, onsets):
+    athletes, rows, treated, effects = [], [], 0, {}
+    for group, (kind, events) in enumerate(GROUPS.items()):
+        size = n // 2 if group == 0 else n - n // 2
+        draws = int(rng.integers(2**32))
+        plain = simulate_training_history(size, DAYS, np.random.default_rng(draws), id_prefix=kind, **events)
+        _, _, idn = replay_engine(plain, np.datetime64(FIRST_DAY))
+        later = idn[:, ONSET - 2 :]
+        first = np.where(later.any(axis=1), ONSET - 2 + np.argmax(later, axis=1), -1)
+        visit_day = np.where(first >= 0, np.minimum(first + rng.integers(0, 3, size), DAYS - 1), -1)
+        effect = np.arange(size) % 2 == 0
+        history = simulate_training_history(
+            size, DAYS, np.random.default_rng(draws), id_prefix=kind, visit_day=visit_day, visit_effect=effect, **events
+        )
         _, _, idn = replay_engine(history, np.datetime64(FIRST_DAY))
         athletes += list(history.athlete_ids)
-        rows.append(idn)
-    recommend = np.vstack(rows)
+        effects |= {a: bool(e and v >= 0) for a, e, v in zip(history.athlete_ids, effect, visit_day)}
+        rows.append((idn, visit_day))
+        treated += int((visit_day >= 0).sum())
+    recommend = np.vstack([idn for idn, _ in rows])
+    visit_days = np.concatenate([v for _, v in rows])
     visits: dict[str, list[tuple[str, int]]] = {}
-    treated = 0
     for row, athlete in enumerate(athletes):
         times = []
-        days = np.flatnonzero(recommend[row, ONSET - 2 :])
-        if days.size:
-            start_ms = day_start_ms(FIRST_DAY + dt.timedelta(days=ONSET - 2 + int(days[0])))
-            times.append(start_ms + int(rng.integers(8 * 3600, 80 * 3600)) * 1000)
-            treated += 1
+        if visit_days[row] >= 0:
+            times.append(day_start_ms(FIRST_DAY + dt.timedelta(days=int(visit_days[row]))) + 12 * HOUR_MS)
         if row % 3 == 0:  # a routine visit around the onset: it precedes the episode (quiet) or treats it
             times.append(day_start_ms(FIRST_DAY) + int(rng.integers((ONSET - 3) * 86400, (ONSET + 1) * 86400)) * 1000)
         visits[athlete] = [(new_visit(athlete, t, "calf_l", now_ms=t).visit_id, t) for t in sorted(times)]
-    return Cohort(athletes, recommend, visits, treated)
+    return Cohort(athletes, recommend, visits, treated, effects)
 
 
 def cycle_times(visits: list[tuple[str, int]], first_day: int, last_day: int, per_day: int) -> list[int]:
@@ -157,10 +170,11 @@ def figures(cohort: Cohort, outcome: Outcome) -> dict:
             treated += (reason, visit) == ("treated", first[0])
     treated_at = {(a, start): closed_ms for a, _, start, reason, _, closed_ms in outcome.closed if reason == "treated"}
     later = [
-        (t - max(v for (b, _), v in treated_at.items() if b == a)) / DAY_MS
+        (a, (t - max(v for (b, _), v in treated_at.items() if b == a)) / DAY_MS)
         for a, t, _ in outcome.alerts
         if any(b == a and v < t for (b, _), v in treated_at.items())
     ]
+    delays = [d for _, d in later]
     return {
         "athletes": len(cohort.athletes),
         "athletes_with_an_episode_and_its_visit": cohort.treated_athletes,
@@ -172,10 +186,14 @@ def figures(cohort: Cohort, outcome: Outcome) -> dict:
         "episode_closed_events": dict(sorted(Counter(c[3] for c in outcome.closed).items())),
         "most_episode_closed_events_per_episode": max(closes.values(), default=0),
         "athletes_by_alerts": dict(sorted(Counter(Counter(a for a, _, _ in outcome.alerts).values()).items())),
-        "alerts_after_a_treated_episode": len(later),  # a new run of recommendations after the treated one ended
+        "alerts_after_a_treated_episode": {  # a new run of recommendations after the treated one ended
+            "with_a_treatment_effect": sum(cohort.effect[a] for a, _ in later),
+            "without": sum(not cohort.effect[a] for a, _ in later),
+        },
+        "athletes_visited_with_a_treatment_effect": sum(cohort.effect.values()),
         "days_from_treatment_to_that_alert": {
-            "min": round(min(later), 1) if later else None,
-            "median": round(float(np.median(later)), 1) if later else None,
+            "min": round(min(delays), 1) if delays else None,
+            "median": round(float(np.median(delays)), 1) if delays else None,
         },
     }
 
