@@ -194,12 +194,14 @@ class Monitor:
         self._annotate(store, report)
         report.analysed = True
         log.info(
-            "cycle (%s) on %s: %d athletes, %d recommended, %d alerts sent, in %.2f s",
+            "cycle (%s) on %s: %d athletes, %d recommended, %d alerts, %d episode ends, %d reminders sent, in %.2f s",
             report.reason,
             report.as_of,
             report.athletes,
             len(report.recommended),
             len(report.alerts_sent),
+            len(report.episodes_closed),
+            len(report.aftercare_sent),
             time.perf_counter() - clock,
         )
 
