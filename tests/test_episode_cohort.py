@@ -1,8 +1,8 @@
 """Simulated cohorts through the prevention loop: athletes with an HRV drop or a ground-contact asymmetry onset
 (tests/test_cohorts.py machinery) are recommended a visit, the clinic treats each within three days of the
-episode's start (half with a simulated treatment effect), and a third also had a routine visit around the onset. Measured: prevention alerts sent in the
-24 h after a visit (must be 0), announced episodes with a visit that closed `treated`, and — through `serve` itself,
-restarted every cycle — one `post_visit_care` reminder per visit.
+episode's start (half with a simulated treatment effect), and a third also had a routine visit around the onset.
+Measured: prevention alerts sent in the 24 h after a visit (must be 0), announced episodes with a visit that closed
+`treated`, and — through `serve` itself, restarted every cycle — one `post_visit_care` reminder per visit.
 
 ``python tests/test_episode_cohort.py --athletes 1000`` prints the figures of docs/episodes.md.
 """
