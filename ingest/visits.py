@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.analysis_due import mark_due
 from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 from ingest.model import VISIT
 from ingest.regions import UnknownRegionError, parse_regions
@@ -191,8 +192,15 @@ def visit_batch(visit: Visit) -> PointBatch:
 
 def write_visits(store: Store, visits: Iterable[Visit]) -> int:
     """Write visits in one store call (SQLite: one transaction); returns points written. Writing a visit that
-    exists replaces its regions and the optional fields given, and revives it when it was removed."""
-    return store.write([visit_batch(v) for v in visits])
+    exists replaces its regions and the optional fields given, and revives it when it was removed. Each athlete's
+    analysis is marked due from their earliest visit written (a visit mutes the flags of the day after it)."""
+    visits = list(visits)
+    written = store.write([visit_batch(v) for v in visits])
+    touched: dict[str, int] = {}
+    for v in visits:
+        touched[v.athlete] = min(v.at_ms, touched.get(v.athlete, v.at_ms))
+    mark_due(store, touched)
+    return written
 
 
 def _text(value: Any) -> str | None:
@@ -260,4 +268,5 @@ def remove_visit(store: Store, visit_id: str) -> Visit:
         raise VisitNotFoundError(f"visit {visit_id!r}: no such visit (visit list shows the IDs)")
     tombstone = VISIT.batch({"athlete": visit.athlete, "visit_id": visit.visit_id}, [visit.at_ms], {"removed": [True]})
     store.write([tombstone])
+    mark_due(store, {visit.athlete: visit.at_ms})  # its quiet window no longer mutes those days' flags
     return visit

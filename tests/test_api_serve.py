@@ -4,7 +4,9 @@ hashed, never logged), one log line when the API is off, one clear line and exit
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -16,6 +18,7 @@ import httpx
 import pytest
 from api_client import ATHLETE, AUTH, TOKEN, seed
 from influxd import free_port
+from werkzeug import Request, Response
 
 from ingest.store.sqlite import SQLiteStore
 from ingest.visits import read_visits
@@ -66,10 +69,13 @@ def test_an_unusable_token_stops_serve_with_one_line_before_anything_is_written(
     assert list(tmp_path.iterdir()) == []
 
 
-def _serve(tmp_path: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+def _serve(
+    tmp_path: Path, env: dict[str, str], *extra: str, interval: str = "0.2"
+) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     command = [sys.executable, "-m", "monitor", "-v", "serve", "--store", f"sqlite:///{tmp_path / 'store.sqlite'}"]
-    command += ["--listen", f"127.0.0.1:{port}", "--interval", "0.2", "--state", str(tmp_path / "state.json")]
+    command += ["--listen", f"127.0.0.1:{port}", "--interval", interval, "--state", str(tmp_path / "state.json")]
+    command += extra
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
@@ -137,3 +143,35 @@ def test_serve_without_a_token_logs_one_line_and_the_api_answers_503(tmp_path, c
         "WARNING recovery-monitor.serve: clinic API off: set CLINIC_API_TOKEN or CLINIC_API_TOKEN_FILE to record "
         "visits over HTTP"
     ]
+
+
+def test_a_visit_posted_to_the_api_wakes_serve_which_sends_the_after_care_reminder_at_once(
+    tmp_path, clean_env, httpserver
+):
+    """serve polls every 10 min here; the API's write wakes its loop, so the reminder goes out within seconds."""
+    reminders: list[dict] = []
+
+    def handle(request: Request) -> Response:
+        body = json.loads(request.get_data())
+        if body.get("event") == "post_visit_care":
+            reminders.append(body)
+        return Response("{}", status=200, content_type="application/json")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handle)
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    seed(store)
+    store.close()
+    env = {**clean_env, "CLINIC_API_TOKEN": TOKEN}
+    process, port = _serve(tmp_path, env, "--webhook-url", httpserver.url_for("/hook"), interval="600")
+    try:
+        time.sleep(1.0)  # the first cycle (at start) has run or is running
+        at = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+        visit = {"athlete": ATHLETE, "at": at.isoformat(), "regions": ["calf_l"], "therapist": "T1"}
+        created = httpx.post(f"http://127.0.0.1:{port}/api/v1/visits", json=visit, headers=AUTH, timeout=10.0)
+        deadline = time.monotonic() + 20
+        while not reminders and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        _stop(process)
+    assert created.status_code == 201
+    assert [(r["athlete"], r["visit_id"]) for r in reminders] == [(ATHLETE, created.json()["visit_id"])]

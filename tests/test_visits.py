@@ -227,3 +227,16 @@ def test_a_visit_whose_id_does_not_match_is_not_written(each_store: Store):
     with pytest.raises(VisitError, match="the ID does not match"):
         write_visits(each_store, [good, forged])
     assert each_store.count(VISIT.name) == 0
+
+
+def test_writing_and_removing_a_visit_marks_the_analysis_due_from_its_time(each_store):
+    """A visit mutes the flags of its quiet window, so the days from the visit on are analysed again."""
+    from ingest.analysis_due import clear_due, read_due
+
+    earlier = new_visit("A01", T0, "calf_l", now_ms=NOW)
+    later = new_visit("A01", T0 + 3_600_000, "lumbar", now_ms=NOW)
+    write_visits(each_store, [later, earlier])
+    assert read_due(each_store) == {"A01": T0}
+    clear_due(each_store, {"A01": T0})
+    remove_visit(each_store, later.visit_id)
+    assert read_due(each_store) == {"A01": T0 + 3_600_000}

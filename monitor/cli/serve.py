@@ -190,7 +190,9 @@ def run(args: argparse.Namespace) -> int:
             return 0 if report.ok else 1
         assert listen is not None
         stores = SharedStore(args.store, timeout_s=min(args.store_timeout, 10.0))
-        http = WebServer(*listen, build_app(monitor.health, [clinic_api_mount(stores, auth)])).start()
+        http = WebServer(
+            *listen, build_app(monitor.health, [clinic_api_mount(stores, auth, on_visit=monitor.wake)])
+        ).start()
         with StopOnSignals(stop):
             monitor.run(stop)
         log.info("stopped")

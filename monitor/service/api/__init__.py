@@ -25,10 +25,15 @@ __all__ = ["PREFIX", "clinic_api", "clinic_api_mount"]
 
 
 def clinic_api(
-    stores: SharedStore, auth: BearerAuth | None, *, clock_ms: Callable[[], int] = wall_clock_ms
+    stores: SharedStore,
+    auth: BearerAuth | None,
+    *,
+    clock_ms: Callable[[], int] = wall_clock_ms,
+    on_visit: Callable[[], None] = lambda: None,
 ) -> Starlette:
-    """The API app (paths relative to `PREFIX`); `clock_ms` is the server's clock for the future-time check."""
-    routes = VisitRoutes(stores, auth, clock_ms)
+    """The API app (paths relative to `PREFIX`); `clock_ms` is the server's clock for the future-time check;
+    `on_visit()` runs after each visit written."""
+    routes = VisitRoutes(stores, auth, clock_ms, on_visit)
     document = openapi_document()
 
     async def openapi(request: Request) -> Response:
@@ -46,7 +51,11 @@ def clinic_api(
 
 
 def clinic_api_mount(
-    stores: SharedStore, auth: BearerAuth | None, *, clock_ms: Callable[[], int] = wall_clock_ms
+    stores: SharedStore,
+    auth: BearerAuth | None,
+    *,
+    clock_ms: Callable[[], int] = wall_clock_ms,
+    on_visit: Callable[[], None] = lambda: None,
 ) -> Mount:
     """`clinic_api` mounted at `/api/v1`, for `build_app(health, [mount])`."""
-    return Mount(PREFIX, app=clinic_api(stores, auth, clock_ms=clock_ms))
+    return Mount(PREFIX, app=clinic_api(stores, auth, clock_ms=clock_ms, on_visit=on_visit))

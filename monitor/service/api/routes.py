@@ -81,8 +81,15 @@ def _json(body: dict[str, Any], status: int = 200) -> Response:
 class VisitRoutes:
     """The endpoints over one store, behind one token (`auth` None: the API is off and answers 503)."""
 
-    def __init__(self, stores: SharedStore, auth: BearerAuth | None, clock_ms: Callable[[], int]) -> None:
-        self.stores, self.auth, self.clock_ms = stores, auth, clock_ms
+    def __init__(
+        self,
+        stores: SharedStore,
+        auth: BearerAuth | None,
+        clock_ms: Callable[[], int],
+        on_visit: Callable[[], None] = lambda: None,
+    ) -> None:
+        """`on_visit()` runs after a visit was written (serve wakes its loop: episode closed, after-care sent)."""
+        self.stores, self.auth, self.clock_ms, self.on_visit = stores, auth, clock_ms, on_visit
         self.visit_body = JsonBody(VISIT_IN)
 
     # -- checks -----------------------------------------------------------------------------------------------
@@ -161,6 +168,8 @@ class VisitRoutes:
             return 200, find_visit(store, visit.visit_id) or visit
 
         status, recorded = await self.in_store(record)
+        if status == 201 or recorded != visit:
+            self.on_visit()
         return _json(visit_document(recorded), status)
 
     async def list_visits(self, request: Request) -> Response:
