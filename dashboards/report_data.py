@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, read_flags
+from dashboards.report_visits import VisitResult, load_visits
 from ingest.model import DAILY, READINESS, SESSION
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
@@ -40,6 +41,7 @@ class ReportData:
     idn_flags: list[FlagPoint] = field(default_factory=list)  # the flags of the IDN watch window ending on the last day
     idn_watch_days: int = 7
     profile: list[str] = field(default_factory=list)  # the heart-rate profile TRIMP used, one text per value
+    visits: list[VisitResult] = field(default_factory=list)  # visits of the period, with their stored response
 
     @property
     def last_day_ms(self) -> int:
@@ -113,7 +115,8 @@ def load_report_data(
     first_data: dt.date | None = None,
     idn_watch_days: int = 7,
 ) -> ReportData:
-    """Read the athlete's `daily`, `readiness`, `session` and `flag` points of the ``days`` ending on ``end``."""
+    """Read the athlete's `daily`, `readiness`, `session` and `flag` points and visits (with their stored response)
+    of the ``days`` ending on ``end``."""
     start_ms = day_start_ms(end - dt.timedelta(days=days - 1))
     end_ms = day_start_ms(end) + DAY_MS
     return ReportData(
@@ -127,4 +130,5 @@ def load_report_data(
         first_data_ms=None if first_data is None else day_start_ms(first_data),
         idn_flags=read_flags(store, athlete, end_ms - idn_watch_days * DAY_MS, end_ms),
         idn_watch_days=idn_watch_days,
+        visits=load_visits(store, athlete, start_ms, end_ms),
     )

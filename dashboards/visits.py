@@ -29,11 +29,7 @@ from dashboards.panels import (
     transformation,
 )
 from dashboards.query import Influx, datasource_ref
-
-QUIET_HOURS = 24
-"""The quiet period (after-care) after a visit, h: no NSAIDs or ice on the treated area, and the expected
-post-needling soreness is not a new warning sign (the `[idn] quiet_hours` of the thresholds)."""
-QUIET_MS = QUIET_HOURS * 3_600_000
+from dashboards.visit_terms import DESCRIPTIVE, QUIET_HOURS, QUIET_MS
 
 VISITS = f'"visit" WHERE {ATHLETE_MATCH} AND "removed" = false'
 """FROM/WHERE of the athlete's visits that were not removed (`visit remove` sets `removed`, docs/visits.md)."""
@@ -47,15 +43,6 @@ VERDICT_MAPPING = {
     "worse": ("worse", "red"),
     "insufficient data": ("insufficient data", "#8c959f"),
 }
-DESCRIPTIVE = (
-    "Descriptive only: there is no control group, and athletes also change their training after a visit "
-    "(docs/response.md)."
-)
-
-
-def quiet_until_ms(at_ms: int) -> int:
-    """The end of the quiet period (after-care) after a visit at ``at_ms`` (ms since the epoch)."""
-    return at_ms + QUIET_MS
 
 
 def plus_quiet_period(alias: str, ref_id: str | None = None) -> model.DataTransformerConfig:

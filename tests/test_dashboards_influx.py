@@ -17,7 +17,7 @@ from dashboards import alerting, catalog
 from dashboards.catalog import PanelQuery
 from dashboards.flag_source import episodes, read_flags
 from dashboards.report import build_report, load_report_data
-from dashboards.visits import QUIET_MS
+from dashboards.visit_terms import QUIET_MS
 from ingest.store.influx import InfluxStore
 from ingest.timeline import DAY_MS
 from ingest.visits import new_visit, remove_visit, write_visits

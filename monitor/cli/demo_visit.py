@@ -34,7 +34,7 @@ def visit_reports(store: Store, visits: list[Visit], today: dt.date) -> list[dic
     """Each visit as the demo shows it: the visit, the flags of its day, the end of the quiet period and the
     response per level (`monitor.response_job.response_for`, stored as `visit_response` points once complete)."""
     from dashboards.flag_source import active_flags, read_flags
-    from dashboards.visits import quiet_until_ms
+    from dashboards.visit_terms import quiet_until_ms
     from ingest.timeline import DAY_MS, iso_utc
     from ingest.visits import visit_document
     from monitor.response_job import response_for
