@@ -288,7 +288,8 @@ def run(args: argparse.Namespace) -> int:
     conditions = assign_conditions(squad)
     runs = [plan_athlete(p, args.days, today, now_ms, rng) for p in squad]
     for index, (run_, condition) in enumerate(zip(runs, conditions)):
-        if condition == TREATED:  # from a stream of its own: the others' draws stay those of a demo without visit
+        if condition == TREATED:  # planned again from a stream of its own; the plan above used the squad's draws,
+            # so every other athlete's data stays that of a demo without a visit
             own_rng = np.random.default_rng([args.seed, index])
             runs[index] = run_ = plan_athlete(
                 treated_profile(squad[index], args.days), args.days, today, now_ms, own_rng

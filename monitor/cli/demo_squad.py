@@ -1,5 +1,5 @@
 """The demo squad's simulated conditions and its training history (sessions with load and asymmetry), and the
-treated athlete: flagged for an HRV drop and a calf muscle-load asymmetry, then treated by a visit."""
+treated athlete: flagged for a calf muscle-load asymmetry (with an HRV drop), then treated by a visit."""
 
 from __future__ import annotations
 
