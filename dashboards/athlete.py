@@ -24,6 +24,7 @@ from dashboards.panels import (
     value_map,
 )
 from dashboards.query import Influx, datasource_ref
+from dashboards.visits import visit_annotation, visits_row
 
 WHERE = f"WHERE {ATHLETE_MATCH} AND $timeFilter"
 DAILY = "GROUP BY time(1d) fill(none)"
@@ -218,7 +219,7 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
 
 
 def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
-    """Flags from the store (daily markers) and flag episodes published to Grafana (regions)."""
+    """Flags from the store (daily markers), flag episodes published to Grafana (regions) and visits (IDN)."""
     stored = (
         dash.AnnotationQuery()
         .name("Flags")
@@ -247,7 +248,7 @@ def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
             .limit(100)
         )
     )
-    return [stored, published]
+    return [stored, published, visit_annotation()]
 
 
 def build() -> dash.Dashboard:
@@ -265,6 +266,6 @@ def build() -> dash.Dashboard:
         .link(dashboard_links())
         .annotations(flag_annotations())
     )
-    for row in (_status_row, _load_row, _recovery_row, _asymmetry_row, _tables_row):
+    for row in (_status_row, _load_row, _recovery_row, _asymmetry_row, _tables_row, visits_row):
         board = row(board)
     return board

@@ -14,6 +14,8 @@ import numpy as np
 
 from dashboards.flag_source import FlagPoint, active_flags, episodes, flag_runs
 from dashboards.report_data import ReportData, data_span, load_report_data, report_window, running_aftercare
+from dashboards.report_visits import CSS as VISITS_CSS
+from dashboards.report_visits import visits_section
 from dashboards.svg import Band, HLine, Lane, Region, Series, chart, timeline
 from ingest.store.base import Frame
 from ingest.timeline import DAY_MS, ms_day
@@ -322,7 +324,7 @@ def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Recovery report {escape(data.athlete)} ({period})</title>
-<style>{CSS}</style>
+<style>{CSS}{VISITS_CSS}</style>
 </head>
 <body>
 <h1>Recovery report: athlete {escape(data.athlete)}</h1>
@@ -339,6 +341,8 @@ def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
 <h2>Flags</h2>
 {flags_timeline(data)}
 {_flags_table(data)}
+<h2>Visits (IDN) and the response after them</h2>
+{visits_section(data.visits, data.quiet_hours)}
 <h2>Sessions</h2>
 {_sessions_table(data)}
 </body>

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, read_flags
+from dashboards.report_visits import VisitResult, load_visits
+from dashboards.visit_terms import QUIET_HOURS
 from ingest.model import DAILY, READINESS, SESSION
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
@@ -61,6 +63,8 @@ class ReportData:
     profile: list[str] = field(default_factory=list)  # the heart-rate profile TRIMP used, one text per value
     aftercare: list[AftercareNote] = field(default_factory=list)  # after-care windows running as of the report
     aftercare_advice: str = ""  # the clinic's after-care advice (`[idn] aftercare_advice`)
+    visits: list[VisitResult] = field(default_factory=list)  # visits of the period, with their stored response
+    quiet_hours: float = QUIET_HOURS  # the quiet period after a visit (`[idn] quiet_hours`), h
 
     @property
     def last_day_ms(self) -> int:
@@ -134,7 +138,8 @@ def load_report_data(
     first_data: dt.date | None = None,
     idn_watch_days: int = 7,
 ) -> ReportData:
-    """Read the athlete's `daily`, `readiness`, `session` and `flag` points of the ``days`` ending on ``end``."""
+    """Read the athlete's `daily`, `readiness`, `session` and `flag` points and visits (with their stored response)
+    of the ``days`` ending on ``end``."""
     start_ms = day_start_ms(end - dt.timedelta(days=days - 1))
     end_ms = day_start_ms(end) + DAY_MS
     return ReportData(
@@ -148,4 +153,5 @@ def load_report_data(
         first_data_ms=None if first_data is None else day_start_ms(first_data),
         idn_flags=read_flags(store, athlete, end_ms - idn_watch_days * DAY_MS, end_ms),
         idn_watch_days=idn_watch_days,
+        visits=load_visits(store, athlete, start_ms, end_ms),
     )

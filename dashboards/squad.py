@@ -26,6 +26,7 @@ from dashboards.panels import (
     transformation,
 )
 from dashboards.query import Influx
+from dashboards.visits import QUIET_UNTIL, plus_quiet_period, squad_quiet_overrides, squad_quiet_query
 
 CURRENT = "time > now() - 1d"
 """Flags are stamped 00:00 UTC of the evaluated day: the last 24 h hold the current day's flags."""
@@ -94,16 +95,19 @@ def _squad_table() -> PanelBuilder:
         Influx(f'SELECT last("recommend_idn_visit") AS "prevention visit" FROM "daily" {LATEST}'),
         Influx(f'SELECT last("acwr") AS "ACWR" FROM "daily" {LATEST}'),
         Influx(f'SELECT last("gct_symmetry_index_pct") AS "GCT SI %" FROM "daily" {LATEST}'),
+        squad_quiet_query(),  # G
     ]
     panel = table(
         "Squad",
         queries,
         height=10,
         description="One row per athlete. Click an athlete for the detail dashboard. Flags count the signals "
-        "evaluated in the last 24 h; red = act, orange = watch.",
+        "evaluated in the last 24 h; red = act, orange = watch. Treated: a visit less than 24 h before the end of "
+        "the time range, with the end of its quiet period (after-care).",
     )
     panel = (
-        panel.with_transformation(transformation("filterFieldsByName", {"include": {"pattern": "^(?!Time).*$"}}))
+        panel.with_transformation(plus_quiet_period(QUIET_UNTIL, "G"))
+        .with_transformation(transformation("filterFieldsByName", {"include": {"pattern": "^(?!Time).*$"}}))
         .with_transformation(transformation("joinByField", {"byField": "athlete", "mode": "outer"}))
         .with_transformation(
             transformation("sortBy", {"sort": [{"field": "act flags", "desc": True}]}),
@@ -118,6 +122,8 @@ def _squad_table() -> PanelBuilder:
         panel = panel.override_by_name(
             f"{severity} flags", [threshold_prop((None, "transparent"), (1, colour)), colour_cells()]
         )
+    for name, properties in squad_quiet_overrides():
+        panel = panel.override_by_name(name, properties)
     return (
         panel.override_by_name("prevention visit", [mappings_prop(IDN_MAPPING), colour_cells()])
         .override_by_name("ACWR", [threshold_prop(*ACWR_STAT), prop("custom.cellOptions", {"type": "color-text"})])

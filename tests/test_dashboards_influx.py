@@ -17,7 +17,11 @@ from dashboards import alerting, catalog
 from dashboards.catalog import PanelQuery
 from dashboards.flag_source import episodes, read_flags
 from dashboards.report import build_report, load_report_data
+from dashboards.visit_terms import QUIET_MS
 from ingest.store.influx import InfluxStore
+from ingest.timeline import DAY_MS
+from ingest.visits import new_visit, remove_visit, write_visits
+from monitor.cli.demo_squad import TREATED
 from monitor.cli.main import main
 
 pytestmark = pytest.mark.influx
@@ -26,7 +30,17 @@ DEMO_DB = "dashboards_demo"
 FUTURE_DB = "dashboards_future"
 FUTURE_ATHLETE = "F01"
 
-EXPECTED_EMPTY_AFTER_DEMO: set[str] = set()
+VISIT_QUERIES = {
+    "recovery-athlete / annotation: Visits (IDN) / -",
+    "recovery-athlete / After-care until / A",
+    "recovery-athlete / Treatment response / A",
+    "recovery-squad / Squad / G",
+}
+"""The queries on `visit` and `visit_response`: run for the demo's treated athlete."""
+QUIET_QUERIES = {"recovery-athlete / After-care until / A", "recovery-squad / Squad / G"}
+"""Visits less than 24 h before the range's end (`${__to}`): the demo's visit is 9 days old, so nothing at now;
+test_visit_queries_in_the_quiet_period runs them at the end of a range inside its quiet period."""
+EXPECTED_EMPTY_AFTER_DEMO: set[str] = QUIET_QUERIES
 """Queries that return nothing after `demo`; the test fails when one starts returning data."""
 
 LATER_ISSUE_QUERIES = {
@@ -76,11 +90,25 @@ LATER_ISSUE_QUERIES = {
 """Queries on the fields of the analytics, gateway and live-stream data, also checked on synthetic points."""
 
 
-def substitute(query: str, athlete: str) -> str:
-    """Grafana's template variables as the tests bind them."""
+def substitute(query: str, athlete: str, to_ms: int | None = None) -> str:
+    """Grafana's template variables as the tests bind them; the range ends now, or at ``to_ms``."""
+    to = str(int(time.time() * 1000) if to_ms is None else to_ms)
     for name, value in (("$timeFilter", "time > now() - 90d"), ("$__interval", "1h"), ("$gateway", ".*")):
         query = query.replace(name, value)
-    return query.replace("$athlete", athlete)
+    return query.replace("${__to}", to).replace("$athlete", athlete)
+
+
+def rows_of(url: str, database: str, query: str) -> list[dict]:
+    """The rows one InfluxQL statement returns, as column → value (tags of GROUP BY included); fails on errors."""
+    response = httpx.post(f"{url}/query", params={"db": database, "epoch": "ms"}, data={"q": query}, timeout=30)
+    response.raise_for_status()
+    result = response.json()["results"][0]
+    assert "error" not in result, f"{query}\n→ {result['error']}"
+    return [
+        {**series.get("tags", {}), **dict(zip(series["columns"], values))}
+        for series in result.get("series", [])
+        for values in series["values"]
+    ]
 
 
 def run_query(url: str, database: str, query: str) -> int:
@@ -123,14 +151,25 @@ def flagged_athlete(report: dict) -> str:
     return next(a["athlete"] for a in report["athletes"] if a["flags"])
 
 
+def treated_athlete(report: dict) -> str:
+    return next(a["athlete"] for a in report["athletes"] if a["simulated_condition"] == TREATED)
+
+
+def query_by_key(key: str) -> str:
+    return next(q.query for q in all_queries() if q.key == key)
+
+
 def test_every_panel_query_returns_data_after_demo(influxd, demo):
-    athlete = flagged_athlete(demo)
+    flagged, treated = flagged_athlete(demo), treated_athlete(demo)
     queries = all_queries()
     keys = [q.key for q in queries]
     assert len(keys) == len(set(keys)), "panel titles must be unique within a dashboard"
-    assert set(keys) >= EXPECTED_EMPTY_AFTER_DEMO, EXPECTED_EMPTY_AFTER_DEMO - set(keys)
+    assert set(keys) >= EXPECTED_EMPTY_AFTER_DEMO | VISIT_QUERIES, (EXPECTED_EMPTY_AFTER_DEMO | VISIT_QUERIES) - set(
+        keys
+    )
     empty, filled = [], []
     for query in queries:
+        athlete = treated if query.key in VISIT_QUERIES else flagged
         rows = run_query(influxd.http_url, DEMO_DB, substitute(query.query, athlete))
         if query.key in EXPECTED_EMPTY_AFTER_DEMO:
             if rows:
@@ -178,3 +217,78 @@ def test_flags_and_report_read_from_influx(influxd, demo, tmp_path):
     assert html.count("<svg") == 6  # five charts and the flags timeline
     assert "hrv_suppressed" in html and "no data yet" not in html  # every chart has data after the demo
     assert html.count("<circle") > 40  # ~42 mornings of ln rMSSD and morning HR each
+
+
+def test_visit_queries_return_the_demo_visit(influxd, demo):
+    """The visit annotation and the treatment-response table hold the demo's visit and its response per level."""
+    athlete = treated_athlete(demo)
+    (visit,) = demo["visits"]
+    at_ms = int(dt.datetime.fromisoformat(visit["at"]).timestamp() * 1000)
+    url = influxd.http_url
+    (marker,) = rows_of(
+        url, DEMO_DB, substitute(query_by_key("recovery-athlete / annotation: Visits (IDN) / -"), athlete)
+    )
+    assert marker == {"time": at_ms, "regions": "calf_l,calf_r", "visit_id": visit["visit_id"], "therapist": "T1"}
+    table = rows_of(url, DEMO_DB, substitute(query_by_key("recovery-athlete / Treatment response / A"), athlete))
+    assert {row["level"]: row["verdict"] for row in table} == {k: v["verdict"] for k, v in visit["levels"].items()}
+    for row in table:
+        assert row["time"] == at_ms and row["visit"] == visit["visit_id"]
+        level = visit["levels"][row["level"]]
+        shown = [row["change (SD)"], row["95 % low (SD)"], row["95 % high (SD)"]]
+        if level["improvement_sd"] is None:  # insufficient data: no values stored
+            assert shown == [None, None, None]
+        else:
+            assert shown == pytest.approx([level["improvement_sd"], *level["ci95_sd"]], abs=1e-3)
+    assert {row["level"] for row in table if row["change (SD)"] is not None} == {"local", "systemic"}
+    assert (
+        run_query(url, DEMO_DB, substitute(query_by_key("recovery-athlete / Treatment response / A"), "demo-02")) == 0
+    )
+
+
+def quiet_rows(url: str, database: str, key: str, athlete: str, to_ms: int) -> list[dict]:
+    return rows_of(url, database, substitute(query_by_key(key), athlete, to_ms))
+
+
+def test_visit_queries_in_the_quiet_period(influxd, demo):
+    """The after-care stat and the squad's quiet state hold the visit while the range ends less than 24 h after it:
+    Grafana adds 24 h to its time (the quiet period's end)."""
+    athlete = treated_athlete(demo)
+    at_ms = int(dt.datetime.fromisoformat(demo["visits"][0]["at"]).timestamp() * 1000)
+    stat, squad = "recovery-athlete / After-care until / A", "recovery-squad / Squad / G"
+    for to_ms, expected in ((at_ms - 1, 0), (at_ms, 1), (at_ms + QUIET_MS - 1, 1), (at_ms + QUIET_MS, 0)):
+        rows = quiet_rows(influxd.http_url, DEMO_DB, stat, athlete, to_ms)
+        assert [r["time"] for r in rows] == [at_ms] * expected, to_ms - at_ms
+        assert all(r["regions"] == "calf_l,calf_r" for r in rows)
+        everyone = quiet_rows(influxd.http_url, DEMO_DB, squad, ".*", to_ms)  # the `All` selection
+        assert [(r["athlete"], r["time"], r["treated regions"]) for r in everyone] == [
+            (athlete, at_ms, "calf_l,calf_r")
+        ] * expected
+    assert quiet_rows(influxd.http_url, DEMO_DB, stat, "demo-02", at_ms + 1) == []
+
+
+def test_removed_visits_are_left_out(influxd):
+    """`visit remove` marks a visit removed; no visit query shows it. The quiet state shows the last visit kept."""
+    database = "dashboards_visits"
+    store = InfluxStore(influxd.http_url, database)
+    store.connect()
+    now_ms = int(time.time() * 1000) // 1000 * 1000
+    try:
+        kept = new_visit("V01", now_ms - 6 * 3_600_000, "hamstring_r", therapist="T2", now_ms=now_ms)
+        removed = new_visit("V01", now_ms - 3_600_000, "lumbar", now_ms=now_ms)
+        other = new_visit("V02", now_ms - 2 * DAY_MS, "calf_l", now_ms=now_ms)
+        write_visits(store, [kept, removed, other])
+        remove_visit(store, removed.visit_id)
+    finally:
+        store.close()
+    try:
+        url = influxd.http_url
+        marks = rows_of(
+            url, database, substitute(query_by_key("recovery-athlete / annotation: Visits (IDN) / -"), "V01")
+        )
+        assert [m["visit_id"] for m in marks] == [kept.visit_id]
+        (stat,) = quiet_rows(url, database, "recovery-athlete / After-care until / A", "V01", now_ms)
+        assert stat["time"] == kept.at_ms and stat["regions"] == "hamstring_r"
+        squad = quiet_rows(url, database, "recovery-squad / Squad / G", ".*", now_ms)
+        assert [(r["athlete"], r["time"]) for r in squad] == [("V01", kept.at_ms)]  # V02's visit is 2 days old
+    finally:
+        influxd.query(f'DROP DATABASE "{database}"')

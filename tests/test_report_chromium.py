@@ -1,7 +1,8 @@
 """`recovery-monitor report` rendered by a real browser: Debian's headless Chromium (`apt-get install chromium`).
 
 The report of a demo athlete is screenshotted to a PNG, which must be a real picture (decoded here with zlib and
-numpy: no imaging dependency), and its DOM must hold every plot, with no script error logged. Without
+numpy: no imaging dependency), and its DOM must hold every plot, with no script error logged. A report with
+visits (tests/visit_data.py) must hold, as Chromium parses it, each visit's rows with the response per level. Without
 /usr/bin/chromium the test is skipped, except under CI=true, where it fails.
 
 Regenerate the README screenshot (a simulated season, so every plot has data):
@@ -21,10 +22,12 @@ import subprocess
 import sys
 import tempfile
 import zlib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
 from shared_data import skip_or_fail
+from visit_data import ATHLETE, LAST, treated_store
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = (
@@ -148,6 +151,70 @@ def test_report_renders_in_headless_chromium(tmp_path):
     svgs = re.findall(r"<svg\b.*?</svg>", dom.stdout, re.S)
     assert len(svgs) == PLOTS and all("<title>" in svg for svg in svgs), dom.stdout[:500]
     assert "ln rMSSD" in dom.stdout and "hrv_suppressed" in dom.stdout
+    console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == [], console
+
+
+class _Rows(HTMLParser):
+    """The table rows of a page that carry `data-visit`: (visit, level or None, the text of each cell)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, str | None, list[str]]] = []
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "tr":
+            self._row = [] if found.get("data-visit") else None
+            if self._row is not None:
+                self.rows.append((str(found["data-visit"]), found.get("data-level"), self._row))
+        elif tag == "td" and self._row is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_report_with_visits_renders_their_section_in_headless_chromium(tmp_path):
+    """The visits section as Chromium parses it: each visit's rows, the verdict, change and interval per level."""
+    require_chromium()
+    from ingest.store.sqlite import SQLiteStore
+    from monitor.response_job import response_for
+
+    store = SQLiteStore(tmp_path / "visits.sqlite")
+    visits = treated_store(store)
+    reference = {v["visit_id"]: v for v in response_for(store, athlete=ATHLETE, as_of=LAST, write=False)["visits"]}
+    store.close()
+    page = write_report(f"sqlite:///{tmp_path / 'visits.sqlite'}", ATHLETE, tmp_path / "report.html")
+    dom = chromium(page, tmp_path / "profile-visits", "--dump-dom", "--enable-logging=stderr", "--v=0")
+    parser = _Rows()
+    parser.feed(dom.stdout)
+    rows = {(visit, level): cells for visit, level, cells in parser.rows}
+
+    treated = visits["treated"]
+    assert [level for visit, level, _ in parser.rows if visit == treated.visit_id] == list(
+        reference[treated.visit_id]["levels"]
+    )
+    first = rows[(treated.visit_id, "local")]
+    assert first[:4] == [
+        f"2025-04-21 12:00{treated.visit_id}", "calf_l", 'T1needles: 8note: tight <calf> & "sore"', "2025-04-22 12:00",
+    ]  # fmt: skip
+    for level, result in reference[treated.visit_id]["levels"].items():
+        cells = rows[(treated.visit_id, level)][-5:]
+        low, high = result["ci95_sd"]
+        assert cells[:4] == [level, result["verdict"], f"{result['improvement_sd']:+.2f}", f"[{low:+.2f}, {high:+.2f}]"]
+    assert rows[(treated.visit_id, "local")][-5:][1] == rows[(treated.visit_id, "systemic")][-5:][1] == "improved"
+    pending = rows[(visits["pending"].visit_id, None)]
+    assert pending[-1] == "pending: days 2–8 after the visit end on 2025-05-14"
+    assert visits["removed"].visit_id not in dom.stdout
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == [], console
 

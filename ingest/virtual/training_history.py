@@ -49,7 +49,8 @@ class TrainingHistory:
     events: dict[str, np.ndarray]
     visit_day: np.ndarray | None = None  # (A,) day index of a visit (at noon UTC), −1 for none
     visit_effect: np.ndarray | None = None  # (A,) the visit's treatment effect was simulated
-    pod_muscle: str | None = None  # the muscle the pods sat on (sessions' `muscle` field), None = not recorded
+    pod_muscle: str | np.ndarray | None = None  # the muscle the pods sat on (sessions' `muscle` field): one for
+    # everyone or (A,) per athlete; None or "" = not recorded
 
 
 def _onsets(value: int | np.ndarray | None, n: int) -> np.ndarray:
@@ -188,7 +189,7 @@ def simulate_training_history(
     visit_effect: bool | np.ndarray = True,
     visit_effect_days: float = 3.0,
     visit_soreness_sd: float = 1.0,
-    pod_muscle: str | None = None,
+    pod_muscle: str | np.ndarray | None = None,
     spike_factor: float = 2.0,
     spike_days: int = 14,
     hrv_drop_sd: float = 3.0,
@@ -224,7 +225,8 @@ def simulate_training_history(
     so asymmetry drifts back towards the athlete's own baseline over days and HRV recovers; without it the episode
     goes on. Every visit, with or without effect, lowers the next morning's ln rMSSD by ``visit_soreness_sd`` SDs
     (post-needling soreness, docs/response.md). Load spikes are not touched. ``pod_muscle`` names the muscle the
-    muscle-load pods sat on (a `stride` `muscle` name) for the sessions' `muscle` field; None writes no such field.
+    muscle-load pods sat on (a `stride` `muscle` name) for the sessions' `muscle` field, for everyone or per athlete;
+    None (or "" for an athlete) writes no such field.
     Without visits the draws and every output are those of the same call without these arguments.
     """
     a, d = n_athletes, days
@@ -316,7 +318,7 @@ def simulate_training_history(
         events=events,
         visit_day=visit,
         visit_effect=np.broadcast_to(np.asarray(visit_effect, dtype=bool), (a,)).copy(),
-        pod_muscle=pod_muscle,
+        pod_muscle=pod_muscle if pod_muscle is None or isinstance(pod_muscle, str) else np.asarray(pod_muscle),
     )
 
 
@@ -341,8 +343,9 @@ def training_history_batches(history: TrainingHistory, first_day_ms: int) -> lis
                 "muscle_load_right": h.muscle_load_right[i, m],
                 "muscle_symmetry_index_pct": _si(h.muscle_load_left[i, m], h.muscle_load_right[i, m]),
             }
-            if h.pod_muscle is not None:
-                fields["muscle"] = np.full(int(m.sum()), h.pod_muscle, dtype=object)
+            muscle = h.pod_muscle if h.pod_muscle is None or isinstance(h.pod_muscle, str) else h.pod_muscle[i]
+            if muscle:
+                fields["muscle"] = np.full(int(m.sum()), muscle, dtype=object)
             if sport == "run":
                 left, right = h.gct_left_ms[i, m], h.gct_right_ms[i, m]
                 fields |= {

@@ -10,6 +10,7 @@ import shlex
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -214,7 +215,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         description="Simulates D days of training history for N athletes (healthy, suppressed HRV, a load spike, a "
         "ground-contact asymmetry onset); their recent morning readings and a live session stream through virtual "
         "straps, footpods, muscle-load pods and a power meter (a Bumble BLE stack in-process) into the store, and "
-        "the full analysis (load, HRV readiness, asymmetry) flags them and recommends IDN visits.",
+        "the full analysis (load, HRV readiness, asymmetry) flags them and recommends IDN visits. In a squad of 5 or "
+        "more, one flagged athlete was treated 9 days ago: the demo records the visit and measures the response.",
     )
     demo.add_argument("--athletes", type=int, default=6, metavar="N", help="squad size (default 6)")
     demo.add_argument("--days", type=int, default=42, metavar="D", help="days of history (default 42)")
@@ -237,8 +239,9 @@ def demo_store_url() -> str:
     return "sqlite:///" + str(default_file.with_name("demo.sqlite"))
 
 
-def next_commands(store_url: str, athletes: list[str]) -> list[str]:
-    """What to try after the demo, with `--store` whenever the other commands would not find its store alone."""
+def next_commands(store_url: str, athletes: list[str], treated: Sequence[str] = ()) -> list[str]:
+    """What to try after the demo, with `--store` whenever the other commands would not find its store alone;
+    the response after the visit of each ``treated`` athlete."""
     from ingest.store import resolve_store_url
 
     store = "" if store_url == resolve_store_url(None) else f" --store {shlex.quote(store_url)}"
@@ -247,6 +250,7 @@ def next_commands(store_url: str, athletes: list[str]) -> list[str]:
         f"recovery-monitor analyze{store}",
         f"recovery-monitor report --athlete {shlex.quote(flagged)} --out {shlex.quote(flagged + '.html')}{store}",
         f"recovery-monitor athlete list{store}",
+        *(f"recovery-monitor response --athlete {shlex.quote(athlete)}{store}" for athlete in treated),
     ]
     if store_url.startswith("influxdb"):
         commands.append(
@@ -268,7 +272,9 @@ def run(args: argparse.Namespace) -> int:
     from ingest.virtual.ownership import claim_simulated
     from ingest.virtual.physiology import make_squad
     from ingest.virtual.run import VirtualRunConfig, run_virtual_ingest
-    from monitor.cli.demo_squad import assign_conditions, training_batches
+    from ingest.visits import write_visits
+    from monitor.cli.demo_squad import TREATED, assign_conditions, training_batches, treated_profile
+    from monitor.cli.demo_visit import demo_visits, print_visits, visit_reports
     from monitor.history import catch_up, plan_catch_up
 
     if args.athletes < 1 or args.days < MIN_DAYS:
@@ -281,13 +287,21 @@ def run(args: argparse.Namespace) -> int:
     squad = make_squad(args.athletes, args.days, rng, id_prefix=ID_PREFIX)
     conditions = assign_conditions(squad)
     runs = [plan_athlete(p, args.days, today, now_ms, rng) for p in squad]
-    for run_, condition in zip(runs, conditions):
+    for index, (run_, condition) in enumerate(zip(runs, conditions)):
+        if condition == TREATED:  # planned again from a stream of its own; the plan above used the squad's draws,
+            # so every other athlete's data stays that of a demo without a visit
+            own_rng = np.random.default_rng([args.seed, index])
+            runs[index] = run_ = plan_athlete(
+                treated_profile(squad[index], args.days), args.days, today, now_ms, own_rng
+            )
         run_.condition = condition
     sessions = training_batches(squad, conditions, args.days, today, rng)
+    visits = demo_visits([p.athlete_id for p in squad], conditions, today, now_ms)
     store = open_store(args.store or demo_store_url())
     try:
         claim_simulated(store, [r.profile.athlete_id for r in runs], GENERATOR, now_ms)
         store.write([b for run_ in runs for b in history_batches(run_)] + sessions)
+        write_visits(store, visits)
         stream_s = asyncio.run(stream_squad(store, runs, console))
         status = f"live session: every sensor of the kit through the gateway for {LIVE_KIT_S:.0f} s"
         with tempfile.TemporaryDirectory(prefix="recovery-demo-") as spool_dir, console.status(status):
@@ -307,6 +321,7 @@ def run(args: argparse.Namespace) -> int:
         store.write([live_session_batch(r) for r in runs])
         stored = {r.profile.athlete_id: _streamed_samples_stored(store, r) for r in runs}
         result = catch_up(store, plan_catch_up(store, today, athletes=[r.profile.athlete_id for r in runs]))
+        visit_report = visit_reports(store, visits, today)
     finally:
         store.close()
     reports = {a.athlete: a.to_json() for a in result.athletes}
@@ -337,12 +352,15 @@ def run(args: argparse.Namespace) -> int:
         "stream_s": round(stream_s, 2),
         "elapsed_s": round(time.perf_counter() - started, 2),
         "athletes": athletes,
-        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes]),
+        "visits": visit_report,
+        "next_commands": next_commands(store.url, [a["athlete"] for a in athletes], [v.athlete for v in visits]),
     }
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        print_table(summary, Console(width=None if sys.stdout.isatty() else 140))
+        console = Console(width=None if sys.stdout.isatty() else 140)
+        print_table(summary, console)
+        print_visits(visit_report, console)
         print(f"\nThe demo athletes ({athletes[0]['athlete']}…) are in {store.url}. Next, try:")
         print("\n".join(f"  {command}" for command in summary["next_commands"]))
     return 0

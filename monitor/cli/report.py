@@ -6,8 +6,13 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import CliError, add_store_option, parse_day
+
+if TYPE_CHECKING:
+    from dashboards.report_visits import VisitResult
+    from ingest.store.base import Store
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -16,7 +21,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="write one athlete's report as a self-contained HTML file (the athlete detail plots, no Grafana)",
         description="Reads one athlete's indicators, sessions and flags from the store and writes a single HTML "
         "file with inline SVG plots: no scripts, no network access needed to open it. By default the report ends "
-        "on the athlete's last day with data and covers their data, at most 365 days.",
+        "on the athlete's last day with data and covers their data, at most 365 days. Visits of the period are "
+        "listed with the response after them at each level; a response not yet stored is computed and stored first "
+        "(as `recovery-monitor response` does).",
     )
     parser.add_argument("--athlete", required=True, metavar="ID", help="pseudonymous athlete ID, e.g. A01")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="the HTML file to write")
@@ -39,6 +46,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
 def _day(option: str, text: str | None) -> dt.date | None:
     return None if text is None else parse_day(option, text)
+
+
+def visits_with_responses(store: Store, athlete: str, start_ms: int, end_ms: int, last: dt.date) -> list[VisitResult]:
+    """The period's visits after computing and storing the response of each visit whose day 8 has passed by
+    ``last`` (`monitor.response_job.response_for`, the same points `recovery-monitor response` writes)."""
+    from dashboards.report_visits import load_visits
+    from monitor.response_job import response_for
+
+    response_for(store, athlete=athlete, as_of=last)
+    return load_visits(store, athlete, start_ms, end_ms)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,9 +89,12 @@ def run(args: argparse.Namespace) -> int:
         )
         moment_ms = min(int(now.timestamp() * 1000), day_start_ms(last) + DAY_MS - 1)  # as of the report's last day
         data.aftercare = running_aftercare(store, args.athlete, moment_ms, quiet_ms(idn.quiet_hours))
+        data.quiet_hours = idn.quiet_hours
         data.aftercare_advice = idn.aftercare_advice.strip()
         if args.athlete in store.list_athletes("hr"):
             data.profile = profile_lines(profile_in_use(store, args.athlete))
+        if any(v.missing_response for v in data.visits):  # store the response, as `recovery-monitor response` does
+            data.visits = visits_with_responses(store, args.athlete, data.start_ms, data.end_ms, last)
     finally:
         store.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)
