@@ -41,6 +41,16 @@ VALID_VECTORS = [
     pytest.param("e6 48", HeartRateMeasurement(72, True, True, None, ()), id="reserved-bits-ignored"),
     pytest.param("00 00", HeartRateMeasurement(0, False, None, None, ()), id="zero-bpm"),
     pytest.param("10 3c ff ff", HeartRateMeasurement(60, False, None, None, (0xFFFF,)), id="max-rr"),
+    pytest.param("10 3c 00 00", HeartRateMeasurement(60, False, None, None, (), rr_zero=1), id="rr-zero-skipped"),
+    pytest.param(
+        "10 3c ef 03 00 00 f9 03",
+        HeartRateMeasurement(60, False, None, None, (1007, 1017), rr_zero=1),
+        id="zero-between-two-rr-skipped-bpm-and-others-kept",
+    ),
+    pytest.param("10 3c 01 00", HeartRateMeasurement(60, False, None, None, (1,)), id="one-tick-rr-kept"),
+    pytest.param(
+        "18 3c 05 00 00 00 00 00", HeartRateMeasurement(60, False, None, 5, (), rr_zero=2), id="two-zeros-after-ee"
+    ),
 ]
 
 MALFORMED_VECTORS = [
@@ -53,8 +63,6 @@ MALFORMED_VECTORS = [
     pytest.param("09 3c 00 01", "energy expended", id="truncated-ee-after-uint16"),
     pytest.param("10 3c ef", "multiple of 2", id="odd-rr-byte"),
     pytest.param("10 3c ef 03 f9", "multiple of 2", id="odd-trailing-rr-byte"),
-    pytest.param("10 3c 00 00", "0 ticks", id="rr-zero"),
-    pytest.param("10 3c ef 03 00 00", "#2 is 0 ticks", id="second-rr-zero"),
     pytest.param("00 3c 00", "without the RR flag", id="trailing-without-rr-flag"),
 ]
 
