@@ -168,8 +168,9 @@ async def test_h10_like_sensor_advertises_heart_rate_and_offers_hr_pmd_battery(a
     await h10.start()
     async with BleakScanner(service_uuids=[HEART_RATE_SERVICE_UUID], **air.scanner_kwargs()) as scanner:
         async with asyncio.timeout(2.0):
-            async for device, adv in scanner.advertisement_data():
-                if device.address == H10_ADDRESS:
+            async for found, found_adv in scanner.advertisement_data():
+                if found.address == H10_ADDRESS:
+                    device, adv = found, found_adv
                     break
     assert adv.local_name == H10_NAME and adv.service_uuids == [HEART_RATE_SERVICE_UUID]
     async with BleakClient(device, **air.client_kwargs()) as client:
