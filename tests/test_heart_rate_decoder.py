@@ -228,3 +228,13 @@ def test_encode_decode_round_trip(measurement: tuple[int, tuple[int, ...], int |
     assert len(payload) <= 20
     decoded = decode_heart_rate_measurement(payload)
     assert decoded == HeartRateMeasurement(bpm, contact is not None, contact, energy, rr_ticks)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 0xFF), st.lists(st.integers(0, 0xFFFF) | st.just(0), max_size=9))
+def test_zero_rr_intervals_are_counted_and_skipped_the_rest_kept_in_order(bpm: int, rr_ticks: list[int]) -> None:
+    payload = bytes([0x10, bpm]) + b"".join(ticks.to_bytes(2, "little") for ticks in rr_ticks)
+    measurement = decode_heart_rate_measurement(payload)
+    assert measurement.bpm == bpm
+    assert measurement.rr_ticks == tuple(ticks for ticks in rr_ticks if ticks)
+    assert measurement.rr_zero == rr_ticks.count(0)
