@@ -24,6 +24,8 @@ class StreamStats:
     malformed: int = 0
     hr_samples: int = 0
     rr_samples: int = 0
+    rr_zero_skipped: int = 0
+    """RR intervals of 0 ticks left out (their notification's bpm and other intervals are kept)."""
 
     @property
     def samples(self) -> int:
@@ -35,6 +37,8 @@ class HeartRateRecorder:
 
     Beat times come from RR sums (`BeatTimeline`); the HR value is stamped with the notification's arrival time.
     A malformed payload is counted (the count is reported), logged at debug level and skipped; the stream goes on.
+    An RR interval of 0 ticks is counted in ``stats.rr_zero_skipped``, logged at debug level and skipped; the
+    notification's bpm and its other intervals are stored.
     """
 
     def __init__(self, athlete: str, device: str, buffer: PointBuffer, clock: Clock, source: str = "ble") -> None:
@@ -55,6 +59,14 @@ class HeartRateRecorder:
             self.stats.malformed += 1
             log.debug("%s (%s): skipped malformed notification: %s", self.tags["device"], self.tags["athlete"], exc)
             return
+        if measurement.rr_zero:
+            self.stats.rr_zero_skipped += measurement.rr_zero
+            log.debug(
+                "%s (%s): skipped %d RR interval(s) of 0",
+                self.tags["device"],
+                self.tags["athlete"],
+                measurement.rr_zero,
+            )
         hr_ms = max(arrival_ms, self._last_hr_ms + 1)
         self._last_hr_ms = hr_ms
         fields = {"bpm": np.array([measurement.bpm], np.int64)}

@@ -292,6 +292,13 @@ ACC = Measurement(
     fields(FLOAT, "acceleration, mg (factor applied)", "x_mg", "y_mg", "z_mg"),
     "each sample, from the sensor clock mapped to host time",
 )
+ECG = Measurement(
+    "ecg",
+    "single-lead chest ECG (Polar H10 PMD, 130 Hz); only from sensors configured with the `pmd_ecg` profile",
+    STREAM_TAGS,
+    (Field("ecg_uv", INT, "ECG voltage, µV"),),
+    "each sample, from the sensor clock mapped to host time",
+)
 STRIDE = Measurement(
     "stride",
     "one ground contact of one foot (muscle-load pods, or RunScribe fields of watch files)",
@@ -323,6 +330,7 @@ GATEWAY = Measurement(
             "samples",
             "malformed",
             "sequence_gaps",
+            "rr_zero_skipped",
             "spool_points",
             "spool_bytes",
             "spool_rejected",
@@ -383,6 +391,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     RSC,
     POWER,
     ACC,
+    ECG,
     STRIDE,
     GATEWAY,
     DEVICE_STATE,

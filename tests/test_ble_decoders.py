@@ -29,6 +29,7 @@ from ingest.ble.muscle_load import (
 from ingest.ble.polar_pmd import (
     PMD_EPOCH_UNIX_NS,
     decode_acc_frame,
+    decode_ecg_frame,
     decode_pmd_command,
     decode_pmd_control_response,
     decode_pmd_features,
@@ -37,6 +38,7 @@ from ingest.ble.polar_pmd import (
     encode_acc_frame,
     encode_pmd_start,
     encode_pmd_stop,
+    pmd_samples_in,
 )
 from ingest.ble.rsc import (
     decode_rsc_feature,
@@ -334,6 +336,8 @@ DECODERS = [
     decode_pmd_command,
     decode_pmd_frame,
     decode_acc_frame,
+    decode_ecg_frame,
+    pmd_samples_in,
     decode_stride_frame,
     decode_pod_info,
 ]
@@ -343,6 +347,7 @@ SEEDS = [
     bytes.fromhex("ff1f2c01644001102700000010320000 08f4010cfe4006c0f97856345a000e010a00".replace(" ", "")),
     _header(0x81) + bytes.fromhex("640038ffe8030402f1d270"),
     _header(0x01) + bytes.fromhex("f6ff1400e8030500fbffde03"),
+    bytes([0x00]) + _header(0x00)[1:] + bytes.fromhex("ffffff000000010000e80300"),  # ECG
     bytes.fromhex("f00202000005010000803f"),
     bytes.fromhex("01072a000201e8030000f0005e01ee02"),
 ]

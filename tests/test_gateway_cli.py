@@ -44,7 +44,7 @@ def test_scan_virtual_lists_profiles_rssi_battery_and_squad_owner(tmp_path, caps
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert set(rows) == {"HRM-sim-01", "FP-sim-01", "MLP-01L", "MLP-01R", "Polar ACC 01"}
     assert rows["HRM-sim-01"]["profiles"] == ["heart_rate"] and rows["HRM-sim-01"]["battery_pct"] == 90
-    assert rows["Polar ACC 01"]["profiles"] == ["pmd_acc"]
+    assert rows["Polar ACC 01"]["profiles"] == ["heart_rate", "pmd_acc"]  # H10-like: it advertises Heart Rate too
     assert rows["MLP-01R"]["athlete"] == "P07" and rows["MLP-01R"]["side"] == "right"
     assert rows["HRM-sim-01"]["athlete"] == "P07" and rows["FP-sim-01"]["athlete"] is None
     assert all(isinstance(row["rssi_dbm"], int) for row in rows.values())

@@ -41,6 +41,16 @@ VALID_VECTORS = [
     pytest.param("e6 48", HeartRateMeasurement(72, True, True, None, ()), id="reserved-bits-ignored"),
     pytest.param("00 00", HeartRateMeasurement(0, False, None, None, ()), id="zero-bpm"),
     pytest.param("10 3c ff ff", HeartRateMeasurement(60, False, None, None, (0xFFFF,)), id="max-rr"),
+    pytest.param("10 3c 00 00", HeartRateMeasurement(60, False, None, None, (), rr_zero=1), id="rr-zero-skipped"),
+    pytest.param(
+        "10 3c ef 03 00 00 f9 03",
+        HeartRateMeasurement(60, False, None, None, (1007, 1017), rr_zero=1),
+        id="zero-between-two-rr-skipped-bpm-and-others-kept",
+    ),
+    pytest.param("10 3c 01 00", HeartRateMeasurement(60, False, None, None, (1,)), id="one-tick-rr-kept"),
+    pytest.param(
+        "18 3c 05 00 00 00 00 00", HeartRateMeasurement(60, False, None, 5, (), rr_zero=2), id="two-zeros-after-ee"
+    ),
 ]
 
 MALFORMED_VECTORS = [
@@ -53,8 +63,6 @@ MALFORMED_VECTORS = [
     pytest.param("09 3c 00 01", "energy expended", id="truncated-ee-after-uint16"),
     pytest.param("10 3c ef", "multiple of 2", id="odd-rr-byte"),
     pytest.param("10 3c ef 03 f9", "multiple of 2", id="odd-trailing-rr-byte"),
-    pytest.param("10 3c 00 00", "0 ticks", id="rr-zero"),
-    pytest.param("10 3c ef 03 00 00", "#2 is 0 ticks", id="second-rr-zero"),
     pytest.param("00 3c 00", "without the RR flag", id="trailing-without-rr-flag"),
 ]
 
@@ -220,3 +228,13 @@ def test_encode_decode_round_trip(measurement: tuple[int, tuple[int, ...], int |
     assert len(payload) <= 20
     decoded = decode_heart_rate_measurement(payload)
     assert decoded == HeartRateMeasurement(bpm, contact is not None, contact, energy, rr_ticks)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 0xFF), st.lists(st.integers(0, 0xFFFF) | st.just(0), max_size=9))
+def test_zero_rr_intervals_are_counted_and_skipped_the_rest_kept_in_order(bpm: int, rr_ticks: list[int]) -> None:
+    payload = bytes([0x10, bpm]) + b"".join(ticks.to_bytes(2, "little") for ticks in rr_ticks)
+    measurement = decode_heart_rate_measurement(payload)
+    assert measurement.bpm == bpm
+    assert measurement.rr_ticks == tuple(ticks for ticks in rr_ticks if ticks)
+    assert measurement.rr_zero == rr_ticks.count(0)

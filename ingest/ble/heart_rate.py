@@ -9,7 +9,10 @@ Decoder policy (documented choices where the specification leaves room):
 
 * The RR flag set with no RR bytes is accepted and yields ``rr_ticks == ()``: the heart rate is still valid and
   Bumble's reference encoder emits exactly this for an empty interval list.
-* Bytes left over without the RR flag, an odd number of RR bytes, and an RR interval of 0 ticks are errors.
+* Bytes left over without the RR flag and an odd number of RR bytes are errors.
+* An RR interval of 0 ticks is a valid uint16 but no beat interval: it is skipped and counted in ``rr_zero``; the
+  heart rate and the other intervals of the notification stand (receivers count the skipped ones, never drop the
+  notification).
 * Flag bits 5-7 are reserved for future use and ignored.
 * A heart rate of 0 bpm is returned as is (some sensors send it while they have no reading).
 """
@@ -75,6 +78,9 @@ class HeartRateMeasurement:
     contact_detected: bool | None
     energy_kj: int | None
     rr_ticks: tuple[int, ...]
+    """The RR intervals of at least one tick, in 1/1024 s, oldest first."""
+    rr_zero: int = 0
+    """RR intervals of 0 ticks in the payload, left out of ``rr_ticks``."""
 
     @property
     def rr_ms(self) -> tuple[float, ...]:
@@ -115,8 +121,9 @@ def decode_heart_rate_measurement(data: BytesLike) -> HeartRateMeasurement:
         if remaining % 2:
             raise DecodeError(f"0x2A37: {remaining} RR bytes after offset {offset}, expected a multiple of 2")
         rr_ticks = struct.unpack_from(f"<{remaining // 2}H", payload, offset)
-        if 0 in rr_ticks:
-            raise DecodeError(f"0x2A37: RR interval #{rr_ticks.index(0) + 1} is 0 ticks, expected at least 1")
+    rr_zero = rr_ticks.count(0)
+    if rr_zero:
+        rr_ticks = tuple(ticks for ticks in rr_ticks if ticks)
 
     contact_supported = bool(flags & FLAG_CONTACT_SUPPORTED)
     return HeartRateMeasurement(
@@ -125,6 +132,7 @@ def decode_heart_rate_measurement(data: BytesLike) -> HeartRateMeasurement:
         contact_detected=bool(flags & FLAG_CONTACT_DETECTED) if contact_supported else None,
         energy_kj=energy_kj,
         rr_ticks=tuple(rr_ticks),
+        rr_zero=rr_zero,
     )
 
 
@@ -179,6 +187,34 @@ def encode_heart_rate_measurement(
     if len(payload) > max_payload:
         raise ValueError(f"0x2A37: payload of {len(payload)} bytes exceeds the {max_payload}-byte limit")
     return payload
+
+
+def encode_heart_rate_notifications(
+    bpm: int,
+    rr_ticks: Sequence[int] = (),
+    energy_kj: int | None = None,
+    contact: bool | None = True,
+    *,
+    max_payload: int = DEFAULT_MAX_PAYLOAD,
+) -> list[tuple[bytes, int]]:
+    """One measurement as the notifications a sensor sends for it, with how many RR intervals each carries.
+
+    The RR intervals are split over as many payloads of at most ``max_payload`` bytes as they need, oldest first;
+    only the first carries Energy Expended. ValueError when a payload has no room for RR intervals at all.
+    """
+    if rr_ticks and max_rr_per_notification(bpm, False, max_payload) == 0:
+        raise ValueError(f"0x2A37: a {max_payload}-byte payload has no room for RR intervals at {bpm} bpm")
+    notifications = []
+    remaining = list(rr_ticks)
+    energy = energy_kj
+    while True:
+        capacity = max_rr_per_notification(bpm, energy is not None, max_payload)
+        chunk, remaining = remaining[:capacity], remaining[capacity:]
+        payload = encode_heart_rate_measurement(bpm, chunk, energy, contact, max_payload=max_payload)
+        notifications.append((payload, len(chunk)))
+        energy = None
+        if not remaining:
+            return notifications
 
 
 def decode_body_sensor_location(data: BytesLike) -> str:

@@ -12,10 +12,16 @@ Control point (``FB005C81``, read/write/indicate):
 Data (``FB005C82``, notify): type u8 (low 6 bits), timestamp u64 in ns since 2000-01-01T00:00Z of the **last**
 sample, frame type u8 (bit 7 = delta compressed), then samples.
 
-ACC frames (type 2, three channels, mG): raw frame types 0/1/2 carry int8/int16/int24 samples; compressed frame
-types 0 and 1 carry an int16 reference sample followed by blocks ``[bit width u8, count u8, packed deltas]`` whose
-signed deltas are packed LSB first, channel after channel. Multiply the samples by the factor from the start
-response (compressed type 0 is in G, so it is also multiplied by 1000). Other types decode their header only.
+ACC frames (type 2, three channels, mG): raw frame types 0/1/2 carry int8/int16/int24 samples in mG, **unscaled**
+(Polar's SDK applies no factor to raw frames); compressed frame types 0 and 1 carry an int16 reference sample
+followed by blocks ``[bit width u8, count u8, packed deltas]`` whose signed deltas are packed LSB first, channel
+after channel; their samples are multiplied by the factor from the start response (compressed type 0 is in G, so
+it is also multiplied by 1000). Real sensors use blocks of at least 2 bits: a 1-bit block is two's complement here
+(0 or −1), but Polar's SDK and polar-python sign-extend only wider blocks and misread it, so the encoder never
+writes one.
+
+ECG frames (type 0, H10): raw frame type 0 carries int24 samples in µV, 130 Hz, up to 73 per frame (a 229-byte
+notification, so ECG needs an ATT MTU of at least 232). Other types decode their header only.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ _SETTING_SIZES = {0: 2, 1: 2, 2: 2, 3: 4, 4: 1, 5: 4}
 
 STATUS_OK, STATUS_INVALID_OP_CODE, STATUS_NOT_SUPPORTED, STATUS_ALREADY_IN_STATE = 0, 1, 3, 6
 """Control point response status codes (see ``STATUS_NAMES``)."""
+STATUS_INVALID_LENGTH, STATUS_INVALID_PARAMETER, STATUS_INVALID_RESOLUTION = 4, 5, 7
+STATUS_INVALID_SAMPLE_RATE, STATUS_INVALID_RANGE, STATUS_INVALID_MTU, STATUS_INVALID_CHANNELS = 8, 9, 10, 11
 STATUS_NAMES = {
     0: "success",
     1: "invalid op code",
@@ -71,6 +79,13 @@ ACC_CHANNELS = 3
 _ACC_RAW_WIDTH = {0: 1, 1: 2, 2: 3}
 _ACC_REFERENCE_BITS = 16
 _MAX_DELTA_BITS = 32
+MIN_DELTA_BITS = 2
+"""The narrowest delta block the encoder writes (real sensors never send 1-bit blocks; see the module docstring)."""
+ECG_SAMPLE_BYTES = 3
+ECG_FRAME_SAMPLES = 73
+"""Samples per ECG frame of an H10 (the most a 232-byte ATT MTU carries)."""
+ECG_MIN_ATT_MTU = _HEADER.size + ECG_FRAME_SAMPLES * ECG_SAMPLE_BYTES + 3
+"""232: the ATT MTU an H10 needs before it starts ECG."""
 
 
 @dataclass(frozen=True)
@@ -110,10 +125,19 @@ class PmdFrame:
 
 @dataclass(frozen=True)
 class AccFrame:
-    """Decoded ACC samples in mG (factor applied); ``timestamp_ns`` is the last sample's sensor time (2000 epoch)."""
+    """Decoded ACC samples in mG (factor applied to compressed frames); ``timestamp_ns`` is the last sample's
+    sensor time (2000 epoch)."""
 
     timestamp_ns: int
     samples: tuple[tuple[float, float, float], ...]
+
+
+@dataclass(frozen=True)
+class EcgFrame:
+    """Decoded ECG samples in µV; ``timestamp_ns`` is the last sample's sensor time (ns since 2000-01-01 UTC)."""
+
+    timestamp_ns: int
+    samples_uv: tuple[int, ...]
 
 
 def decode_pmd_features(data: BytesLike) -> frozenset[int]:
@@ -130,16 +154,22 @@ def encode_pmd_features(types: Sequence[int]) -> bytes:
     return bytes([FEATURES_RESPONSE]) + bitmap.to_bytes(max(2, (bitmap.bit_length() + 7) // 8), "little")
 
 
-def encode_pmd_settings(settings: Mapping[int, int | float]) -> bytes:
-    """Settings TLVs ``[kind, 1, value]`` (one value per kind); the factor is a float32."""
+def encode_pmd_settings(settings: Mapping[int, int | float | Sequence[int | float]]) -> bytes:
+    """Settings TLVs ``[kind, count, values]``: one value per kind, or a sequence (a get-settings answer lists every
+    value offered); the factor is a float32."""
     out = bytearray()
     for kind, value in settings.items():
         if kind not in _SETTING_SIZES:
             raise ValueError(f"PMD setting kind {kind} is unknown")
-        out += bytes([kind, 1])
-        out += (
-            struct.pack("<f", value) if kind == SETTING_FACTOR else int(value).to_bytes(_SETTING_SIZES[kind], "little")
-        )
+        values = list(value) if isinstance(value, Sequence) else [value]
+        if not 1 <= len(values) <= 0xFF:
+            raise ValueError(f"PMD setting kind {kind}: {len(values)} values, expected 1-255")
+        out += bytes([kind, len(values)])
+        for item in values:
+            if kind == SETTING_FACTOR:
+                out += struct.pack("<f", item)
+            else:
+                out += int(item).to_bytes(_SETTING_SIZES[kind], "little")
     return bytes(out)
 
 
@@ -167,7 +197,7 @@ def decode_pmd_settings(data: BytesLike) -> dict[int, tuple[int | float, ...]]:
     return settings
 
 
-def encode_pmd_start(measurement_type: int, settings: Mapping[int, int | float]) -> bytes:
+def encode_pmd_start(measurement_type: int, settings: Mapping[int, int | float | Sequence[int | float]]) -> bytes:
     """Control point write that starts a measurement, e.g. ACC at 50 Hz, 16 bit, 8 G."""
     return bytes([OP_START, measurement_type]) + encode_pmd_settings(settings)
 
@@ -271,7 +301,7 @@ def encode_delta_samples(samples: Sequence[Sequence[int]], reference_bits: int =
         chunk = samples[start : start + block]
         previous = samples[start - 1 : start - 1 + len(chunk)]
         deltas = [c - p for current, prior in zip(chunk, previous) for c, p in zip(current, prior)]
-        width = max(max(d.bit_length() + 1 if d >= 0 else (-d - 1).bit_length() + 1 for d in deltas), 1)
+        width = max(max(d.bit_length() + 1 if d >= 0 else (-d - 1).bit_length() + 1 for d in deltas), MIN_DELTA_BITS)
         bits = 0
         for index, delta in enumerate(deltas):
             bits |= (delta & ((1 << width) - 1)) << (index * width)
@@ -280,7 +310,10 @@ def encode_delta_samples(samples: Sequence[Sequence[int]], reference_bits: int =
 
 
 def decode_acc_frame(data: BytesLike, factor: float = 1.0) -> AccFrame:
-    """Decode an ACC data notification to mG samples; DecodeError for another type or a malformed frame."""
+    """Decode an ACC data notification to mG samples; DecodeError for another type or a malformed frame.
+
+    ``factor`` (from the start response) scales compressed frames only; raw frames are already in mG.
+    """
     frame = decode_pmd_frame(data)
     if frame.measurement_type != TYPE_ACC:
         raise DecodeError(f"PMD frame: measurement type {frame.measurement_type}, expected ACC ({TYPE_ACC})")
@@ -306,7 +339,7 @@ def decode_acc_frame(data: BytesLike, factor: float = 1.0) -> AccFrame:
             ]
             for offset in range(0, len(payload), sample_size)
         ]
-        scale = factor
+        scale = 1.0
     samples = tuple((x * scale, y * scale, z * scale) for x, y, z in raw)
     return AccFrame(frame.timestamp_ns, samples)
 
@@ -314,7 +347,8 @@ def decode_acc_frame(data: BytesLike, factor: float = 1.0) -> AccFrame:
 def encode_acc_frame(
     timestamp_ns: int, samples: Sequence[Sequence[int]], *, compressed: bool = False, frame_type: int = 1
 ) -> bytes:
-    """An ACC data notification with integer mG samples: raw (frame type 0/1/2) or delta compressed (type 1)."""
+    """An ACC data notification with integer samples: raw (frame type 0/1/2, mG) or delta compressed (type 1, in
+    units of the factor the start response announced)."""
     if not 0 <= timestamp_ns < 1 << 64:
         raise ValueError(f"PMD timestamp {timestamp_ns} ns is outside the u64 range")
     if compressed:
@@ -323,3 +357,44 @@ def encode_acc_frame(
     width = _ACC_RAW_WIDTH[frame_type]
     body = b"".join(int(v).to_bytes(width, "little", signed=True) for sample in samples for v in sample)
     return _HEADER.pack(TYPE_ACC, timestamp_ns, frame_type) + body
+
+
+def decode_ecg_frame(data: BytesLike) -> EcgFrame:
+    """Decode an ECG data notification (raw frame type 0, int24 µV); DecodeError for another type or layout."""
+    frame = decode_pmd_frame(data)
+    if frame.measurement_type != TYPE_ECG:
+        raise DecodeError(f"PMD frame: measurement type {frame.measurement_type}, expected ECG ({TYPE_ECG})")
+    if frame.compressed or frame.frame_type != 0:
+        kind = "compressed" if frame.compressed else "raw"
+        raise DecodeError(f"PMD ECG: {kind} frame type {frame.frame_type} is not supported (H10 sends raw type 0)")
+    payload = frame.payload
+    if len(payload) % ECG_SAMPLE_BYTES:
+        raise DecodeError(f"PMD ECG: {len(payload)} sample bytes, expected a multiple of {ECG_SAMPLE_BYTES}")
+    samples = tuple(
+        int.from_bytes(payload[offset : offset + ECG_SAMPLE_BYTES], "little", signed=True)
+        for offset in range(0, len(payload), ECG_SAMPLE_BYTES)
+    )
+    return EcgFrame(frame.timestamp_ns, samples)
+
+
+def encode_ecg_frame(timestamp_ns: int, samples_uv: Sequence[int]) -> bytes:
+    """An ECG data notification (raw frame type 0) with int24 µV samples; the last sample is at ``timestamp_ns``."""
+    if not 0 <= timestamp_ns < 1 << 64:
+        raise ValueError(f"PMD timestamp {timestamp_ns} ns is outside the u64 range")
+    if not samples_uv:
+        raise ValueError("PMD ECG frame needs at least one sample")
+    limit = 1 << (8 * ECG_SAMPLE_BYTES - 1)
+    body = bytearray()
+    for value in samples_uv:
+        if not -limit <= int(value) < limit:
+            raise ValueError(f"PMD ECG sample {value} µV is outside the int24 range")
+        body += int(value).to_bytes(ECG_SAMPLE_BYTES, "little", signed=True)
+    return _HEADER.pack(TYPE_ECG, timestamp_ns, 0) + bytes(body)
+
+
+def pmd_samples_in(data: BytesLike) -> int:
+    """Samples in one valid ACC or ECG data notification; DecodeError for anything else."""
+    frame = decode_pmd_frame(data)
+    if frame.measurement_type == TYPE_ECG:
+        return len(decode_ecg_frame(data).samples_uv)
+    return len(decode_acc_frame(data).samples)

@@ -12,7 +12,7 @@ Example::
 
     [[device]]
     athlete = "A01"
-    profile = "heart_rate"       # heart_rate | rsc | cycling_power | pmd_acc | muscle_load
+    profile = "heart_rate"       # heart_rate | rsc | cycling_power | pmd_acc | pmd_ecg | muscle_load
     address = "C0:00:00:00:01:01"
 
     [[device]]

@@ -41,6 +41,16 @@ PROFILES: dict[str, Profile] = {
             name_prefixes=("Polar ",),
             advertised=False,
         ),
+        Profile(
+            "pmd_ecg",
+            "ecg",
+            PMD_SERVICE_UUID,
+            PMD_DATA_UUID,
+            73 / 130,
+            ("ecg",),
+            name_prefixes=("Polar H10",),  # of Polar's PMD sensors only the H10 records ECG
+            advertised=False,
+        ),
         Profile("muscle_load", "pod", MUSCLE_LOAD_SERVICE_UUID, STRIDE_FRAME_UUID, 0.75, ("stride",)),
     )
 }

@@ -28,7 +28,9 @@ from ingest.ble.polar_pmd import (
     SETTING_SAMPLE_RATE,
     STATUS_ALREADY_IN_STATE,
     TYPE_ACC,
+    TYPE_ECG,
     decode_acc_frame,
+    decode_ecg_frame,
     decode_pmd_control_response,
     decode_pmd_settings,
     encode_pmd_start,
@@ -38,7 +40,7 @@ from ingest.gateway.clock_sync import SensorClockMapper, Unwrapper
 from ingest.gateway.config import DeviceSpec
 from ingest.gateway.profiles import PROFILES
 from ingest.heart_rate_stream import HeartRateRecorder
-from ingest.model import ACC, POWER, RSC, STRIDE
+from ingest.model import ACC, ECG, POWER, RSC, STRIDE
 from ingest.timeline import Clock, strictly_after
 
 logger = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class RecorderStats:
     samples: int = 0
     refused: int = 0
     sequence_gaps: int = 0
+    rr_zero_skipped: int = 0
 
 
 class Recorder:
@@ -127,6 +130,7 @@ class HeartRateProfileRecorder(Recorder):
         self.stats.notifications = inner.notifications
         self.stats.malformed = inner.malformed
         self.stats.samples = inner.samples - self.stats.refused
+        self.stats.rr_zero_skipped = inner.rr_zero_skipped
 
 
 class RSCRecorder(Recorder):
@@ -170,8 +174,12 @@ class CyclingPowerRecorder(Recorder):
         self.emit(POWER.name, self.tags, np.array([arrival_ms]), fields)
 
 
-class PmdAccRecorder(Recorder):
-    """PMD ACC frames → ``acc`` in mG; sample times from the sensor clock (last sample at the frame timestamp)."""
+class PmdRecorder(Recorder):
+    """Starts one PMD measurement on every connect; sample times come from the sensor clock (the frame timestamp is
+    the last sample's, earlier ones at 1/fs), mapped to host time with drift estimation."""
+
+    measurement_type = TYPE_ACC
+    label = "ACC"
 
     def __init__(self, spec: DeviceSpec, sink: SampleSink, clock: Clock, sample_rate_hz: int = 50) -> None:
         super().__init__(spec, sink, clock)
@@ -180,35 +188,66 @@ class PmdAccRecorder(Recorder):
         self.mapper = SensorClockMapper()
         self._responses: asyncio.Queue[bytes] = asyncio.Queue()
 
+    def start_settings(self) -> dict[int, int]:
+        raise NotImplementedError
+
     async def start(self, client: BleakClient, timeout_s: float) -> None:
         self._responses = asyncio.Queue()
         await client.start_notify(PMD_CONTROL_POINT_UUID, lambda _c, data: self._responses.put_nowait(bytes(data)))
         await client.start_notify(PMD_DATA_UUID, self.on_notification)
-        settings = {SETTING_SAMPLE_RATE: self.sample_rate_hz, SETTING_RESOLUTION: 16, SETTING_RANGE: 8}
-        await client.write_gatt_char(PMD_CONTROL_POINT_UUID, encode_pmd_start(TYPE_ACC, settings), response=True)
+        request = encode_pmd_start(self.measurement_type, self.start_settings())
+        await client.write_gatt_char(PMD_CONTROL_POINT_UUID, request, response=True)
         async with asyncio.timeout(timeout_s):
             while True:
                 response = decode_pmd_control_response(await self._responses.get())
-                if response.opcode == OP_START:
+                if response.opcode == OP_START and response.measurement_type == self.measurement_type:
                     break
         if not response.ok and response.status != STATUS_ALREADY_IN_STATE:  # already started after a reconnect
-            raise SetupError(f"{self.spec.key}: PMD ACC start refused: {response.status_name}")
+            raise SetupError(f"{self.spec.key}: PMD {self.label} start refused: {response.status_name}")
         factor = decode_pmd_settings(response.parameters).get(SETTING_FACTOR) if response.ok else None
         if factor:
             self.factor = float(factor[0])
+
+    def sample_times(self, timestamp_ns: int, n: int, arrival_ms: int) -> np.ndarray:
+        """Host times (ms) of the ``n`` samples of a frame whose last sample the sensor stamped ``timestamp_ns``."""
+        last_ms = timestamp_ns / 1e6
+        self.mapper.observe(last_ms, arrival_ms)
+        sensor_ms = last_ms - (n - 1 - np.arange(n)) * 1000.0 / self.sample_rate_hz
+        return np.rint(self.mapper.to_host(sensor_ms)).astype(np.int64)
+
+
+class PmdAccRecorder(PmdRecorder):
+    """PMD ACC frames → ``acc`` in mG (50 Hz, 16 bit, ±8 G)."""
+
+    def start_settings(self) -> dict[int, int]:
+        return {SETTING_SAMPLE_RATE: self.sample_rate_hz, SETTING_RESOLUTION: 16, SETTING_RANGE: 8}
 
     def handle(self, payload: bytes, arrival_ms: int) -> None:
         frame = decode_acc_frame(payload, self.factor)
         if not frame.samples:
             return
-        last_ms = frame.timestamp_ns / 1e6
-        self.mapper.observe(last_ms, arrival_ms)
-        n = len(frame.samples)
-        sensor_ms = last_ms - (n - 1 - np.arange(n)) * 1000.0 / self.sample_rate_hz
-        times = np.rint(self.mapper.to_host(sensor_ms)).astype(np.int64)
+        times = self.sample_times(frame.timestamp_ns, len(frame.samples), arrival_ms)
         samples = np.asarray(frame.samples, dtype=np.float64)
         fields = {"x_mg": samples[:, 0], "y_mg": samples[:, 1], "z_mg": samples[:, 2]}
         self.emit(ACC.name, self.tags, times, fields)
+
+
+class PmdEcgRecorder(PmdRecorder):
+    """PMD ECG frames (H10: 130 Hz, 14 bit) → ``ecg`` in µV, one point per sample."""
+
+    measurement_type = TYPE_ECG
+    label = "ECG"
+
+    def __init__(self, spec: DeviceSpec, sink: SampleSink, clock: Clock, sample_rate_hz: int = 130) -> None:
+        super().__init__(spec, sink, clock, sample_rate_hz)
+
+    def start_settings(self) -> dict[int, int]:
+        return {SETTING_SAMPLE_RATE: self.sample_rate_hz, SETTING_RESOLUTION: 14}
+
+    def handle(self, payload: bytes, arrival_ms: int) -> None:
+        frame = decode_ecg_frame(payload)
+        times = self.sample_times(frame.timestamp_ns, len(frame.samples_uv), arrival_ms)
+        self.emit(ECG.name, self.tags, times, {"ecg_uv": np.asarray(frame.samples_uv, dtype=np.int64)})
 
 
 class MuscleLoadRecorder(Recorder):
@@ -250,6 +289,7 @@ RECORDERS: dict[str, type[Recorder]] = {
     "rsc": RSCRecorder,
     "cycling_power": CyclingPowerRecorder,
     "pmd_acc": PmdAccRecorder,
+    "pmd_ecg": PmdEcgRecorder,
     "muscle_load": MuscleLoadRecorder,
 }
 

@@ -83,6 +83,7 @@ class Telemetry:
             "samples": sum(s.recorder.stats.samples for s in sessions),
             "malformed": sum(s.recorder.stats.malformed for s in sessions),
             "sequence_gaps": sum(s.recorder.stats.sequence_gaps for s in sessions),
+            "rr_zero_skipped": sum(s.recorder.stats.rr_zero_skipped for s in sessions),
             "spool_points": spool.pending_points,
             "spool_bytes": spool.pending_bytes,
             "spool_rejected": spool.rejected_points,

@@ -19,8 +19,7 @@ from ingest.ble.heart_rate import (
     HEART_RATE_MEASUREMENT_UUID,
     RESET_ENERGY_EXPENDED,
     RR_TICKS_PER_SECOND,
-    encode_heart_rate_measurement,
-    max_rr_per_notification,
+    encode_heart_rate_notifications,
 )
 from ingest.virtual.peripheral import _LEGACY_ADVERTISING_DATA_SIZE, GattPeripheral
 
@@ -133,24 +132,19 @@ class VirtualHeartRateStrap(GattPeripheral):
         limit = self._payload_limit()
         if limit is None:
             return 0
-        if ticks and max_rr_per_notification(bpm, False, limit) == 0:
-            raise ValueError(f"{self.name}: a {limit}-byte payload has no room for RR intervals at {bpm} bpm")
-
-        delivered = 0
-        remaining = ticks
-        energy: int | None = self.energy_kj
-        while True:
-            capacity = max_rr_per_notification(bpm, energy is not None, limit)
-            chunk, remaining = remaining[:capacity], remaining[capacity:]
-            payload = encode_heart_rate_measurement(bpm, chunk, energy, contact, max_payload=limit)
+        try:
+            notifications = encode_heart_rate_notifications(bpm, ticks, self.energy_kj, contact, max_payload=limit)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from exc
+        delivered = offset = 0
+        for payload, count in notifications:
+            chunk, offset = ticks[offset : offset + count], offset + count
             if await self._notify(payload):
                 self.hr_delivered += 1
-                self.rr_delivered += len(chunk)
+                self.rr_delivered += count
                 self.delivered_rr_ms.extend(value * 1000 / RR_TICKS_PER_SECOND for value in chunk)
-                delivered += len(chunk)
-            energy = None
-            if not remaining:
-                return delivered
+                delivered += count
+        return delivered
 
     async def send_raw(self, payload: bytes) -> bool:
         """Notify an arbitrary 0x2A37 payload (for malformed-packet tests); True when delivered."""

@@ -87,6 +87,8 @@ class GattPeripheral:
         self.battery_pct = battery_pct
         self._device: Device | None = None
         self._subscription_changed = asyncio.Event()
+        self.last_sent: bytes | None = None
+        """The last payload notified on ``data`` (ground truth for tests that check a client's reading)."""
         self.data = gatt.Characteristic(
             bumble_uuid(self.data_uuid()),
             gatt.Characteristic.Properties.NOTIFY,
@@ -176,6 +178,7 @@ class GattPeripheral:
         if not self.subscribed:
             return False
         await self.device.notify_subscribers(self.data, payload)
+        self.last_sent = payload
         return True
 
     def _on_subscription(self, bearer: att.Bearer, notify_enabled: bool, indicate_enabled: bool) -> None:

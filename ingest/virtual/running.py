@@ -1,4 +1,4 @@
-"""Running athlete simulator for the virtual gateway peers: strides per leg, footpod values, heart rate, ACC.
+"""Running athlete simulator for the virtual gateway peers: strides per leg, footpod values, heart rate, ACC, ECG.
 
 Deterministic given the ``numpy.random.Generator``; no I/O. Asymmetry: from ``asymmetry_from_day`` on, the
 ``asymmetry_side`` leg's ground-contact time is ``asymmetry_gct_pct`` % longer (e.g. right +8 %). Fatigue: GCT and
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.ble.muscle_load import Side
+from ingest.virtual.ecg_waveform import ecg_uv
 from ingest.virtual.physiology import AthleteProfile, session_hr
 
 GRAVITY_MG = 1000.0
@@ -73,6 +74,8 @@ class RunningSession:
         hr, rr = session_hr(heart, np.full(seconds, workload), rng)
         self.hr_bpm = np.rint(hr).astype(int)
         beats_s = np.cumsum(rr) / 1000.0
+        self.beats_s = beats_s
+        """Beat (R peak) times in s from the start of the session: the strap's RR end at them, the ECG peaks there."""
         second = np.floor(beats_s).astype(int)
         bounds = np.searchsorted(second, np.arange(seconds + 1))
         self._rr_by_second = [rr[bounds[i] : bounds[i + 1]] for i in range(seconds)]
@@ -117,6 +120,12 @@ class RunningSession:
         y = GRAVITY_MG + 700 * np.sin(phase) + rng.normal(0, 25, len(t_s))
         z = 200 * np.cos(phase) + rng.normal(0, 15, len(t_s))
         return np.stack([x, y, z], axis=1)
+
+    def ecg_uv(self, t_s: np.ndarray) -> np.ndarray:
+        """Chest ECG samples (µV) at times ``t_s`` with R peaks on the session's beats (wraps like ``heart_second``)."""
+        period_s = float(len(self._rr_by_second))
+        rng = np.random.default_rng(self._seeds["acc"] + 1 + (int(t_s[0] * 1000) if len(t_s) else 0))
+        return ecg_uv(np.mod(t_s, period_s), self.beats_s, rng)
 
 
 @dataclass(frozen=True)

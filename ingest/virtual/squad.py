@@ -1,5 +1,9 @@
 """A virtual squad on a ChaosAir: per athlete a strap, a footpod, left/right muscle-load pods (and optionally a
-Polar-like ACC sensor), driven in real time by the running simulator."""
+Polar H10-like sensor and a power meter), driven in real time by the running simulator.
+
+The H10-like sensor streams ACC at the rate a client started (50 Hz by default), ECG whenever a client starts it,
+and heart rate to subscribers; its ECG R peaks and heart-rate RR come from the same simulated beats as the
+athlete's strap."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,9 +24,10 @@ from ingest.ble.cycling_power import (
 from ingest.ble.errors import DecodeError
 from ingest.ble.heart_rate import decode_heart_rate_measurement
 from ingest.ble.muscle_load import Side, decode_stride_frame, encode_stride_frame
-from ingest.ble.polar_pmd import PMD_EPOCH_UNIX_NS, decode_acc_frame, encode_acc_frame
+from ingest.ble.polar_pmd import ECG_FRAME_SAMPLES, PMD_EPOCH_UNIX_NS, decode_acc_frame, encode_acc_frame
 from ingest.ble.rsc import decode_rsc_measurement, encode_rsc_measurement
 from ingest.virtual.chaos_air import ChaosAir
+from ingest.virtual.ecg_waveform import ECG_SAMPLE_RATE_HZ
 from ingest.virtual.footpod import VirtualFootpod
 from ingest.virtual.hr_strap import VirtualHeartRateStrap
 from ingest.virtual.muscle_pod import VirtualMusclePod
@@ -36,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 FOOTPOD_PERIOD_S = 0.5
 POWER_PERIOD_S = 1.0
-ACC_RATE_HZ = 50
 ACC_FRAME_SAMPLES = 10
 
 
@@ -250,15 +254,50 @@ class VirtualSquad:
         elif isinstance(peer, VirtualPmdSensor):
             start_ns = time.time_ns() - PMD_EPOCH_UNIX_NS + int(self.rng.uniform(-3e9, 3e9))
             clock = SensorClock(start_ns / 1e6, float(self.rng.uniform(-60, 60)))
-            frame = 0
-            period = ACC_FRAME_SAMPLES / ACC_RATE_HZ
-            while True:
-                frame += 1
-                await at(frame * period)
-                t_last = frame * period
-                times = t_last - (ACC_FRAME_SAMPLES - 1 - np.arange(ACC_FRAME_SAMPLES)) / ACC_RATE_HZ
-                samples = session.acc_mg(times)
-                await peer.send_frame(round(clock.at(t_last) * 1e6), samples.tolist())
+            await asyncio.gather(
+                _drive_acc(peer, session, clock, at), _drive_ecg(peer, session, clock, at), _drive_hr(peer, session, at)
+            )
+
+
+async def _drive_acc(
+    peer: VirtualPmdSensor, session: RunningSession, clock: SensorClock, at: Callable[[float], Awaitable[None]]
+) -> None:
+    """ACC frames of ``ACC_FRAME_SAMPLES`` at the started rate (50 Hz until a client picks another)."""
+    origin, frame, rate = 0.0, 0, peer.acc_sample_rate_hz
+    while True:
+        if peer.acc_sample_rate_hz != rate:
+            origin, frame, rate = origin + frame * ACC_FRAME_SAMPLES / rate, 0, peer.acc_sample_rate_hz
+        frame += 1
+        t_last = origin + frame * ACC_FRAME_SAMPLES / rate
+        await at(t_last)
+        times = t_last - (ACC_FRAME_SAMPLES - 1 - np.arange(ACC_FRAME_SAMPLES)) / rate
+        samples = session.acc_mg(times)
+        await peer.send_frame(round(clock.at(t_last) * 1e6), samples.tolist())
+
+
+async def _drive_ecg(
+    peer: VirtualPmdSensor, session: RunningSession, clock: SensorClock, at: Callable[[float], Awaitable[None]]
+) -> None:
+    """ECG frames of 73 samples at 130 Hz while a client has ECG started, R peaks on the session's beats."""
+    period = ECG_FRAME_SAMPLES / ECG_SAMPLE_RATE_HZ
+    frame = 0
+    while True:
+        frame += 1
+        t_last = frame * period
+        await at(t_last)
+        if peer.ecg_streaming:
+            times = t_last - (ECG_FRAME_SAMPLES - 1 - np.arange(ECG_FRAME_SAMPLES)) / ECG_SAMPLE_RATE_HZ
+            await peer.send_ecg_frame(round(clock.at(t_last) * 1e6), session.ecg_uv(times).tolist())
+
+
+async def _drive_hr(peer: VirtualPmdSensor, session: RunningSession, at: Callable[[float], Awaitable[None]]) -> None:
+    """Heart rate and RR once a second, the same beats as the athlete's strap (sent only to subscribers)."""
+    second = 0
+    while True:
+        second += 1
+        await at(second)
+        bpm, rr = session.heart_second(second)
+        await peer.send_heart_rate(bpm, rr)
 
 
 def _tap(handle: int, record: Callable[[bytes], None]) -> Callable[[int, bytes], None]:

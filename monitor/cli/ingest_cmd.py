@@ -180,6 +180,7 @@ def _run_hardware(args: argparse.Namespace) -> int:
                 "samples": s.recorder.stats.samples,
                 "malformed": s.recorder.stats.malformed,
                 "sequence_gaps": s.recorder.stats.sequence_gaps,
+                "rr_zero_skipped": s.recorder.stats.rr_zero_skipped,
                 "reconnects": s.stats.reconnects,
                 "battery_pct": s.stats.battery_pct,
             }
