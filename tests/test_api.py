@@ -282,6 +282,7 @@ def test_unknown_athletes_and_visits_give_404_and_bad_ids_422(client, sqlite_sto
     assert missing.status_code == 404 and missing.json()["error"] == "unknown_visit"
     theirs = client.post_visit(visit_body(athlete="B02")).json()["visit_id"]
     before["visit"] += 1
+    before["analysis_due"] += 1  # the visit marks B02's analysis due from its time
     other = client.call("GET", f"/api/v1/athletes/{ATHLETE}/response?visit_id={theirs}", headers=AUTH)
     assert other.status_code == 404, "a visit of another athlete is not this athlete's"
     for path in ("/api/v1/athletes/-A01/visits", f"/api/v1/athletes/{'A' * 33}/response"):

@@ -79,5 +79,6 @@ def test_the_fuzzing_recorded_only_valid_visits(fuzzed):
     counts = points(store)
     visits = read_visits(store)
     assert counts["visit"] == len(visits) and counts["readiness"] == 1
-    assert {name for name, count in counts.items() if count} <= {"visit", "readiness"}
+    assert {name for name, count in counts.items() if count} <= {"visit", "readiness", "analysis_due"}
+    assert counts["analysis_due"] == (1 if visits else 0)  # a recorded visit marks its athlete's analysis due
     assert {v.athlete for v in visits} <= {"A01"}
