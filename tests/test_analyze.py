@@ -61,7 +61,7 @@ def test_analyze_flags_the_simulated_events_and_writes_daily_and_flag_points(sto
     by_athlete = {r.athlete: r for r in result.athletes}
     assert list(by_athlete) == ["S001", "S002", "S003", "S004", "S005", "S006"]
     assert signals_of(by_athlete["S001"]) == set() and not by_athlete["S001"].recommend_idn_visit
-    assert signals_of(by_athlete["S002"]) & {"acwr_spike", "strain_high"}
+    assert signals_of(by_athlete["S002"]) & {"acwr_spike", "strain_high", "load_surge"}
     assert "hrv_suppressed" in signals_of(by_athlete["S003"])
     assert signals_of(by_athlete["S004"]) & {"asymmetry_gct", "asymmetry_shift"}
     assert signals_of(by_athlete["S005"]) & {"asymmetry_muscle", "asymmetry_shift"}
@@ -100,7 +100,8 @@ def test_analyze_equals_the_engine_replayed_over_the_whole_history(store):
             (f.signal, f.severity, f.since) for f in expected
         ]
         assert report.recommend_idn_visit == bool(idn[row, DAYS - 1])
-        assert report.indicators["ctl"] == pytest.approx(float(ind.ctl[row, DAYS - 1]), rel=1e-3)
+        ctl = float(ind.ctl[row, DAYS - 1])
+        assert report.indicators["ctl"] == (pytest.approx(ctl, rel=1e-3) if np.isfinite(ctl) else None)
 
 
 def test_missing_data_is_insufficient_data_not_a_crash(tmp_path):

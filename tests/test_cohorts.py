@@ -14,7 +14,7 @@ from engine_replay import replay_engine
 from rich.console import Console
 from rich.progress import track
 
-from ingest.virtual.training_history import simulate_training_history
+from ingest.virtual.training_history import FITTED_NOISE, NoiseModel, simulate_training_history
 from monitor.rules import SIGNALS, SignalSeries
 from monitor.thresholds import Thresholds, load_thresholds
 
@@ -23,6 +23,7 @@ EVENT_DAYS = 150
 ONSET = 120  # day index of the event: baselines (60 d + 7 d) are established by then
 WITHIN_DAYS = 3  # a detection counts if flagged on onset + 0..3
 FIRST_DAY = np.datetime64("2025-01-06")
+NOISE: dict[str, NoiseModel] = {"noise": FITTED_NOISE}  # day-to-day noise fitted to real athletes (§5); --legacy-noise
 COHORTS: dict[str, tuple[dict, set[str], str, int]] = {
     # cohort: (simulate_training_history arguments, signals that count as the right detection,
     #          the data that carries the event, readings of it needed in days onset..onset+3 to count as "seen")
@@ -80,7 +81,7 @@ def large_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> 
     """(athletes flagged by their READINGS-th reading of the event's data after the onset, athletes with that
     many readings in the EVENT_DAYS − ONSET days after it)."""
     kwargs, wanted, data = LARGE_COHORTS[name]
-    h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **kwargs)
+    h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **NOISE, **kwargs)
     ind, signals, _ = replay_engine(h, FIRST_DAY, th)
     hit = detected(signals, ind, wanted)[:, ONSET:]
     first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), hit.shape[1])
@@ -101,7 +102,7 @@ def load_spike_large(n: int, seed: int, th: Thresholds | None = None) -> dict:
     mean daily load of those days ÷ mean daily load of the 28 days before the onset."""
     h = simulate_training_history(
         n, EVENT_DAYS, np.random.default_rng(seed), id_prefix="lsl", spike_day=ONSET,
-        spike_factor=LOAD_SPIKE_LARGE_FACTOR,
+        spike_factor=LOAD_SPIKE_LARGE_FACTOR, **NOISE,
     )  # fmt: skip
     load = np.nan_to_num(h.srpe_load)
     ratio = load[:, ONSET : ONSET + WITHIN_DAYS + 1].mean(axis=1) / load[:, ONSET - 28 : ONSET].mean(axis=1)
@@ -162,7 +163,7 @@ class CohortResult:
 
 def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> CohortResult:
     kwargs, wanted, data, needed = COHORTS[name]
-    h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **kwargs)
+    h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **NOISE, **kwargs)
     ind, signals, _ = replay_engine(h, FIRST_DAY, th)
     hit = detected(signals, ind, wanted)[:, ONSET : ONSET + 15]
     first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
@@ -198,7 +199,7 @@ class SteadyResult:
 
 
 def steady_cohort(n: int, seed: int, days: int = STEADY_DAYS, th: Thresholds | None = None) -> SteadyResult:
-    h = simulate_training_history(n, days, np.random.default_rng(seed), id_prefix="ST")
+    h = simulate_training_history(n, days, np.random.default_rng(seed), id_prefix="ST", **NOISE)
     _, signals, idn = replay_engine(h, FIRST_DAY, th)
     athletes = {name: int(s.flagged.any(axis=1).sum()) for name, s in signals.items()}
     day_counts = {name: int(s.flagged.sum()) for name, s in signals.items()}
