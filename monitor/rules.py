@@ -357,11 +357,13 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     lowest = np.stack([ind.lowest_load[days] for days, _ in tiers])
     needed = np.stack([ind.heavy_load[days] for days, _ in tiers])
     with np.errstate(invalid="ignore", divide="ignore"):  # the tier furthest past its bound speaks for the flag
-        strongest = np.argmax(np.nan_to_num(lowest / needed, nan=-1.0), axis=0)
+        past = np.round(lowest / needed, 9)  # ≥ 1: every day at the bound (rounded as monitor.hr_load's zones)
+        strongest = np.argmax(np.nan_to_num(past, nan=-1.0), axis=0)
     value = np.take_along_axis(lowest, strongest[None], 0)[0]
     bound = np.take_along_axis(needed, strongest[None], 0)[0]
+    fired = _ge(np.take_along_axis(past, strongest[None], 0)[0], 1.0)
     out["load_surge"] = _series(
-        "load_surge", _ge(value, bound), np.zeros_like(strongest, bool), value, bound, np.inf, 1,
+        "load_surge", fired, np.zeros_like(strongest, bool), value, bound, np.inf, 1,
         reasons.surge_window(th, tiers, strongest), reasons.surge(ind, th, tiers, strongest),
     )  # fmt: skip
 
@@ -428,7 +430,7 @@ def heavy_tiers(th: Thresholds) -> list[tuple[int, float]]:
 def load_confirmed(ind: Indicators, th: Thresholds) -> np.ndarray:
     """The week is heavy on the athlete's own scale: the last ``acute_days`` held at least ``heavy_week_units``
     typical training days (each day counted at most ``typical_day_cap``), with enough known days."""
-    return _ge(ind.load_units_7d, th.load.heavy_week_units)
+    return _ge(np.round(ind.load_units_7d, 9), th.load.heavy_week_units)
 
 
 # --- flags and the IDN recommendation -------------------------------------------------------------------------
