@@ -347,14 +347,20 @@ def _shifted(x: np.ndarray, lag: int, fill: float) -> np.ndarray:
     return out
 
 
-def lowest_load(load: np.ndarray, known: np.ndarray, days: int) -> np.ndarray:
-    """The lowest load of the last ``days`` days, AU; an unknown day in the window counts as 0 (so does a day
-    before the series)."""
-    x = np.where(np.asarray(known, dtype=bool), np.asarray(load, dtype=float), 0.0)
-    lowest = x.copy()
-    for lag in range(1, days):
-        lowest = np.minimum(lowest, _shifted(x, lag, 0.0))
-    return lowest
+def lowest_load(load: np.ndarray, known: np.ndarray, days: int, slack: int = 1) -> np.ndarray:
+    """The lowest load of the last ``days`` known days, AU, looking back at most ``days + slack`` days: up to
+    ``slack`` unknown days are skipped (today's session is usually logged after the morning's analysis), more
+    make it 0, as does a rest day or a day before the series."""
+    x = np.asarray(load, dtype=float)
+    k = np.asarray(known, dtype=bool)
+    lowest = np.full(x.shape, np.inf)
+    seen = np.zeros(x.shape, np.int64)
+    for lag in range(days + slack):
+        kk, xx = _shifted(k, lag, False), _shifted(x, lag, 0.0)
+        take = kk & (seen < days)
+        lowest = np.where(take, np.minimum(lowest, xx), lowest)
+        seen += take
+    return np.where(seen >= days, lowest, 0.0)
 
 
 def load_in_typical_days(

@@ -149,7 +149,12 @@ def test_typical_training_day_and_lowest_load_and_load_in_typical_days() -> None
     assert tr.typical_au[0, 4] == pytest.approx(300.0)  # (100 · 300 · 900)^(1/3); rest days do not count
     assert tr.training_days[0, 5] == 2  # day 5 is unknown: its 50 AU is no training day
     np.testing.assert_array_equal(ld.lowest_load(x, known, 2)[0], [0, 0, 0, 0, 0, 0])
-    np.testing.assert_array_equal(ld.lowest_load(np.array([[5.0, 7.0, 6.0]]), np.ones((1, 3), bool), 2)[0], [0, 5, 6])
+    y, all_known = np.array([[5.0, 7.0, 6.0, 9.0, 8.0]]), np.ones((1, 5), bool)
+    np.testing.assert_array_equal(ld.lowest_load(y, all_known, 2)[0], [0, 5, 6, 6, 8])
+    one_gap = np.array([[True, True, True, False, True]])  # day 3 unknown: skipped, the 2 known days before count
+    np.testing.assert_array_equal(ld.lowest_load(y, one_gap, 2)[0], [0, 5, 6, 6, 6])
+    two_gaps = np.array([[True, True, False, False, True]])  # 2 unknown days: more than the slack of 1
+    np.testing.assert_array_equal(ld.lowest_load(y, two_gaps, 2)[0], [0, 5, 5, 0, 0])
     units = ld.load_in_typical_days(x, known, np.full(x.shape, 100.0), days=3, cap=2.0)
     np.testing.assert_allclose(units[0], [1, 1, 3, 2, 4, 2])  # 300 and 900 count 2 each; unknown day 5 counts 0
 

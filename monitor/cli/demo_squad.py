@@ -21,6 +21,7 @@ EXPECTED_SIGNALS = {
 
 TRAINING_LEAD_IN_DAYS = 7
 SPIKE_DAYS_BEFORE_TODAY = 6
+SPIKE_FACTOR = 3.0  # a camp of 3 × the usual session every day: a spike the load rules catch within 3 days
 ASYMMETRY_DAYS_BEFORE_TODAY = 14
 GCT_RIGHT_RISE_PCT = 12.0
 _HEALTHY_CYCLE = (HEALTHY, LOAD_SPIKE, HEALTHY, ASYMMETRY_GCT)
@@ -61,7 +62,8 @@ def training_batches(
     gct = np.where(cond == ASYMMETRY_GCT, total - ASYMMETRY_DAYS_BEFORE_TODAY, -1)
     sport = np.where(cond == ASYMMETRY_GCT, "run", "mixed")
     history = simulate_training_history(
-        n, total, rng, sport=sport, spike_day=spike, gct_onset_day=gct, gct_right_rise_pct=GCT_RIGHT_RISE_PCT
+        n, total, rng, sport=sport, spike_day=spike, spike_factor=SPIKE_FACTOR, gct_onset_day=gct,
+        gct_right_rise_pct=GCT_RIGHT_RISE_PCT,
     )
     names = dict(zip(history.athlete_ids, (p.athlete_id for p in squad)))
     first_day = today - dt.timedelta(days=total - 1)
