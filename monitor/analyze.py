@@ -315,11 +315,13 @@ def analyze(
     readiness = store.read_many(READINESS.name, READINESS_FIELDS, roster, recent_ms, end_ms)
     rest = store.read_many(REST_DAY.name, ("rest",), roster, start_ms, end_ms)
     older = store.read_many(READINESS.name, READINESS_FIELDS[:2], roster, start_ms, recent_ms)  # device days only
-    beats = {a: _mornings_from_beats(store, a, as_of, th, earlier) for a in set(store.list_athletes("rr")) & set(roster)}
+    beats = {
+        a: _mornings_from_beats(store, a, as_of, th, earlier) for a in set(store.list_athletes("rr")) & set(roster)
+    }
     beat_days = np.zeros((len(roster), n_days), bool)  # mornings found in the beats: device days too
     for athlete, mornings in beats.items():
-        t = np.array([(m.day - first_day).days for m in mornings], np.int64)
-        beat_days[roster.index(athlete), t[(t >= 0) & (t < n_days)]] = True
+        at = np.array([(m.day - first_day).days for m in mornings], np.int64)
+        beat_days[roster.index(athlete), at[(at >= 0) & (at < n_days)]] = True
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry, rest, older, beat_days)
     derived: list[PointBatch] = []
     for athlete in sorted(beats):

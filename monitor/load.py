@@ -363,9 +363,7 @@ def lowest_load(load: np.ndarray, known: np.ndarray, days: int, slack: int = 1) 
     return np.where(seen >= days, lowest, 0.0)
 
 
-def load_in_typical_days(
-    load: np.ndarray, known: np.ndarray, typical: np.ndarray, days: int, cap: float
-) -> np.ndarray:
+def load_in_typical_days(load: np.ndarray, known: np.ndarray, typical: np.ndarray, days: int, cap: float) -> np.ndarray:
     """Load of the known days among the last ``days`` days in typical training days (``typical`` as of each
     day), each day counted at most ``cap`` typical days: one very long session cannot make a heavy week on its
     own. NaN where ``typical`` is."""

@@ -14,7 +14,7 @@ from engine_replay import replay_engine
 from rich.console import Console
 from rich.progress import track
 
-from ingest.virtual.training_history import FITTED_NOISE, NoiseModel, simulate_training_history
+from ingest.virtual.training_history import FITTED_NOISE, LEGACY_NOISE, NoiseModel, simulate_training_history
 from monitor.rules import SIGNALS, SignalSeries
 from monitor.thresholds import Thresholds, load_thresholds
 
@@ -247,6 +247,9 @@ def report(n: int, seed: int) -> dict:
 # One change of the defaults per row of the trade-off table in docs/analytics.md ("" = the defaults).
 TRADE_OFFS = (
     "",
+    "load.heavy_factor=1.8",
+    "load.heavy_factor=2.0",
+    "load.heavy_short_factor=2.5",
     "recovery.joint_cusum_h=3.5",
     "recovery.joint_cusum_h=3.0",
     "recovery.joint_cusum_h=4.5",
@@ -352,7 +355,10 @@ if __name__ == "__main__":
     parser.add_argument("--athletes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--trade-offs", action="store_true", help="print the trade-off table of docs/analytics.md")
+    parser.add_argument("--legacy-noise", action="store_true", help="the made-up noise the rules were first tuned on")
     args = parser.parse_args()
+    if args.legacy_noise:
+        NOISE["noise"] = LEGACY_NOISE
     if args.trade_offs:
         print("\n".join(trade_off_table(args.athletes, args.seed)))
     else:

@@ -42,7 +42,9 @@ def rest(capsys, store: Store, *args: str) -> tuple[int, str, str]:
 
 def write_sessions(store: Store, days: list[dt.date], load_au: float = 300.0) -> None:
     t = np.array([day_start_ms(d) + 17 * 3_600_000 for d in days], np.int64)
-    store.write([SESSION.batch({"athlete": A, "sport": "run", "source": "log"}, t, {"srpe_load": np.full(len(t), load_au)})])
+    store.write(
+        [SESSION.batch({"athlete": A, "sport": "run", "source": "log"}, t, {"srpe_load": np.full(len(t), load_au)})]
+    )
 
 
 def test_rest_marks_a_day_and_withdraw_takes_it_back(capsys, each_store: Store) -> None:
@@ -50,13 +52,22 @@ def test_rest_marks_a_day_and_withdraw_takes_it_back(capsys, each_store: Store) 
     write_sessions(store, [MONDAY])
     code, out, err = rest(capsys, store, "--athlete", A, "--date", "2026-01-06", "--json")
     assert (code, err) == (0, "")
-    assert json.loads(out) == {"athlete": A, "date": "2026-01-06", "rest": True, "source": "cli", "sessions_that_day": 0}
+    assert json.loads(out) == {
+        "athlete": A,
+        "date": "2026-01-06",
+        "rest": True,
+        "source": "cli",
+        "sessions_that_day": 0,
+    }
     day_ms = day_start_ms(dt.date(2026, 1, 6))
     frame = store.read(REST_DAY.name, A, ["rest"], with_tags=["source"])
     assert list(frame.time_ms) == [day_ms] and list(frame.columns["source"]) == ["cli"]
     assert frame.columns["rest"][0] in (True, 1)
     code, out, _ = rest(capsys, store, "--athlete", A, "--date", "2026-01-05")
-    assert code == 0 and out.strip() == f"{A} 2026-01-05: marked as a rest day (the day also holds 1 session, which still count)"
+    assert (
+        code == 0
+        and out.strip() == f"{A} 2026-01-05: marked as a rest day (the day also holds 1 session, which still count)"
+    )
     code, out, _ = rest(capsys, store, "--athlete", A, "--date", "2026-01-06", "--withdraw")
     assert code == 0 and out.strip() == f"{A} 2026-01-06: rest mark withdrawn"
     frame = store.read(REST_DAY.name, A, ["rest"], day_ms, day_ms + DAY_MS)
@@ -96,16 +107,20 @@ def test_a_day_without_a_log_is_unknown_unless_marked_rest_or_a_morning_was_read
     assert ind["monotony"] is None and ind["ctl"] is None and ind["load_7d"] is None
     # Tue, Thu and Sat marked rest; Sunday a morning reading (HRV) without a session: the week is known
     rest_days = [d for d in days if d.weekday() in (1, 3, 5)]
-    store.write([REST_DAY.batch({"athlete": A, "source": "cli"}, [day_start_ms(d) for d in rest_days], {"rest": np.ones(len(rest_days), bool)})])  # fmt: skip
+    marks = {"rest": np.ones(len(rest_days), bool)}
+    store.write([REST_DAY.batch({"athlete": A, "source": "cli"}, [day_start_ms(d) for d in rest_days], marks)])
     sundays = [d for d in days if d.weekday() == 6]
     t = np.array([day_start_ms(d) + 6 * 3_600_000 for d in sundays], np.int64)
-    store.write([READINESS.batch({"athlete": A}, t, {"ln_rmssd": np.full(len(t), 4.0), "mean_hr_bpm": np.full(len(t), 50.0)})])  # fmt: skip
+    mornings = {"ln_rmssd": np.full(len(t), 4.0), "mean_hr_bpm": np.full(len(t), 50.0)}
+    store.write([READINESS.batch({"athlete": A}, t, mornings)])
     ind, status = report()
     assert ind["load_known_days_7d"] == 7 and ind["load_known_days_28d"] == 28
     assert ind["load_7d"] == 900.0 and ind["acwr_coupled"] == pytest.approx(1.0) and ind["monotony"] is not None
     assert ind["typical_day_load"] == pytest.approx(300.0)
     # a device's resting-HR estimate alone (no HRV: e.g. Fitbit) is no morning reading: Sunday stays unknown
-    store.write([READINESS.batch({"athlete": A, "source": "fitbit"}, [day_start_ms(as_of) + 1], {"mean_hr_bpm": [50.0]})])
+    store.write(
+        [READINESS.batch({"athlete": A, "source": "fitbit"}, [day_start_ms(as_of) + 1], {"mean_hr_bpm": [50.0]})]
+    )
     assert report()[0]["load_known_days_7d"] == 7  # the HRV reading of that Sunday still counts
 
 
@@ -113,7 +128,9 @@ def _engine(load: np.ndarray, known: np.ndarray | None = None, th=None):
     th = th or load_thresholds()
     x = np.asarray(load, float)[None]
     nan = np.full(x.shape, NAN)
-    inputs = daily_inputs([A], MONDAY, np.where(x > 0, x, NAN), nan, nan, {}, "srpe", None if known is None else known[None])
+    inputs = daily_inputs(
+        [A], MONDAY, np.where(x > 0, x, NAN), nan, nan, {}, "srpe", None if known is None else known[None]
+    )
     ind = compute_indicators(inputs, th)
     return ind, evaluate_signals(ind, th)
 
@@ -170,9 +187,12 @@ def test_load_surge_tiers_are_inclusive_boundaries() -> None:
     assert (lt.heavy_short_days, lt.heavy_short_factor, lt.heavy_days, lt.heavy_factor) == (3, 3.0, 4, 1.9)
     assert (lt.heavy_long_days, lt.heavy_long_factor) == (7, 1.6)
     cases = [
-        ([190.0] * 4, True, 190.0), ([190.0] * 3 + [189.9], False, None),  # 4 days at 1.9 ×
-        ([300.0] * 3, True, 300.0), ([300.0, 299.9, 300.0], False, None),  # 3 days at 3 ×
-        ([160.0] * 7, True, 160.0), ([160.0] * 6 + [159.9], False, None),  # 7 days at 1.6 ×
+        ([190.0] * 4, True, 190.0),
+        ([190.0] * 3 + [189.9], False, None),  # 4 days at 1.9 ×
+        ([300.0] * 3, True, 300.0),
+        ([300.0, 299.9, 300.0], False, None),  # 3 days at 3 ×
+        ([160.0] * 7, True, 160.0),
+        ([160.0] * 6 + [159.9], False, None),  # 7 days at 1.6 ×
     ]
     for last, fires, value in cases:
         ind, signals = _engine(_pattern_then(last))

@@ -62,7 +62,13 @@ def training_batches(
     gct = np.where(cond == ASYMMETRY_GCT, total - ASYMMETRY_DAYS_BEFORE_TODAY, -1)
     sport = np.where(cond == ASYMMETRY_GCT, "run", "mixed")
     history = simulate_training_history(
-        n, total, rng, sport=sport, spike_day=spike, spike_factor=SPIKE_FACTOR, gct_onset_day=gct,
+        n,
+        total,
+        rng,
+        sport=sport,
+        spike_day=spike,
+        spike_factor=SPIKE_FACTOR,
+        gct_onset_day=gct,
         gct_right_rise_pct=GCT_RIGHT_RISE_PCT,
     )
     names = dict(zip(history.athlete_ids, (p.athlete_id for p in squad)))

@@ -54,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
         if athlete not in store.list_athletes():
             raise CliError(f"--athlete {athlete!r}: no data for this athlete in the store; check the ID")
         sessions = store.count(SESSION.name, athlete, day_ms, day_ms + DAY_MS)
-        store.write([REST_DAY.batch({"athlete": athlete, "source": SOURCE}, [day_ms], {"rest": np.array([not args.withdraw])})])
+        store.write(
+            [REST_DAY.batch({"athlete": athlete, "source": SOURCE}, [day_ms], {"rest": np.array([not args.withdraw])})]
+        )
         mark_due(store, {athlete: day_ms})  # the next `analyze` recomputes the days this mark changes
     finally:
         store.close()
