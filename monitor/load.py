@@ -320,8 +320,14 @@ class TrainingDays:
     """
 
     typical_au: np.ndarray  # geometric mean of the training-day loads, AU (NaN with no training day)
+    log_sd: np.ndarray  # SD of ln training-day load (NaN below 2 training days)
     training_days: np.ndarray  # int
     known_days: np.ndarray  # int
+
+    def heavy_factor(self, factor: float, sds: float, log_sd_floor: float) -> np.ndarray:
+        """How many typical training days make a heavy day: ``factor``, or fewer for an athlete whose training
+        days vary little, ``exp(sds · σ)`` with ``σ`` the SD of their log loads (at least ``log_sd_floor``)."""
+        return np.minimum(factor, np.exp(sds * np.maximum(np.nan_to_num(self.log_sd, nan=np.inf), log_sd_floor)))
 
 
 def training_days(load: np.ndarray, known: np.ndarray, days: int, lag: int) -> TrainingDays:
@@ -330,9 +336,13 @@ def training_days(load: np.ndarray, known: np.ndarray, days: int, lag: int) -> T
     k = np.asarray(known, dtype=bool)
     day = k & (x > 0)
     n = rolling_sum(day.astype(float), days, lag)
-    log_sum = rolling_sum(np.where(day, np.log(np.where(day, x, 1.0)), 0.0), days, lag)
+    lx = np.where(day, np.log(np.where(day, x, 1.0)), 0.0)
+    log_sum, log_sq = rolling_sum(lx, days, lag), rolling_sum(lx * lx, days, lag)
+    mean = log_sum / np.maximum(n, 1.0)
+    var = (log_sq - n * mean * mean) / np.maximum(n - 1.0, 1.0)
     return TrainingDays(
-        typical_au=np.where(n > 0.5, np.exp(log_sum / np.maximum(n, 1.0)), np.nan),
+        typical_au=np.where(n > 0.5, np.exp(mean), np.nan),
+        log_sd=np.where(n > 1.5, np.sqrt(np.maximum(var, 0.0)), np.nan),
         training_days=np.rint(n).astype(np.int64),
         known_days=np.rint(rolling_sum(k.astype(float), days, lag)).astype(np.int64),
     )
@@ -348,16 +358,16 @@ def _shifted(x: np.ndarray, lag: int, fill: float) -> np.ndarray:
 
 
 def lowest_load(load: np.ndarray, known: np.ndarray, days: int, slack: int = 1) -> np.ndarray:
-    """The lowest load of the last ``days`` known days, AU, looking back at most ``days + slack`` days: up to
-    ``slack`` unknown days are skipped (today's session is usually logged after the morning's analysis), more
-    make it 0, as does a rest day or a day before the series."""
+    """The lowest load of the last ``days`` training days (known, load > 0), AU, looking back at most
+    ``days + slack`` days: up to ``slack`` rest or unknown days in between are skipped (a planned rest day inside a
+    heavy block; today's session, logged after the morning's analysis); 0 when fewer training days are there."""
     x = np.asarray(load, dtype=float)
-    k = np.asarray(known, dtype=bool)
+    trained = np.asarray(known, dtype=bool) & (x > 0)
     lowest = np.full(x.shape, np.inf)
     seen = np.zeros(x.shape, np.int64)
     for lag in range(days + slack):
-        kk, xx = _shifted(k, lag, False), _shifted(x, lag, 0.0)
-        take = kk & (seen < days)
+        tt, xx = _shifted(trained, lag, False), _shifted(x, lag, 0.0)
+        take = tt & (seen < days)
         lowest = np.where(take, np.minimum(lowest, xx), lowest)
         seen += take
     return np.where(seen >= days, lowest, 0.0)

@@ -190,8 +190,10 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     training = ld.training_days(raw, known, lt.typical_days, lag=lt.acute_days)
     typical = np.where(training.training_days >= lt.min_typical_training_days, training.typical_au, np.nan)
     tiers = heavy_tiers(th)
-    heavy = {days: factor * typical for days, factor in tiers}
-    lowest = {days: ld.lowest_load(raw, known, days) for days, _ in tiers}
+    heavy = {
+        days: training.heavy_factor(factor, lt.heavy_sds, lt.heavy_log_sd_floor) * typical for days, factor in tiers
+    }
+    lowest = {days: ld.lowest_load(raw, known, days, lt.heavy_slack_days) for days, _ in tiers}
     units_7d = gate(enough, ld.load_in_typical_days(raw, known, typical, lt.acute_days, lt.typical_day_cap))
     p = ld.pmc(x, lt.ctl_days, lt.atl_days)
     pmc_ok = (history >= lt.pmc_min_days) & enough_28d  # CTL is a 42-day average: the 28-day count suffices

@@ -54,6 +54,9 @@ class LoadThresholds:
     heavy_factor: float
     heavy_long_days: int
     heavy_long_factor: float
+    heavy_slack_days: int
+    heavy_sds: float
+    heavy_log_sd_floor: float
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 3, 31)
 DAYS = 160
 EVENTS = {  # athlete index → simulator arguments (onsets 3–6 days before AS_OF)
-    "spike_day": [-1, DAYS - 5, -1, -1, -1, -1],
+    "spike_day": [-1, DAYS - 5, -1, -1, -1, -1],  # a camp of 3 × the usual session
     "hrv_drop_day": [-1, -1, DAYS - 6, -1, -1, -1],
     "gct_onset_day": [-1, -1, -1, DAYS - 6, -1, -1],
     "muscle_onset_day": [-1, -1, -1, -1, DAYS - 6, -1],
@@ -36,7 +36,7 @@ EVENTS = {  # athlete index → simulator arguments (onsets 3–6 days before AS
 
 def history():
     sport = np.array(["mixed", "mixed", "mixed", "run", "mixed", "ride"])
-    return simulate_training_history(6, DAYS, np.random.default_rng(21), sport=sport, **EVENTS)
+    return simulate_training_history(6, DAYS, np.random.default_rng(21), sport=sport, spike_factor=3.0, **EVENTS)
 
 
 def fill(store, h=None) -> None:

@@ -165,7 +165,8 @@ def test_typical_training_day_and_lowest_load_and_load_in_typical_days() -> None
     assert tr.training_days[0, 4] == 3 and tr.known_days[0, 4] == 5
     assert tr.typical_au[0, 4] == pytest.approx(300.0)  # (100 · 300 · 900)^(1/3); rest days do not count
     assert tr.training_days[0, 5] == 2  # day 5 is unknown: its 50 AU is no training day
-    np.testing.assert_array_equal(ld.lowest_load(x, known, 2)[0], [0, 0, 0, 0, 0, 0])
+    # the last 2 training days within 3 days: the rest days between them are skipped, the unknown day 5 is none
+    np.testing.assert_array_equal(ld.lowest_load(x, known, 2)[0], [0, 0, 100, 0, 300, 0])
     y, all_known = np.array([[5.0, 7.0, 6.0, 9.0, 8.0]]), np.ones((1, 5), bool)
     np.testing.assert_array_equal(ld.lowest_load(y, all_known, 2)[0], [0, 5, 6, 6, 8])
     one_gap = np.array([[True, True, True, False, True]])  # day 3 unknown: skipped, the 2 known days before count
@@ -176,19 +177,24 @@ def test_typical_training_day_and_lowest_load_and_load_in_typical_days() -> None
     np.testing.assert_allclose(units[0], [1, 1, 3, 2, 4, 2])  # 300 and 900 count 2 each; unknown day 5 counts 0
 
 
-def _pattern_then(last: list[float]) -> np.ndarray:
-    """100 AU every other day for 100 days (typical training day 100 AU), then the given days."""
-    return np.concatenate([np.tile([100.0, 0.0], 50), last])
+def _pattern_then(last: list[float], steady: bool = False) -> np.ndarray:
+    """Training every other day for 100 days, alternately 50 and 200 AU (typical training day 100 AU, SD of the
+    log loads 0.70: the fixed factors apply), or 100 AU every time (``steady``), then the given days."""
+    week = [100.0, 0.0] * 2 if steady else [200.0, 0.0, 50.0, 0.0]
+    return np.concatenate([np.tile(week, 25), last])
 
 
 def test_load_surge_tiers_are_inclusive_boundaries() -> None:
     th = load_thresholds()
     lt = th.load
-    assert (lt.heavy_short_days, lt.heavy_short_factor, lt.heavy_days, lt.heavy_factor) == (3, 3.0, 4, 1.9)
-    assert (lt.heavy_long_days, lt.heavy_long_factor) == (7, 1.6)
+    assert (lt.heavy_short_days, lt.heavy_short_factor, lt.heavy_days, lt.heavy_factor) == (3, 3.0, 4, 2.0)
+    assert (lt.heavy_long_days, lt.heavy_long_factor, lt.heavy_slack_days) == (7, 1.6, 1)
+    assert (lt.heavy_sds, lt.heavy_log_sd_floor) == (3.0, 0.1)
+    # training days of 100 AU and 0 SD: e^(3 × 0.1) = 1.35 would make a heavy day; the fixed factors are stricter
+    # here only when lower, so these athletes vary: 50 and 200 AU (typical 100 AU, SD of ln 0.70, e^(3σ) = 8)
     cases = [
-        ([190.0] * 4, True, 190.0),
-        ([190.0] * 3 + [189.9], False, None),  # 4 days at 1.9 ×
+        ([200.0] * 4, True, 200.0),
+        ([200.0] * 3 + [199.9], False, None),  # 4 days at 2 ×
         ([300.0] * 3, True, 300.0),
         ([300.0, 299.9, 300.0], False, None),  # 3 days at 3 ×
         ([160.0] * 7, True, 160.0),
@@ -203,15 +209,31 @@ def test_load_surge_tiers_are_inclusive_boundaries() -> None:
             (f,) = flags
             assert f.value == value and f.threshold == pytest.approx(value) and f.severity == "watch"
             assert ind.typical_load[0, t] == pytest.approx(100.0)
-            assert f"at least {value / 100:g} × your typical training day 100 AU (sRPE)" in f.reason
+            assert f"at least {value / 100:g} × your typical training day 100 AU (sRPE)" in f.reason, f.reason
             assert "load known on 7 of the last 7 days and 28 of 28" in f.reason
+
+
+def test_an_athlete_whose_training_days_vary_little_needs_less_and_a_rest_day_inside_is_skipped() -> None:
+    th = load_thresholds()
+    x = _pattern_then([], steady=True)
+    x[0::4] = 110.0  # 110 and 100 AU: SD of ln 0.048, floored at 0.1: e^(0.3) = 1.35 × the typical day
+    ind, _ = _engine(np.concatenate([x, [0.0] * 5]), th=th)
+    typical = ind.typical_load[0, -1]
+    assert typical == pytest.approx(np.exp(np.mean(np.log([100.0, 110.0]))), rel=1e-3)
+    assert ind.heavy_load[3][0, -1] == pytest.approx(np.exp(0.3) * typical)
+    bound = float(ind.heavy_load[3][0, -1]) * (1 + 1e-12)
+    for last, fires in (([bound, 0.0, bound, bound], True), ([bound, 0.0, 0.0, bound, bound], False)):
+        ind, signals = _engine(np.concatenate([x, last]), th=th)
+        assert bool(signals["load_surge"].flagged[0, -1]) == fires, last  # 3 days, one rest day skipped
 
 
 def test_ratio_flags_need_a_heavy_week_exactly_at_its_bound() -> None:
     th = load_thresholds()
     assert th.load.heavy_week_units == 13.0 and th.load.typical_day_cap == 2.0
-    easy = dataclasses.replace(th, load=dataclasses.replace(th.load, heavy_factor=99.0, heavy_long_factor=99.0))
-    for last, heavy in (([200.0] * 6 + [100.0], True), ([200.0] * 6 + [99.0], False)):
+    easy = dataclasses.replace(
+        th, load=dataclasses.replace(th.load, heavy_sds=99.0, heavy_factor=99.0, heavy_long_factor=99.0)
+    )
+    for last, heavy in (([300.0] * 6 + [100.0], True), ([300.0] * 6 + [99.0], False)):  # 300 AU counts 2
         ind, signals = _engine(_pattern_then(last), th=easy)
         t = ind.inputs.days.size - 1
         assert ind.load_units_7d[0, t] == pytest.approx(12.99 if not heavy else 13.0)
