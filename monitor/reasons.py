@@ -146,14 +146,18 @@ def surge_window(th: Thresholds, tiers: list[tuple[int, float]], strongest: np.n
 
 
 def surge(ind: Indicators, th: Thresholds, tiers: list[tuple[int, float]], strongest: np.ndarray) -> Reason:
+    lt = th.load
+
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
-        n, factor = tiers[int(strongest[row, t])]
-        lowest, typical = ind.lowest_load[n][row, t], ind.typical_load[row, t]
+        n, _ = tiers[int(strongest[row, t])]
+        lowest, needed, typical = ind.lowest_load[n][row, t], ind.heavy_load[n][row, t], ind.typical_load[row, t]
         return (
-            f"Each of the last {n} days held at least {factor:g} × {typical_day(ind, th, row, t)}: the lightest of "
-            f"them {_num(lowest, ',.0f')} {_load_unit(ind, row)} = {_num(lowest / typical, '.2f')} ×, at or above "
-            f"{_num(factor * typical, ',.0f')}, {_since(since, days)}; {known_days(ind, th, row, t)}. Heavier days "
-            f"need fewer of them ({', '.join(f'{d} days at {f:g} ×' for d, f in tiers)}). {CAVEAT} Check that the "
+            f"Each of the last {n} training days held at least {_num(needed / typical, '.2f')} × "
+            f"{typical_day(ind, th, row, t)}: the lightest of them {_num(lowest, ',.0f')} {_load_unit(ind, row)} = "
+            f"{_num(lowest / typical, '.2f')} ×, at or above {_num(needed, ',.0f')}, {_since(since, days)}; "
+            f"{known_days(ind, th, row, t)}. Heavier days need fewer of them "
+            f"({', '.join(f'{d} days at {f:g} ×' for d, f in tiers)}, or e^({lt.heavy_sds:g} SD) of your training "
+            f"days when lower; at most {lt.heavy_slack_days} rest or unknown day between). {CAVEAT} Check that the "
             "jump was planned and watch recovery."
         )
 

@@ -209,7 +209,14 @@ def test_load_surge_tiers_are_inclusive_boundaries() -> None:
             (f,) = flags
             assert f.value == value and f.threshold == pytest.approx(value) and f.severity == "watch"
             assert ind.typical_load[0, t] == pytest.approx(100.0)
-            assert f"at least {value / 100:g} × your typical training day 100 AU (sRPE)" in f.reason, f.reason
+            assert (
+                f"last {len(last)} training days held at least {value / 100:.2f} × your typical training day 100 AU"
+                in f.reason
+            )
+            assert (
+                f"the lightest of them {value:,.0f} AU (sRPE) = {value / 100:.2f} ×, at or above {value:,.0f}"
+                in f.reason
+            )
             assert "load known on 7 of the last 7 days and 28 of 28" in f.reason
 
 
