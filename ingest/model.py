@@ -123,6 +123,9 @@ DAILY = Measurement(
         Field("readings_7d", INT, "valid mornings in the 7-day window"),
         Field("status", STRING, "`ok`, `suppressed` or `insufficient data`"),
         *fields(FLOAT, "training load of the day / of 7 days, AU", "daily_load", "load_7d"),
+        *fields(INT, "days with a known load in the last 7 / 28 days", "load_known_days_7d", "load_known_days_28d"),
+        Field("typical_day_load", FLOAT, "typical training day: geometric mean of the training-day loads, AU"),
+        Field("load_7d_typical_days", FLOAT, "load of the last 7 days in typical training days, each day ≤ 2"),
         Field("load_source", STRING, "`srpe` or `trimp`"),
         Field("acwr", FLOAT, "acute:chronic workload ratio, EWMA 7 d / 28 d"),
         *fields(FLOAT, "rolling ACWR, coupled / uncoupled", "acwr_coupled", "acwr_uncoupled"),
@@ -362,6 +365,13 @@ SIMULATED = Measurement(
     (Field("generator", STRING, "`demo` or `ingest --virtual`"),),
     "the start of the run that marked it",
 )
+REST_DAY = Measurement(
+    "rest_day",
+    "an athlete's own word on a day: rested, or not (a log-based athlete's day without a log is otherwise unknown)",
+    (ATHLETE, Tag("source", "`cli` (`recovery-monitor rest`), `import` (a session log's rest column), `checkin`")),
+    (Field("rest", BOOL, "true: the athlete did not train that day; false withdraws an earlier mark"),),
+    "00:00 UTC of the day",
+)
 ANALYSIS_DUE = Measurement(
     "analysis_due",
     "an athlete's stored analysis is out of date from a day on",
@@ -397,6 +407,7 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     DEVICE_STATE,
     SIMULATED,
     ANALYSIS_DUE,
+    REST_DAY,
 )
 _BY_NAME = {m.name: m for m in MEASUREMENTS}
 

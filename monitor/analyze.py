@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.model import READINESS, RR, SESSION
+from ingest.model import READINESS, REST_DAY, RR, SESSION
 from ingest.store.base import ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
 from ingest.visits import read_visits
@@ -122,6 +122,38 @@ def session_loads(sessions: ManyFrame) -> tuple[np.ndarray, list[str | None]]:
     return load, sources
 
 
+def known_load_days(
+    sessions: ManyFrame,
+    s_day: np.ndarray,
+    load: np.ndarray,
+    sources: list[str | None],
+    rest_marked: np.ndarray,
+    morning: np.ndarray,
+) -> np.ndarray:
+    """(athletes, days) True where the day's load is known (docs/analytics.md §2, "No data is not rest").
+
+    Device-based (TRIMP) athletes: every day (the device records what it is worn for). Log-based (sRPE)
+    athletes: a day whose sessions all carry the load (logged), a day the athlete marked as rest
+    (``rest_marked``, `rest_day` points) or a day with a morning reading (``morning``: the athlete used the
+    device that day and logged nothing, so rested). Any other day is unknown, never a rest day.
+    """
+    shape = morning.shape
+    rows = sessions.athlete_index
+    n_sessions = daily_count(rows, s_day, np.ones(len(rows)), shape)
+    n_loads = daily_count(rows, s_day, load, shape)
+    logged = (n_sessions > 0) & (n_loads == n_sessions)
+    device_based = np.array([s == "trimp" for s in sources], bool)[:, None]
+    return device_based | logged | ((n_sessions == 0) & (rest_marked | morning))
+
+
+def rest_marks(frame: ManyFrame, start_ms: int, shape: tuple[int, int]) -> np.ndarray:
+    """(athletes, days) True where a `rest_day` point with `rest` true marks the day; a `rest` false point of the
+    same day (a mark withdrawn) wins over none, so the day is marked when any source still says rest."""
+    day = (frame.time_ms - start_ms) // DAY_MS
+    rest = np.where(frame.columns["rest"] > 0.5, 1.0, np.nan)
+    return daily_count(frame.athlete_index, day, rest, shape) > 0
+
+
 def session_symmetry(sessions: ManyFrame) -> dict[str, np.ndarray]:
     """Per-session SI of each metric from the stored SI, else from left/right values or the left share."""
     c = sessions.columns
@@ -156,10 +188,16 @@ def build_inputs(
     sessions: ManyFrame,
     readiness: ManyFrame,
     asymmetry: ManyFrame | None = None,
+    rest: ManyFrame | None = None,
+    earlier_readiness: ManyFrame | None = None,
+    beat_mornings: np.ndarray | None = None,
 ) -> DailyInputs:
     """Daily grids of load, mornings and session asymmetry from the points read from the store.
 
-    ``sessions`` needs the load fields; the asymmetry fields come from ``asymmetry`` (default: ``sessions``).
+    ``sessions`` needs the load fields; the asymmetry fields come from ``asymmetry`` (default: ``sessions``);
+    ``rest`` are `rest_day` points; ``earlier_readiness`` readiness points before those of ``readiness``, which
+    only tell on which days a log-based athlete used the device (``known_load_days``), as do ``beat_mornings``
+    (athletes, days: mornings found in the beats).
     """
     shape = (len(athletes), n_days)
     start_ms = day_start_ms(first_day)
@@ -181,6 +219,12 @@ def build_inputs(
     ln = _first_finite(r["ln_rmssd"], np.log(np.where(r["rmssd_ms"] > 0, r["rmssd_ms"], np.nan)))
     first = first_per_day(readiness.athlete_index, (readiness.time_ms - start_ms) // DAY_MS, readiness.time_ms, shape)
     pick = np.maximum(first, 0)
+    morning = np.zeros(shape, bool) if beat_mornings is None else np.asarray(beat_mornings, bool).copy()
+    for frame in (readiness, earlier_readiness) if earlier_readiness is not None else (readiness,):
+        c = frame.columns
+        hrv = np.where(np.isfinite(c["ln_rmssd"]) | np.isfinite(c["rmssd_ms"]), 1.0, np.nan)
+        morning |= daily_count(frame.athlete_index, (frame.time_ms - start_ms) // DAY_MS, hrv, shape) > 0
+    marked = np.zeros(shape, bool) if rest is None else rest_marks(rest, start_ms, shape)
     return DailyInputs(
         athletes=athletes,
         days=np.datetime64(first_day, "D") + np.arange(n_days),
@@ -190,6 +234,7 @@ def build_inputs(
         rhr_bpm=np.where(first >= 0, r["mean_hr_bpm"][pick] if ln.size else np.nan, np.nan),
         asymmetry=asym,
         load_source=sources,
+        load_known=known_load_days(sessions, s_day, load, sources, marked, morning),
     )
 
 
@@ -291,13 +336,21 @@ def analyze(
     sessions = counted(store.read_many(SESSION.name, (*LOAD_FIELDS, SUPERSEDED), roster, start_ms, end_ms))
     asymmetry = counted(store.read_many(SESSION.name, (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
     readiness = store.read_many(READINESS.name, READINESS_FIELDS, roster, recent_ms, end_ms)
-    inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
+    rest = store.read_many(REST_DAY.name, ("rest",), roster, start_ms, end_ms)
+    older = store.read_many(READINESS.name, READINESS_FIELDS[:2], roster, start_ms, recent_ms)  # device days only
+    beats = {
+        a: _mornings_from_beats(store, a, as_of, th, earlier) for a in set(store.list_athletes("rr")) & set(roster)
+    }
+    beat_days = np.zeros((len(roster), n_days), bool)  # mornings found in the beats: device days too
+    for athlete, mornings in beats.items():
+        at = np.array([(m.day - first_day).days for m in mornings], np.int64)
+        beat_days[roster.index(athlete), at[(at >= 0) & (at < n_days)]] = True
+    inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry, rest, older, beat_days)
     derived: list[PointBatch] = []
-    for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):
-        mornings = _mornings_from_beats(store, athlete, as_of, th, earlier)
-        if mornings:
-            _merge_mornings(inputs, roster.index(athlete), mornings, readiness)
-            derived.append(_readiness_batch(athlete, mornings))
+    for athlete in sorted(beats):
+        if beats[athlete]:
+            _merge_mornings(inputs, roster.index(athlete), beats[athlete], readiness)
+            derived.append(_readiness_batch(athlete, beats[athlete]))
     read_s = time.perf_counter() - clock
 
     clock = time.perf_counter()

@@ -1,8 +1,10 @@
 """Training load: session TRIMP and sRPE, daily load, ACWR, Foster monotony and strain, Banister PMC.
 
 Pure numpy/scipy functions. Daily series are arrays whose **last axis is days** (one row per athlete is fine:
-everything is vectorised across rows); a rest day is a zero, never NaN. Index 0 of the last axis is the first
-day of the series unless a per-row ``start`` index says where each row's data begins.
+everything is vectorised across rows); a rest day is a zero, never NaN. A day whose load is not known (a
+log-based athlete logged nothing that day and nothing shows a rest day) is carried by a separate ``known`` mask
+(``fill_unknown``, ``typical_day_load``, ``heavy_days_ratio``, ``load_in_typical_days``). Index 0 of the last axis
+is the first day of the series unless a per-row ``start`` index says where each row's data begins.
 
 Constants are named for what they are: the ACWR EWMA uses ``λ = 2/(N+1)`` (Williams 2017), the PMC uses the
 decay ``k = e^(−1/N)`` (GoldenCheetah PMCData.cpp). They differ (0.25 vs 0.133 for N = 7) and are not mixed.
@@ -211,26 +213,42 @@ def acwr_rolling(
 # --- Foster ---------------------------------------------------------------------------------------------------
 
 
-def monotony(load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0) -> np.ndarray:
+def monotony(
+    load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0, known: np.ndarray | None = None
+) -> np.ndarray:
     """Foster monotony: mean / population SD of the last ``window`` daily loads (rest days = 0).
 
     Clipped to [0, ``MONOTONY_MAX``]; equal non-zero loads give the maximum, a week without load gives 0.
-    NaN before ``window`` days of data.
+    NaN before ``window`` days of data. With a ``known`` mask (same shape, True = the day's load is known) the
+    mean and SD are those of the known days of the window (NaN when none is known); callers decide how many
+    known days they need (``monitor.rules``).
     """
     x = np.asarray(load, dtype=float)
-    mean = rolling_sum(x, window) / window
-    mean_sq = rolling_sum(x * x, window) / window
+    k = np.ones_like(x) if known is None else np.asarray(known, dtype=float)
+    n = rolling_sum(k, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = rolling_sum(x * k, window) / n
+        mean_sq = rolling_sum(x * x * k, window) / n
     sd = np.sqrt(np.maximum(mean_sq - mean * mean, 0.0))
     tiny = sd <= 1e-9 * np.maximum(mean, 1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         m = np.where(tiny, np.where(mean > 0, MONOTONY_MAX, 0.0), mean / np.where(tiny, 1.0, sd))
-    m = np.clip(m, 0.0, MONOTONY_MAX)
+    m = np.where(n > 0.5, np.clip(m, 0.0, MONOTONY_MAX), np.nan)
     return np.where(days_of_history(x.shape[-1], start) >= window, m, np.nan)
 
 
-def strain(load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0) -> np.ndarray:
-    """Foster strain: weekly load × monotony, AU. NaN before ``window`` days of data."""
-    return rolling_sum(load, window) * monotony(load, window, start)
+def strain(
+    load: np.ndarray, window: int = MONOTONY_DAYS, start: np.ndarray | int = 0, known: np.ndarray | None = None
+) -> np.ndarray:
+    """Foster strain: weekly load × monotony, AU. NaN before ``window`` days of data. With a ``known`` mask the
+    weekly load is ``window`` × the mean load of the known days."""
+    x = np.asarray(load, dtype=float)
+    if known is None:
+        return rolling_sum(x, window) * monotony(x, window, start)
+    k = np.asarray(known, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weekly = rolling_sum(x * k, window) / rolling_sum(k, window) * window
+    return weekly * monotony(x, window, start, known)
 
 
 # --- Banister PMC ---------------------------------------------------------------------------------------------
@@ -277,30 +295,91 @@ def pmc(
     return PMC(ctl=ctl, atl=atl, tsb=balance, ramp_rate=ramp)
 
 
-# --- short-term surge -------------------------------------------------------------------------------------------
+# --- unknown days and load evidence on the athlete's own scale ------------------------------------------------
 
 
-def load_surge(
-    load: np.ndarray, days: int = 3, weeks: int = 4, chronic_days: int = ACWR_CHRONIC_DAYS, start: np.ndarray | int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load of the last ``days`` days against what the athlete's own pattern expects for them.
-
-    The expectation is the larger of (a) the mean load of the same ``days`` weekdays in each of the ``weeks``
-    weeks before, and (b) ``days`` × the mean daily load of the ``chronic_days`` before the window (so a usual
-    rest day in the window never makes a small load look large). Returns ``(ratio, expected_au)``; both NaN before
-    ``max(7·weeks, chronic_days) + days`` days of data or where the expectation is 0. A large jump needs no
-    persistence to stand out: a tripled load gives a ratio near 3 within three days, where the weekly pattern of
-    steady athletes keeps it below about 2 (docs/analytics.md).
-    """
+def fill_unknown(load: np.ndarray, known: np.ndarray, window: int = ACWR_CHRONIC_DAYS) -> np.ndarray:
+    """Daily loads with every unknown day (``known`` False) replaced by the mean load of the known days among the
+    ``window`` days before it (0 when none is known): a day without data neither adds nor removes load, so the
+    EWMA ratios and the PMC relax towards the athlete's usual level instead of reading a gap as rest."""
     x = np.asarray(load, dtype=float)
-    n = x.shape[-1]
-    acute = rolling_sum(x, days)
-    same_weekdays = np.zeros_like(acute)
-    for lag in range(7, 7 * weeks + 1, 7):
-        if lag < n:
-            same_weekdays[..., lag:] += acute[..., : n - lag]
-    expected = np.maximum(same_weekdays / weeks, rolling_sum(x, chronic_days, lag=days) * days / chronic_days)
-    enough = (days_of_history(n, start) >= max(7 * weeks, chronic_days) + days) & (expected > 0)
+    k = np.asarray(known, dtype=bool)
+    n = rolling_sum(k.astype(float), window, lag=1)
+    usual = rolling_sum(np.where(k, x, 0.0), window, lag=1) / np.maximum(n, 1.0)
+    return np.where(k, x, np.where(n > 0, usual, 0.0))
+
+
+@dataclass(frozen=True)
+class TrainingDays:
+    """The athlete's own training days over a baseline window, per row and day (arrays ``(athletes, days)``).
+
+    The typical training day is the geometric mean of the training-day loads: sRPE session loads are roughly
+    log-normal (duration and RPE multiply), so one very long session does not inflate it. How often the athlete
+    trains does not enter it: weeks without training (a holiday, a logging gap) change the share of training
+    days, not the size of a training day.
+    """
+
+    typical_au: np.ndarray  # geometric mean of the training-day loads, AU (NaN with no training day)
+    log_sd: np.ndarray  # SD of ln training-day load (NaN below 2 training days)
+    training_days: np.ndarray  # int
+    known_days: np.ndarray  # int
+
+    def heavy_factor(self, factor: float, sds: float, log_sd_floor: float) -> np.ndarray:
+        """How many typical training days make a heavy day: ``factor``, or fewer for an athlete whose training
+        days vary little, ``exp(sds · σ)`` with ``σ`` the SD of their log loads (at least ``log_sd_floor``)."""
+        return np.minimum(factor, np.exp(sds * np.maximum(np.nan_to_num(self.log_sd, nan=np.inf), log_sd_floor)))
+
+
+def training_days(load: np.ndarray, known: np.ndarray, days: int, lag: int) -> TrainingDays:
+    """``TrainingDays`` over days ``[t − lag − days + 1, t − lag]``: training days are known days with load > 0."""
+    x = np.asarray(load, dtype=float)
+    k = np.asarray(known, dtype=bool)
+    day = k & (x > 0)
+    n = rolling_sum(day.astype(float), days, lag)
+    lx = np.where(day, np.log(np.where(day, x, 1.0)), 0.0)
+    log_sum, log_sq = rolling_sum(lx, days, lag), rolling_sum(lx * lx, days, lag)
+    mean = log_sum / np.maximum(n, 1.0)
+    var = (log_sq - n * mean * mean) / np.maximum(n - 1.0, 1.0)
+    return TrainingDays(
+        typical_au=np.where(n > 0.5, np.exp(mean), np.nan),
+        log_sd=np.where(n > 1.5, np.sqrt(np.maximum(var, 0.0)), np.nan),
+        training_days=np.rint(n).astype(np.int64),
+        known_days=np.rint(rolling_sum(k.astype(float), days, lag)).astype(np.int64),
+    )
+
+
+def _shifted(x: np.ndarray, lag: int, fill: float) -> np.ndarray:
+    """``x`` moved ``lag`` days later along the last axis, the first ``lag`` days set to ``fill``."""
+    if lag == 0:
+        return x
+    out = np.full_like(x, fill)
+    out[..., lag:] = x[..., :-lag]
+    return out
+
+
+def lowest_load(load: np.ndarray, known: np.ndarray, days: int, slack: int = 1) -> np.ndarray:
+    """The lowest load of the last ``days`` training days (known, load > 0), AU, looking back at most
+    ``days + slack`` days: up to ``slack`` rest or unknown days in between are skipped (a planned rest day inside a
+    heavy block; today's session, logged after the morning's analysis); 0 when fewer training days are there."""
+    x = np.asarray(load, dtype=float)
+    trained = np.asarray(known, dtype=bool) & (x > 0)
+    lowest = np.full(x.shape, np.inf)
+    seen = np.zeros(x.shape, np.int64)
+    for lag in range(days + slack):
+        tt, xx = _shifted(trained, lag, False), _shifted(x, lag, 0.0)
+        take = tt & (seen < days)
+        lowest = np.where(take, np.minimum(lowest, xx), lowest)
+        seen += take
+    return np.where(seen >= days, lowest, 0.0)
+
+
+def load_in_typical_days(load: np.ndarray, known: np.ndarray, typical: np.ndarray, days: int, cap: float) -> np.ndarray:
+    """Load of the known days among the last ``days`` days in typical training days (``typical`` as of each
+    day), each day counted at most ``cap`` typical days: one very long session cannot make a heavy week on its
+    own. NaN where ``typical`` is."""
+    x = np.where(np.asarray(known, dtype=bool), np.asarray(load, dtype=float), 0.0)
+    total = np.zeros_like(x)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(enough, acute / np.where(enough, expected, 1.0), np.nan)
-    return ratio, np.where(enough, expected, np.nan)
+        for lag in range(days):
+            total += np.minimum(_shifted(x, lag, 0.0) / typical, cap)
+    return total

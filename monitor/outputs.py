@@ -37,8 +37,12 @@ def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
         return np.where(ok, x, np.nan)
 
     cols = {
-        "daily_load": when(ind.load_days > 0, ind.inputs.load),
+        "daily_load": when(ind.load_days > 0, _known_load(ind)),
         "load_7d": ind.load_7d,
+        "load_known_days_7d": ind.load_known_7d.astype(float),
+        "load_known_days_28d": ind.load_known_28d.astype(float),
+        "typical_day_load": ind.typical_load,
+        "load_7d_typical_days": ind.load_units_7d,
         "acwr": ind.acwr,
         "acwr_coupled": ind.acwr_coupled,
         "acwr_uncoupled": ind.acwr_uncoupled,
@@ -67,6 +71,12 @@ def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
         cols[f"{metric}_symmetry_baseline_sd"] = when(s.baseline_ok, s.baseline.sd)
         cols[f"{metric}_sessions_7d"] = s.week.n.astype(float)
     return cols
+
+
+def _known_load(ind: Indicators) -> np.ndarray:
+    """The day's load, NaN where it is not known (``DailyInputs.load_known``)."""
+    known = ind.inputs.load_known
+    return ind.inputs.load if known is None else np.where(known, ind.inputs.load, np.nan)
 
 
 def hrv_status(ind: Indicators, signals: dict[str, SignalSeries], days: slice) -> np.ndarray:

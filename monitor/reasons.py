@@ -48,6 +48,37 @@ def _load_unit(ind: Indicators, row: int) -> str:
     return {"srpe": "AU (sRPE)", "trimp": "AU (TRIMP)"}.get(source or "", "AU")
 
 
+def known_days(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
+    """`load known on 7 of the last 7 days and 26 of 28`: logged, marked rest or device-confirmed days."""
+    lt = th.load
+    return (
+        f"load known on {int(ind.load_known_7d[row, t])} of the last {lt.acute_days} days and "
+        f"{int(ind.load_known_28d[row, t])} of {lt.chronic_days}"
+    )
+
+
+def typical_day(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
+    """`your typical training day 310 AU (sRPE; geometric mean of 31 training days among 80 known days in the 84
+    days before the week)`."""
+    lt = th.load
+    tr = ind.training
+    return (
+        f"your typical training day {_num(ind.typical_load[row, t], ',.0f')} {_load_unit(ind, row)} (geometric mean "
+        f"of {int(tr.training_days[row, t])} training days among {int(tr.known_days[row, t])} known days in the "
+        f"{lt.typical_days} days before the week)"
+    )
+
+
+def heavy_week(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
+    """The confirmation of the ratio flags: the 7-day load on the athlete's own scale."""
+    lt = th.load
+    return (
+        f"confirmed by a heavy week on your own scale: the last {lt.acute_days} days held "
+        f"{_num(ind.load_units_7d[row, t], '.1f')} typical training days (at least {lt.heavy_week_units:g}; each day "
+        f"counted at most {lt.typical_day_cap:g}), {typical_day(ind, th, row, t)}; {known_days(ind, th, row, t)}"
+    )
+
+
 def acwr_window(th: Thresholds) -> str:
     lt = th.load
     return ACWR_NAMES[lt.acwr_variant].format(a=lt.acute_days, c=lt.chronic_days, u=lt.chronic_days - lt.acute_days)
@@ -64,7 +95,8 @@ def acwr(ind: Indicators, th: Thresholds) -> Reason:
         return (
             f"Acute:chronic load ratio ({acwr_window(th)}) {_num(value, '.2f')} is {level}, {_since(since, days)}; "
             f"{_named('7-day load', load7, ',.0f', f'{lt.acute_days} days of load')} {_load_unit(ind, row)}, "
-            f"{ctl}, {atl}. {CAVEAT} Check how fast load was increased and plan the next days."
+            f"{ctl}, {atl}; {heavy_week(ind, th, row, t)}. {CAVEAT} Check how fast load was increased and plan the "
+            "next days."
         )
 
     return reason
@@ -78,8 +110,8 @@ def monotony(ind: Indicators, th: Thresholds) -> Reason:
         return (
             f"Training monotony {_num(ind.monotony[row, t], '.2f')} (mean ÷ SD of the last {lt.monotony_days} daily "
             f"loads, rest days = 0) is at or above {threshold:g} (Foster: high), {_since(since, days)}; weekly load "
-            f"{_num(ind.load_7d[row, t], ',.0f')} {_load_unit(ind, row)}, strain {_num(ind.strain[row, t], ',.0f')}. "
-            "Alternate hard and easy days or add a rest day."
+            f"{_num(ind.load_7d[row, t], ',.0f')} {_load_unit(ind, row)}, strain {_num(ind.strain[row, t], ',.0f')}; "
+            f"{heavy_week(ind, th, row, t)}. Alternate hard and easy days or add a rest day."
         )
 
     return reason
@@ -95,26 +127,38 @@ def strain(ind: Indicators, th: Thresholds) -> Reason:
         return (
             f"7-day strain {_num(value, ',.0f')} (weekly load × monotony) is {_num(ratio, '.2f')} × your usual "
             f"{_num(base, ',.0f')} (mean over the {lt.strain_baseline_days} days before this week), at or above "
-            f"{factor:g} × = {_num(factor * base, ',.0f')}, {_since(since, days)}. "
+            f"{factor:g} × = {_num(factor * base, ',.0f')}, {_since(since, days)}; {heavy_week(ind, th, row, t)}. "
             f"{'Reduce load now.' if act else 'Watch recovery.'}"
         )
 
     return reason
 
 
-def surge(ind: Indicators, th: Thresholds) -> Reason:
+def surge_window(th: Thresholds, tiers: list[tuple[int, float]], strongest: np.ndarray) -> Callable[[int, int], str]:
+    """`each of the last 4 days vs 1.9 × your typical training day` for the tier that speaks for the flag."""
+    del th
+
+    def window(row: int, t: int) -> str:
+        days, factor = tiers[int(strongest[row, t])]
+        return f"each of the last {days} days vs {factor:g} × your typical training day"
+
+    return window
+
+
+def surge(ind: Indicators, th: Thresholds, tiers: list[tuple[int, float]], strongest: np.ndarray) -> Reason:
     lt = th.load
 
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
-        value, expected = ind.surge[row, t], ind.surge_expected[row, t]
-        factor = lt.surge_act if act else lt.surge_watch
+        n, _ = tiers[int(strongest[row, t])]
+        lowest, needed, typical = ind.lowest_load[n][row, t], ind.heavy_load[n][row, t], ind.typical_load[row, t]
         return (
-            f"Load of the last {lt.surge_days} days {_num(value * expected, ',.0f')} {_load_unit(ind, row)} is "
-            f"{_num(value, '.2f')} × what your own pattern expects for these days ({_num(expected, ',.0f')}: the "
-            "same weekdays of the "
-            f"{lt.surge_weeks} weeks before, at least {lt.surge_days} × your {lt.chronic_days}-day daily mean), at "
-            f"or above {factor:g} ×, {_since(since, days)}. {CAVEAT} Check that the jump was planned and "
-            "watch recovery."
+            f"Each of the last {n} training days held at least {_num(needed / typical, '.2f')} × "
+            f"{typical_day(ind, th, row, t)}: the lightest of them {_num(lowest, ',.0f')} {_load_unit(ind, row)} = "
+            f"{_num(lowest / typical, '.2f')} ×, at or above {_num(needed, ',.0f')}, {_since(since, days)}; "
+            f"{known_days(ind, th, row, t)}. Heavier days need fewer of them "
+            f"({', '.join(f'{d} days at {f:g} ×' for d, f in tiers)}, or e^({lt.heavy_sds:g} SD) of your training "
+            f"days when lower; at most {lt.heavy_slack_days} rest or unknown day between). {CAVEAT} Check that the "
+            "jump was planned and watch recovery."
         )
 
     return reason

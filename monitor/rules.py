@@ -59,6 +59,7 @@ class DailyInputs:
     rhr_bpm: np.ndarray  # morning resting HR, NaN = none
     asymmetry: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # metric → per-day (Σ SI, Σ SI², sessions)
     load_source: list[str | None] = field(default_factory=list)  # per athlete: "srpe", "trimp" or None
+    load_known: np.ndarray | None = None  # (A, D) the day's load is known (None: every day from load_start)
 
 
 def daily_inputs(
@@ -69,9 +70,11 @@ def daily_inputs(
     rhr_bpm: np.ndarray,
     symmetry_index_pct: dict[str, np.ndarray],
     load_source: str | None = "srpe",
+    load_known: np.ndarray | None = None,
 ) -> DailyInputs:
     """Inputs from per-day arrays ``(athletes, days)`` with at most one session per day (NaN = none), e.g. a
-    simulated history: load NaN → rest day; a row's data starts on its first session."""
+    simulated history: load NaN → rest day; a row's data starts on its first session. ``load_known`` (bool, same
+    shape) marks the days whose load is known; default: every day."""
     load = np.asarray(session_load, dtype=float)
     has = np.isfinite(load)
     first = np.argmax(has, axis=1) if load.shape[1] else np.zeros(load.shape[0], np.int64)
@@ -90,6 +93,7 @@ def daily_inputs(
         rhr_bpm=np.asarray(rhr_bpm, dtype=float),
         asymmetry=asym,
         load_source=[load_source] * len(athletes),
+        load_known=None if load_known is None else np.asarray(load_known, dtype=bool),
     )
 
 
@@ -112,6 +116,8 @@ class Indicators:
 
     inputs: DailyInputs
     load_days: np.ndarray  # days of training data up to each day
+    load_known_7d: np.ndarray  # days with a known load among the last acute_days (0 before the data starts)
+    load_known_28d: np.ndarray  # ... among the last chronic_days
     load_7d: np.ndarray
     acwr: np.ndarray  # the variant selected by the thresholds
     acwr_coupled: np.ndarray
@@ -119,8 +125,11 @@ class Indicators:
     monotony: np.ndarray
     strain: np.ndarray
     strain_baseline: np.ndarray  # mean daily strain over the baseline window before the week
-    surge: np.ndarray  # load of the last surge_days ÷ what the athlete's weekly pattern expects for them
-    surge_expected: np.ndarray  # that expectation, AU
+    training: ld.TrainingDays  # the athlete's own training days before the week (typical day, spread, how often)
+    typical_load: np.ndarray  # the typical training day, AU, NaN below min_typical_training_days
+    heavy_load: dict[int, np.ndarray]  # tier days → the load each of them needs (factor × typical_load), AU
+    lowest_load: dict[int, np.ndarray]  # tier days → the lowest load of the last that many days, AU
+    load_units_7d: np.ndarray  # load of the last acute_days in typical training days, each day capped
     ctl: np.ndarray
     atl: np.ndarray
     tsb: np.ndarray
@@ -146,24 +155,48 @@ class Indicators:
 def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     """Load, recovery and asymmetry indicators for every athlete and day of ``inputs``."""
     lt, rt, at = th.load, th.recovery, th.asymmetry
-    x, start = np.asarray(inputs.load, float), np.asarray(inputs.load_start)
-    n_days = x.shape[1]
-    history = ld.days_of_history(n_days, start)
-    x = np.where(history > 0, x, 0.0)
+    start = np.asarray(inputs.load_start)
+    history = ld.days_of_history(inputs.load.shape[1], start)
+    known = history > 0
+    if inputs.load_known is not None:
+        known &= np.asarray(inputs.load_known, dtype=bool)
+    raw = np.where(known, np.asarray(inputs.load, float), 0.0)
+    x = ld.fill_unknown(raw, known, lt.chronic_days)  # unknown days at the athlete's usual load, never as rest
+    known_7d = rolling_sum(known.astype(float), lt.acute_days)
+    known_28d = rolling_sum(known.astype(float), lt.chronic_days)
+    # at most (window − minimum) unknown days in each window since the data began
+    lost_7d = np.clip(history, 0, lt.acute_days) - known_7d
+    lost_28d = np.clip(history, 0, lt.chronic_days) - known_28d
+    enough_28d = lost_28d <= lt.chronic_days - lt.min_known_days_28d
+    enough = (lost_7d <= lt.acute_days - lt.min_known_days_7d) & enough_28d
+
+    def gate(ok: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return np.where(ok, values, np.nan)
+
     acwr = {
-        "ewma": ld.acwr_ewma(x, lt.acute_days, lt.chronic_days, start),
-        "coupled": ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=True, start=start),
-        "uncoupled": ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=False, start=start),
+        "ewma": gate(enough, ld.acwr_ewma(x, lt.acute_days, lt.chronic_days, start)),
+        "coupled": gate(enough, ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=True, start=start)),
+        "uncoupled": gate(enough, ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=False, start=start)),
     }
-    mono = ld.monotony(x, lt.monotony_days, start)
-    strain = ld.strain(x, lt.monotony_days, start)
+    week_ok = lost_7d <= lt.acute_days - lt.min_known_days_7d  # Foster's mean and SD over the known days
+    mono = gate(week_ok, ld.monotony(raw, lt.monotony_days, start, known))
+    strain = gate(week_ok, ld.strain(raw, lt.monotony_days, start, known))
     finite = np.isfinite(strain)
     base_n = rolling_sum(finite.astype(float), lt.strain_baseline_days, lag=lt.monotony_days)
     base_sum = rolling_sum(np.nan_to_num(strain), lt.strain_baseline_days, lag=lt.monotony_days)
-    strain_base = np.where(base_n >= lt.strain_baseline_days, base_sum / lt.strain_baseline_days, np.nan)
-    surge, surge_expected = ld.load_surge(x, lt.surge_days, lt.surge_weeks, lt.chronic_days, start)
+    base_needed = lt.strain_baseline_days // 2  # half of the baseline days with a strain (known weeks)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        strain_base = np.where(base_n >= base_needed, base_sum / base_n, np.nan)
+    training = ld.training_days(raw, known, lt.typical_days, lag=lt.acute_days)
+    typical = np.where(training.training_days >= lt.min_typical_training_days, training.typical_au, np.nan)
+    tiers = heavy_tiers(th)
+    heavy = {
+        days: training.heavy_factor(factor, lt.heavy_sds, lt.heavy_log_sd_floor) * typical for days, factor in tiers
+    }
+    lowest = {days: ld.lowest_load(raw, known, days, lt.heavy_slack_days) for days, _ in tiers}
+    units_7d = gate(enough, ld.load_in_typical_days(raw, known, typical, lt.acute_days, lt.typical_day_cap))
     p = ld.pmc(x, lt.ctl_days, lt.atl_days)
-    pmc_ok = history >= lt.pmc_min_days
+    pmc_ok = (history >= lt.pmc_min_days) & enough_28d  # CTL is a 42-day average: the 28-day count suffices
 
     hrv_week = rolling_stats(inputs.ln_rmssd, rt.window_days)
     hrv_base = rolling_stats(inputs.ln_rmssd, rt.baseline_days, lag=rt.window_days)
@@ -203,17 +236,22 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     return Indicators(
         inputs=inputs,
         load_days=history,
-        load_7d=np.where(history >= lt.acute_days, rolling_sum(x, lt.acute_days), np.nan),
+        load_known_7d=np.rint(known_7d).astype(np.int64),
+        load_known_28d=np.rint(known_28d).astype(np.int64),
+        load_7d=np.where((history >= lt.acute_days) & enough, rolling_sum(x, lt.acute_days), np.nan),
         acwr=acwr[lt.acwr_variant],
         acwr_coupled=acwr["coupled"],
         acwr_uncoupled=acwr["uncoupled"],
         monotony=mono,
         strain=strain,
         strain_baseline=np.where(strain_base > 0, strain_base, np.nan),
-        surge=surge,
-        surge_expected=surge_expected,
+        training=training,
+        typical_load=typical,
+        heavy_load=heavy,
+        lowest_load=lowest,
+        load_units_7d=units_7d,
         ctl=np.where(pmc_ok, p.ctl, np.nan),
-        atl=np.where(history >= lt.atl_days, p.atl, np.nan),
+        atl=np.where((history >= lt.atl_days) & enough, p.atl, np.nan),
         tsb=np.where(pmc_ok, p.tsb, np.nan),
         ramp_rate=np.where(pmc_ok, p.ramp_rate, np.nan),
         hrv_week=hrv_week,
@@ -299,28 +337,36 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     """Every signal of docs/analytics.md for every athlete and day."""
     lt, rt, at = th.load, th.recovery, th.asymmetry
     out: dict[str, SignalSeries] = {}
+    heavy_week = load_confirmed(ind, th)  # the ratios and bands describe; the athlete's own scale confirms
     out["acwr_spike"] = _series(
-        "acwr_spike", _ge(ind.acwr, lt.acwr_watch), _ge(ind.acwr, lt.acwr_act), ind.acwr, lt.acwr_watch,
-        lt.acwr_act, lt.acwr_persistence_days, reasons.acwr_window(th), reasons.acwr(ind, th),
+        "acwr_spike", _ge(ind.acwr, lt.acwr_watch) & heavy_week, _ge(ind.acwr, lt.acwr_act), ind.acwr,
+        lt.acwr_watch, lt.acwr_act, lt.acwr_persistence_days, reasons.acwr_window(th), reasons.acwr(ind, th),
     )  # fmt: skip
     out["monotony_high"] = _series(
-        "monotony_high", _ge(ind.monotony, lt.monotony_watch), _ge(ind.monotony, lt.monotony_act), ind.monotony,
-        lt.monotony_watch, lt.monotony_act, lt.monotony_persistence_days, f"{lt.monotony_days}d daily loads",
-        reasons.monotony(ind, th),
+        "monotony_high", _ge(ind.monotony, lt.monotony_watch) & heavy_week, _ge(ind.monotony, lt.monotony_act),
+        ind.monotony, lt.monotony_watch, lt.monotony_act, lt.monotony_persistence_days,
+        f"{lt.monotony_days}d daily loads", reasons.monotony(ind, th),
     )  # fmt: skip
     with np.errstate(invalid="ignore"):
         ratio = ind.strain / ind.strain_baseline
     out["strain_high"] = _series(
-        "strain_high", _ge(ratio, lt.strain_ratio_watch), _ge(ratio, lt.strain_ratio_act), ind.strain,
+        "strain_high", _ge(ratio, lt.strain_ratio_watch) & heavy_week, _ge(ratio, lt.strain_ratio_act), ind.strain,
         lt.strain_ratio_watch * ind.strain_baseline, lt.strain_ratio_act * ind.strain_baseline,
         lt.strain_persistence_days, f"{lt.monotony_days}d strain vs {lt.strain_baseline_days}d personal baseline",
         reasons.strain(ind, th),
     )  # fmt: skip
+    tiers = heavy_tiers(th)
+    lowest = np.stack([ind.lowest_load[days] for days, _ in tiers])
+    needed = np.stack([ind.heavy_load[days] for days, _ in tiers])
+    with np.errstate(invalid="ignore", divide="ignore"):  # the tier furthest past its bound speaks for the flag
+        past = np.round(lowest / needed, 9)  # ≥ 1: every day at the bound (rounded as monitor.hr_load's zones)
+        strongest = np.argmax(np.nan_to_num(past, nan=-1.0), axis=0)
+    value = np.take_along_axis(lowest, strongest[None], 0)[0]
+    bound = np.take_along_axis(needed, strongest[None], 0)[0]
+    fired = _ge(np.take_along_axis(past, strongest[None], 0)[0], 1.0)
     out["load_surge"] = _series(
-        "load_surge", _ge(ind.surge, lt.surge_watch), _ge(ind.surge, lt.surge_act), ind.surge, lt.surge_watch,
-        lt.surge_act, lt.surge_persistence_days,
-        f"{lt.surge_days}d load vs the same weekdays of {lt.surge_weeks} weeks",
-        reasons.surge(ind, th),
+        "load_surge", fired, np.zeros_like(strongest, bool), value, bound, np.inf, 1,
+        reasons.surge_window(th, tiers, strongest), reasons.surge(ind, th, tiers, strongest),
     )  # fmt: skip
 
     with np.errstate(invalid="ignore"):
@@ -370,6 +416,23 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
             reasons.shift_window(ind, th, metrics, which), reasons.shift(ind, th, metrics, which),
         )  # fmt: skip
     return out
+
+
+def heavy_tiers(th: Thresholds) -> list[tuple[int, float]]:
+    """The ``load_surge`` tiers as (days, factor): every one of the last ``days`` days held at least ``factor`` ×
+    the athlete's typical training day. Heavier days need fewer of them (magnitude-scaled persistence)."""
+    lt = th.load
+    return [
+        (lt.heavy_short_days, lt.heavy_short_factor),
+        (lt.heavy_days, lt.heavy_factor),
+        (lt.heavy_long_days, lt.heavy_long_factor),
+    ]
+
+
+def load_confirmed(ind: Indicators, th: Thresholds) -> np.ndarray:
+    """The week is heavy on the athlete's own scale: the last ``acute_days`` held at least ``heavy_week_units``
+    typical training days (each day counted at most ``typical_day_cap``), with enough known days."""
+    return _ge(np.round(ind.load_units_7d, 9), th.load.heavy_week_units)
 
 
 # --- flags and the IDN recommendation -------------------------------------------------------------------------

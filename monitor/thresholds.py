@@ -39,14 +39,24 @@ class LoadThresholds:
     strain_ratio_watch: float
     strain_ratio_act: float
     strain_persistence_days: int
-    surge_days: int
-    surge_weeks: int
-    surge_watch: float
-    surge_act: float
-    surge_persistence_days: int
     ctl_days: float
     atl_days: float
     pmc_min_days: int
+    min_known_days_7d: int
+    min_known_days_28d: int
+    typical_days: int
+    min_typical_training_days: int
+    typical_day_cap: float
+    heavy_week_units: float
+    heavy_short_days: int
+    heavy_short_factor: float
+    heavy_days: int
+    heavy_factor: float
+    heavy_long_days: int
+    heavy_long_factor: float
+    heavy_slack_days: int
+    heavy_sds: float
+    heavy_log_sd_floor: float
 
 
 @dataclass(frozen=True)
@@ -166,11 +176,14 @@ def _validate(t: Thresholds, origin: str) -> None:
         raise ValueError(f"thresholds {origin}: load.acwr_variant must be one of {', '.join(ACWR_VARIANTS)}")
     if not 0 < t.load.acute_days < t.load.chronic_days:
         raise ValueError(f"thresholds {origin}: need 0 < load.acute_days < load.chronic_days")
+    if not (t.load.min_known_days_7d <= t.load.acute_days and t.load.min_known_days_28d <= t.load.chronic_days):
+        raise ValueError(
+            f"thresholds {origin}: load.min_known_days_7d/_28d must not exceed load.acute_days/load.chronic_days"
+        )
     if t.recovery.jump_mornings < 1 or t.asymmetry.jump_sessions < 1:
         raise ValueError(f"thresholds {origin}: recovery.jump_mornings and asymmetry.jump_sessions must be ≥ 1")
     pairs = (
         ("load", "acwr_watch", "acwr_act"),
-        ("load", "surge_watch", "surge_act"),
         ("asymmetry", "watch_pct", "act_pct"),
     )
     for section, watch, act in pairs:

@@ -34,6 +34,9 @@ def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64)
             "muscle": symmetry_index_pct(h.muscle_load_left, h.muscle_load_right),
             "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
         },
+        # as monitor.analyze.known_load_days for an sRPE athlete: a day's load is known when a session was logged
+        # or a morning reading shows the athlete used the device (no session then = rest)
+        load_known=np.isfinite(h.srpe_load) | np.isfinite(h.ln_rmssd) | np.isfinite(h.morning_hr_bpm),
     )
 
 

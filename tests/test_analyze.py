@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AS_OF = dt.date(2026, 3, 31)
 DAYS = 160
 EVENTS = {  # athlete index → simulator arguments (onsets 3–6 days before AS_OF)
-    "spike_day": [-1, DAYS - 5, -1, -1, -1, -1],
+    "spike_day": [-1, DAYS - 5, -1, -1, -1, -1],  # a camp of 3 × the usual session
     "hrv_drop_day": [-1, -1, DAYS - 6, -1, -1, -1],
     "gct_onset_day": [-1, -1, -1, DAYS - 6, -1, -1],
     "muscle_onset_day": [-1, -1, -1, -1, DAYS - 6, -1],
@@ -36,7 +36,7 @@ EVENTS = {  # athlete index → simulator arguments (onsets 3–6 days before AS
 
 def history():
     sport = np.array(["mixed", "mixed", "mixed", "run", "mixed", "ride"])
-    return simulate_training_history(6, DAYS, np.random.default_rng(21), sport=sport, **EVENTS)
+    return simulate_training_history(6, DAYS, np.random.default_rng(21), sport=sport, spike_factor=3.0, **EVENTS)
 
 
 def fill(store, h=None) -> None:
@@ -61,7 +61,7 @@ def test_analyze_flags_the_simulated_events_and_writes_daily_and_flag_points(sto
     by_athlete = {r.athlete: r for r in result.athletes}
     assert list(by_athlete) == ["S001", "S002", "S003", "S004", "S005", "S006"]
     assert signals_of(by_athlete["S001"]) == set() and not by_athlete["S001"].recommend_idn_visit
-    assert signals_of(by_athlete["S002"]) & {"acwr_spike", "strain_high"}
+    assert signals_of(by_athlete["S002"]) & {"acwr_spike", "strain_high", "load_surge"}
     assert "hrv_suppressed" in signals_of(by_athlete["S003"])
     assert signals_of(by_athlete["S004"]) & {"asymmetry_gct", "asymmetry_shift"}
     assert signals_of(by_athlete["S005"]) & {"asymmetry_muscle", "asymmetry_shift"}
@@ -100,7 +100,8 @@ def test_analyze_equals_the_engine_replayed_over_the_whole_history(store):
             (f.signal, f.severity, f.since) for f in expected
         ]
         assert report.recommend_idn_visit == bool(idn[row, DAYS - 1])
-        assert report.indicators["ctl"] == pytest.approx(float(ind.ctl[row, DAYS - 1]), rel=1e-3)
+        ctl = float(ind.ctl[row, DAYS - 1])
+        assert report.indicators["ctl"] == (pytest.approx(ctl, rel=1e-3) if np.isfinite(ctl) else None)
 
 
 def test_missing_data_is_insufficient_data_not_a_crash(tmp_path):

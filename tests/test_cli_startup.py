@@ -47,7 +47,7 @@ def test_each_command_module_is_light(name: str) -> None:
 
 def test_every_subcommand_is_in_the_parser() -> None:
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    names = {"demo", "scan", "ingest", "import", "athlete", "rpe", "visit", "analyze", "response", "hrv"}
+    names = {"demo", "scan", "ingest", "import", "athlete", "rpe", "rest", "visit", "analyze", "response", "hrv"}
     names |= {"dashboards", "report", "serve"}
     assert set(commands.choices) == names
 

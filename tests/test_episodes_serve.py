@@ -55,11 +55,12 @@ def events(bodies: list[dict], name: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def demo_squad(tmp_path_factory) -> tuple[str, list[str]]:
-    """Three demo athletes in a SQLite file: (its path, the athletes recommended a visit today)."""
+    """Eight demo athletes in a SQLite file (two of them are recommended a visit today): (its path, those
+    athletes)."""
     path = tmp_path_factory.mktemp("episodes") / "squad.sqlite"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["demo", "--store", f"sqlite:///{path}", "--athletes", "3", "--json"]) == 0
+        assert main(["demo", "--store", f"sqlite:///{path}", "--athletes", "8", "--json"]) == 0
     flagged = [a["athlete"] for a in json.loads(out.getvalue())["athletes"] if a["recommend_idn_visit"]]
     assert len(flagged) >= 2, "the demo squad has athletes in need of a visit"
     return str(path), flagged

@@ -24,6 +24,7 @@ EXPECTED_SIGNALS = {
 
 TRAINING_LEAD_IN_DAYS = 7
 SPIKE_DAYS_BEFORE_TODAY = 6
+SPIKE_FACTOR = 3.0  # a camp of 3 × the usual session every day: a spike the load rules catch within 3 days
 ASYMMETRY_DAYS_BEFORE_TODAY = 14
 GCT_RIGHT_RISE_PCT = 12.0
 _HEALTHY_CYCLE = (HEALTHY, LOAD_SPIKE, HEALTHY, ASYMMETRY_GCT)
@@ -107,6 +108,7 @@ def training_batches(
         rng,
         sport=sport,
         spike_day=spike,
+        spike_factor=SPIKE_FACTOR,
         gct_onset_day=gct,
         gct_right_rise_pct=GCT_RIGHT_RISE_PCT,
         muscle_onset_day=np.where(treated, total - 1 - TREATED_ONSET_DAYS_BEFORE_TODAY, -1),

@@ -14,7 +14,7 @@ from monitor.cli.common import CliError
 EXIT_USAGE = 2
 
 COMMAND_MODULES = (
-    "demo", "scan", "ingest_cmd", "import_files", "athlete", "rpe", "visit", "analyze", "response", "hrv",
+    "demo", "scan", "ingest_cmd", "import_files", "athlete", "rpe", "rest", "visit", "analyze", "response", "hrv",
     "dashboards", "report", "serve",
 )  # fmt: skip
 """Modules of `monitor.cli`, each with `add_parser(subparsers)` and `run(args) -> int`, in help order.
