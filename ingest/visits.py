@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 from ingest.model import VISIT
 from ingest.regions import UnknownRegionError, parse_regions
+from ingest.schema import stored_bool, stored_int, stored_text
 from ingest.store.base import Frame, PointBatch, Store
 from ingest.timeline import iso_utc
 
@@ -195,31 +195,12 @@ def write_visits(store: Store, visits: Iterable[Visit]) -> int:
     return store.write([visit_batch(v) for v in visits])
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    if value is None or isinstance(value, str):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else round(number)
-
-
-def _is_set(value: Any) -> bool:
-    """A boolean read back: True / 1.0 (SQLite and InfluxDB reads give floats; missing is NaN or None)."""
-    if value is None or isinstance(value, str):
-        return value == "true"
-    number = float(value)
-    return not math.isnan(number) and number != 0
-
-
 def _visits(frame: Frame, athlete: str | None) -> list[Visit]:
     found = []
     columns = frame.columns
     for i, at_ms in enumerate(frame.time_ms.tolist()):
-        regions = _text(columns["regions"][i])
-        if regions is None or _is_set(columns["removed"][i]):
+        regions = stored_text(columns["regions"][i])
+        if regions is None or stored_bool(columns["removed"][i]):
             continue
         owner = athlete if athlete is not None else str(columns["athlete"][i])
         visit = Visit(
@@ -227,9 +208,9 @@ def _visits(frame: Frame, athlete: str | None) -> list[Visit]:
             owner,
             int(at_ms),
             tuple(regions.split(",")),
-            therapist=_text(columns["therapist"][i]),
-            needles=_count(columns["needles"][i]),
-            note=_text(columns["note"][i]),
+            therapist=stored_text(columns["therapist"][i]),
+            needles=stored_int(columns["needles"][i]),
+            note=stored_text(columns["note"][i]),
         )
         found.append(visit)
     return sorted(found, key=lambda v: (v.at_ms, v.athlete, v.visit_id))
