@@ -83,18 +83,27 @@ def visit_document(visit: Visit) -> dict[str, Any]:
     }
 
 
-def _check_note(note: str | None) -> str | None:
+def clean_note(note: object) -> str | None:
+    """A one-line note of at most `MAX_NOTE_CHARS` characters, stripped (blank: None); ValueError (one line)
+    naming the problem: not text, too long, a control character or line break. Visits and check-ins share it."""
     if note is None:
         return None
     if not isinstance(note, str):
-        raise VisitError(f"note: must be text, not {type(note).__name__}")
+        raise ValueError(f"note: must be text, not {type(note).__name__}")
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise VisitError(f"note: {len(note)} characters, at most {MAX_NOTE_CHARS} allowed")
+        raise ValueError(f"note: {len(note)} characters, at most {MAX_NOTE_CHARS} allowed")
     bad = next((c for c in note if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c != "\t"), None)
     if bad is not None:
-        raise VisitError(f"note: control character or line break {bad!r} not allowed (one line of text)")
+        raise ValueError(f"note: control character or line break {bad!r} not allowed (one line of text)")
     return note or None
+
+
+def _check_note(note: str | None) -> str | None:
+    try:
+        return clean_note(note)
+    except ValueError as exc:
+        raise VisitError(str(exc)) from None
 
 
 def _check_needles(needles: int | None) -> int | None:

@@ -25,6 +25,7 @@ from ingest.regions import REGION_NAMES, UnknownRegionError
 from ingest.schema import stored_bool, stored_int, stored_text
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import iso_utc
+from ingest.visits import clean_note
 
 HOOPER_ITEMS = ("sleep_quality", "fatigue", "soreness", "stress")
 """The four Hooper items, in the order of the form."""
@@ -34,7 +35,7 @@ RATING_MIN, RATING_MAX = 1, 10
 SOURCES = ("checkin", "csv", "history")
 MAX_SUBMISSION_ID_CHARS = 64
 _SUBMISSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-_WELLNESS_FIELDS = (*HOOPER_ITEMS, "pain", "aftercare_followed", "submission_id")
+_WELLNESS_FIELDS = (*HOOPER_ITEMS, "pain", "aftercare_followed", "submission_id", "note")
 
 
 class WellnessError(ValueError):
@@ -53,7 +54,7 @@ class FutureWellnessError(WellnessError):
 class Wellness:
     """One morning check-in: pseudonymous athlete, time (ms since the epoch, whole seconds), the four Hooper items
     (1–7, higher = worse), optional pain and after-care answers, sore regions (name → rating 1–10), the form's
-    one-time ID and the source (`checkin`, `csv`, `history`)."""
+    one-time ID, the source (`checkin`, `csv`, `history`) and an optional one-line note."""
 
     athlete: str
     time_ms: int
@@ -66,6 +67,7 @@ class Wellness:
     regions: Mapping[str, int] = field(default_factory=dict)
     submission_id: str | None = None
     source: str = "checkin"
+    note: str | None = None
 
     @property
     def hooper_index(self) -> int:
@@ -109,6 +111,13 @@ def _submission_id(value: Any) -> str | None:
     return value
 
 
+def _note(note: Any) -> str | None:
+    try:
+        return clean_note(note)
+    except ValueError as exc:
+        raise WellnessError(str(exc)) from None
+
+
 def validate_wellness(
     athlete: str,
     time_ms: int,
@@ -122,6 +131,7 @@ def validate_wellness(
     regions: Mapping[str, int] | None = None,
     submission_id: str | None = None,
     source: str = "checkin",
+    note: str | None = None,
     now_ms: int | None = None,
     max_ahead_ms: int = 0,
 ) -> Wellness:
@@ -129,7 +139,8 @@ def validate_wellness(
     athlete not a pseudonymous ID, a time before 1970 or (with ``now_ms``) later than ``now_ms + max_ahead_ms``
     (`FutureWellnessError`; exactly at it is allowed), a Hooper item outside 1–7, pain or after-care not a
     boolean, a region outside the vocabulary (`UnknownSoreRegionError`) or rated outside 0–10 (0 = not sore: left
-    out), a submission ID that is not 1–64 of `A-Za-z0-9-_`, or an unknown source."""
+    out), a submission ID that is not 1–64 of `A-Za-z0-9-_`, an unknown source, or a note that is not one line of
+    at most 500 characters (a blank note counts as none)."""
     if not is_pseudonymous_id(athlete):
         raise WellnessError(f"athlete {athlete!r}: not a pseudonymous ID ({PSEUDONYM_RULE})")
     if isinstance(time_ms, bool) or not isinstance(time_ms, int | np.integer):
@@ -155,6 +166,7 @@ def validate_wellness(
         regions=_regions(regions),
         submission_id=_submission_id(submission_id),
         source=source,
+        note=_note(note),
     )
 
 
@@ -162,7 +174,7 @@ def wellness_batches(item: Wellness) -> list[PointBatch]:
     """The `wellness` point of a check-in and one `soreness` point per sore region, all at its time."""
     columns: dict[str, list[Any]] = {name: [getattr(item, name)] for name in HOOPER_ITEMS}
     columns["hooper_index"] = [item.hooper_index]
-    for name in ("pain", "aftercare_followed", "submission_id"):
+    for name in ("pain", "aftercare_followed", "submission_id", "note"):
         if (value := getattr(item, name)) is not None:
             columns[name] = [value]
     tags = {"athlete": item.athlete, "source": item.source}
@@ -210,6 +222,7 @@ def read_wellness(store: Store, athlete: str, start_ms: int | None = None, end_m
                 regions=dict(sorted(regions.get((int(time_ms), source), {}).items())),
                 submission_id=stored_text(columns["submission_id"][i]),
                 source=source,
+                note=stored_text(columns["note"][i]),
             )
         )
     return sorted(found, key=lambda w: (w.time_ms, w.source))

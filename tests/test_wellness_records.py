@@ -63,6 +63,9 @@ def test_validate_keeps_the_values_and_sums_the_hooper_index():
         ({"submission_id": "a" * 65}, r"^submission_id: at most 64 letters"),
         ({"submission_id": "a b"}, r"^submission_id: at most 64 letters"),
         ({"source": "ble"}, r"^source 'ble': not one of checkin, csv, history$"),
+        ({"note": "a\nb"}, r"^note: control character or line break '\\n' not allowed"),
+        ({"note": "x" * 501}, r"^note: 501 characters, at most 500 allowed$"),
+        ({"note": 5}, r"^note: must be text, not int$"),
     ],
 )
 def test_validate_names_the_input_and_the_problem(kwargs, message):
@@ -92,7 +95,9 @@ def test_the_batches_are_declared_by_the_model():
 
 
 def test_check_ins_round_trip(each_store: Store):
-    full = checkin(pain=True, aftercare_followed=True, regions={"calf_l": 7, "calf_r": 3}, submission_id="s-1")
+    note = 'legs "heavy" <b>, \\ ✓ né'
+    sore = {"calf_l": 7, "calf_r": 3}
+    full = checkin(pain=True, aftercare_followed=True, regions=sore, submission_id="s-1", note=note)
     bare = checkin(time_ms=T0 + DAY_MS, items=(1, 1, 1, 1))
     other = checkin("B-2.x", T0 + 1000, (7, 7, 7, 7), regions={"cervical": 10}, source="csv")
     assert write_wellness(each_store, [bare, full, other]) == 3 + 3
@@ -106,6 +111,7 @@ def test_check_ins_round_trip(each_store: Store):
     assert find_submission(each_store, "A01", "s-1", T0 + 1) is None
     assert find_submission(each_store, "B-2.x", "s-1") is None
     assert each_store.count(WELLNESS.name) == 3 and each_store.count(SORENESS.name, "A01") == 2
+    assert full.note == note and bare.note is None and checkin(note="  ").note is None
 
 
 def test_the_same_check_in_twice_is_stored_once(each_store: Store):
