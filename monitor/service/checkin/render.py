@@ -48,7 +48,7 @@ def error_page(
     titles = {401: "Sign-in needed", 403: "Not allowed", 404: "Not found", 409: "Already sent", 413: "Too large"}
     titles |= {415: "Wrong file type", 422: "Please check", 429: "Slow down", 503: "Not available"}
     title = titles.get(status, "Error")
-    context = {"base": base, "root": PREFIX, "nav": None, "readonly": False, "done": None, "errors": {}}
+    context: dict[str, Any] = {"base": base, "root": PREFIX, "nav": None, "readonly": False, "done": None, "errors": {}}
     return html("error.html", status, headers, title=title, message=message, **context)
 
 
