@@ -124,14 +124,18 @@ def store_morning(store: Store, athlete: str, values: MorningValues, form_id: st
 
 
 def store_rpe(store: Store, athlete: str, values: RpeValues, now_ms: int) -> Receipt:
-    """Write the RPE onto the chosen session of the last 24 h, or onto a new session (source `rpe`) that ends now;
+    """Write the RPE onto the chosen session of the last 24 h, or onto a new session (source `rpe`) that ends now
+    (or starts a second later, should another new session of that sport start in the same second);
     FormErrors for a session no longer listed, a session without a duration and none typed, or a different RPE
     already stored without "change my rating"."""
-    _, shown = recent_sessions(store, athlete, now_ms)
+    stored, shown = recent_sessions(store, athlete, now_ms)
     if values.session_ms is None:
         assert values.duration_min is not None  # parse_rpe requires it for a new session
         minutes = values.duration_min
         start_ms = (now_ms - round(minutes * 60_000)) // 1000 * 1000
+        taken = {s.time_ms for s in stored if s.source == RPE_SOURCE and s.sport == values.sport}
+        while start_ms in taken:  # another new session starting that second: the next free one
+            start_ms += 1000
         target, created = StoredSession(athlete, start_ms, RPE_SOURCE, values.sport), True
     else:
         found = next((s for s in shown if s.time_ms == values.session_ms), None)

@@ -131,7 +131,9 @@ class CheckinRoutes:
                 return await self._again(link, name, base, root, errors, form)
             return RedirectResponse(f"{base}/?done={name}", 303)
         except AccessError as exc:
-            headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else None
+            headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else {}
+            if exc.status == 413:
+                headers["Connection"] = "close"  # the rest of the body is not read
             return error_page(exc.status, exc.message, base=base if exc.status != 403 else None, headers=headers)
 
     def _checked(self, link: Link, kind: str, form: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ through `ingest.importer.import_file`, exactly as `recovery-monitor import` woul
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from starlette.types import Message
 from ingest.importer import DUPLICATE, FAILED, IMPORTED, import_file
 from ingest.store.base import Store
 from monitor.imported import after_import
+from monitor.service.api.body import DRAIN_BYTES
 from monitor.service.checkin.access import AccessError
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -62,7 +64,7 @@ async def read_upload(request: Request, limit: int = MAX_UPLOAD_BYTES) -> Upload
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         raise AccessError(422, "Send the files with the page's upload form.")
     received = 0
-    receive = request.receive
+    receive = request.receive  # the server's own; `capped` counts and stops what it hands to the parser
 
     async def capped() -> Message:
         nonlocal received
@@ -75,12 +77,23 @@ async def read_upload(request: Request, limit: int = MAX_UPLOAD_BYTES) -> Upload
     try:
         form = await Request(request.scope, capped).form(max_files=MAX_FILES, max_fields=50)
     except _TooLarge:
+        await _drain(receive, received)
         raise too_large() from None
     except Exception as exc:  # Starlette's MultiPartException (too many files or fields, a malformed body)
         raise AccessError(422, f"The upload could not be read: {' '.join(str(exc).split())[:120]}") from None
     fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
     files = [(k, v) for k, v in form.multi_items() if not isinstance(v, str) and k == "files" and v.filename]
     return Uploaded(fields, files)
+
+
+async def _drain(receive: Callable[[], Awaitable[Message]], received: int) -> None:
+    """Read and drop at most `DRAIN_BYTES` more of the body, so that the 413 page reaches a client still sending
+    (the clinic API's rule, monitor/service/api/body.py); the connection is then closed."""
+    more, drained = True, 0
+    while more and drained <= DRAIN_BYTES:
+        message = await receive()
+        drained += len(message.get("body", b""))
+        more = bool(message.get("more_body", False))
 
 
 def fit_problem(head: bytes) -> str | None:
