@@ -58,7 +58,7 @@ class Aftercare:
 
     @property
     def until(self) -> str:
-        return iso_utc(self.until_ms).replace("T", " ").removesuffix(":00Z") + " UTC"
+        return iso_utc(self.until_ms)[:16].replace("T", " ") + " UTC"
 
 
 @dataclass
