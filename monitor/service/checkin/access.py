@@ -7,8 +7,9 @@
   works only with the link it was rendered for, for `FORM_MAX_AGE_S`, and not after `serve` restarts (the page
   says to reload). A stored submission records its form ID as used: the same form again (double tap, back
   button, a replay) is refused and stored nothing.
-- **Rate.** Every submission (POST) of a link takes one token from a bucket of `RATE_CAPACITY` refilled at
-  `RATE_CAPACITY` per `RATE_PERIOD_S`: 10 submissions a minute; the rest get 429 with `Retry-After`.
+- **Rate.** Every submission (POST) to a link's address takes one token from that address's bucket of
+  `RATE_CAPACITY`, refilled at `RATE_CAPACITY` per `RATE_PERIOD_S`: 10 submissions a minute, a burst of 10; the
+  rest get 429 with `Retry-After`. Refused submissions take nothing; buckets that have refilled are forgotten.
 """
 
 from __future__ import annotations
@@ -158,6 +159,7 @@ class RateLimiter:
         self.capacity, self.period_s, self.monotonic = capacity, period_s, monotonic
         self.rate_per_s = capacity / period_s
         self._buckets: dict[str, tuple[float, float]] = {}
+        self._taken = 0
         self._lock = threading.Lock()
 
     def take(self, key: str) -> None:
@@ -176,3 +178,8 @@ class RateLimiter:
                     retry_after_s=wait,
                 )
             self._buckets[key] = (tokens - 1.0, now)
+            self._taken += 1
+            if self._taken % 1024 == 0:  # forget buckets that have refilled: memory stays bounded under a flood
+                full = [k for k, (t, at) in self._buckets.items() if t + (now - at) * self.rate_per_s >= self.capacity]
+                for k in full:
+                    del self._buckets[k]

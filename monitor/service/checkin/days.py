@@ -80,21 +80,19 @@ def _number(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
+def recent_visits(store: Store, athlete: str, now_ms: int, hours: int = AFTERCARE_HOURS) -> list[Visit]:
+    """The athlete's visits of the last ``hours`` + 24 h (up to now), by time: while there is one, the morning form
+    asks whether the after-care advice was followed."""
+    return read_visits(store, athlete, start_ms=now_ms - (max(hours, 0) + 24) * 3_600_000, end_ms=now_ms + 1)
+
+
 def aftercare(
-    store: Store, athlete: str, now_ms: int, hours: int = AFTERCARE_HOURS, advice: str = AFTERCARE_ADVICE
+    visits: list[Visit], now_ms: int, hours: int = AFTERCARE_HOURS, advice: str = AFTERCARE_ADVICE
 ) -> Aftercare | None:
-    """The reminder while the latest visit's window [visit, visit + hours) runs, else None."""
+    """The reminder while the latest visit's window [visit, visit + hours) runs, else None (``visits``: by time)."""
     window = hours * 3_600_000
-    if window <= 0:
-        return None
-    visits = read_visits(store, athlete, start_ms=now_ms - window + 1, end_ms=now_ms + 1)
-    return Aftercare(visits[-1], visits[-1].at_ms + window, advice) if visits else None
-
-
-def visit_recently(store: Store, athlete: str, now_ms: int, hours: int = AFTERCARE_HOURS) -> Visit | None:
-    """The latest visit of the last ``hours`` + 24 h: the morning form then asks about the after-care advice."""
-    visits = read_visits(store, athlete, start_ms=now_ms - (hours + 24) * 3_600_000, end_ms=now_ms + 1)
-    return visits[-1] if visits else None
+    running = [v for v in visits if v.at_ms <= now_ms < v.at_ms + window]
+    return Aftercare(running[-1], running[-1].at_ms + window, advice) if running else None
 
 
 def _real(points: list[StoredSession]) -> list[StoredSession]:

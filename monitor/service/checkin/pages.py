@@ -13,22 +13,21 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.analysis_due import mark_due
-from ingest.regions import REGIONS
+from ingest.analysis_due import due_batches
 from ingest.session_match import RPE_SOURCE, StoredSession, rpe_batch
 from ingest.store.base import Store
 from ingest.timeline import day_start_ms, iso_utc, ms_day
-from ingest.wellness import read_wellness, validate_wellness, write_wellness
+from ingest.wellness import stored_submissions, validate_wellness, wellness_batches
 from monitor.service.checkin.access import FORM_MAX_AGE_S, AccessError, Receipt
-from monitor.service.checkin.bodymap import FIGURES, shapes
+from monitor.service.checkin.bodymap import figures_html, region_list_html
 from monitor.service.checkin.days import (
     AFTERCARE_ADVICE,
     AFTERCARE_HOURS,
     aftercare,
     last_days,
     recent_sessions,
+    recent_visits,
     session_text,
-    visit_recently,
 )
 from monitor.service.checkin.forms import (
     CR10,
@@ -55,21 +54,22 @@ class Settings:
 
 def page_context(store: Store, athlete: str, name: str, now_ms: int, settings: Settings) -> dict[str, Any]:
     """The template values of page ``name`` for ``athlete`` at ``now_ms``."""
+    visits = recent_visits(store, athlete, now_ms, settings.aftercare_hours)
     context: dict[str, Any] = {
         "athlete": athlete,
-        "aftercare": aftercare(store, athlete, now_ms, settings.aftercare_hours, settings.aftercare_advice),
+        "aftercare": aftercare(visits, now_ms, settings.aftercare_hours, settings.aftercare_advice),
         "errors": {},
         "sent": {},
         "statuses": None,
     }
     if name == "morning":
-        today = [w for w in read_wellness(store, athlete, day_start_ms(ms_day(now_ms))) if w.time_ms <= now_ms]
+        today = sorted(t for t in stored_submissions(store, athlete, day_start_ms(ms_day(now_ms)), now_ms + 1))
         context.update(
-            visit=visit_recently(store, athlete, now_ms, settings.aftercare_hours),
-            figures=[(view, title, hint, shapes(view)) for view, title, hint in FIGURES],
-            regions_by_view=[(title, [r for r in REGIONS if r.view == view]) for view, title, _ in FIGURES],
+            visit=visits[-1] if visits else None,
+            figures=figures_html(),
+            region_list=region_list_html,
             hooper=[(item, HOOPER_QUESTIONS[item], HOOPER_ANCHORS[item]) for item in HOOPER_QUESTIONS],
-            checked_in=iso_utc(today[-1].time_ms)[11:16] if today else None,
+            checked_in=iso_utc(today[-1])[11:16] if today else None,
         )
     elif name == "session":
         _, shown = recent_sessions(store, athlete, now_ms)
@@ -99,11 +99,10 @@ def store_morning(store: Store, athlete: str, values: MorningValues, form_id: st
     """Write the morning check-in of form ``form_id`` at ``now_ms`` (the next free second, should another
     check-in hold that one); AccessError 409 when the form is already stored, WellnessError for a bad note."""
     time_ms = now_ms // 1000 * 1000
-    recent = read_wellness(store, athlete, now_ms - FORM_MAX_AGE_S * 1000 - 60_000)
-    if any(w.submission_id == form_id for w in recent):
+    recent = stored_submissions(store, athlete, now_ms - FORM_MAX_AGE_S * 1000 - 60_000)
+    if form_id in recent.values():
         raise AccessError(409, "This form was already sent and stored; it is not stored twice.")
-    taken = {w.time_ms for w in recent}
-    while time_ms in taken:
+    while time_ms in recent:
         time_ms += 1000
     checkin = validate_wellness(
         athlete,
@@ -118,8 +117,7 @@ def store_morning(store: Store, athlete: str, values: MorningValues, form_id: st
         submission_id=form_id,
         note=values.note,
     )
-    write_wellness(store, [checkin])
-    mark_due(store, {athlete: time_ms})
+    store.write([*wellness_batches(checkin), *due_batches(store, {athlete: time_ms})])  # one transaction
     return Receipt("morning", time_ms, f"your morning check-in of {iso_utc(time_ms)[11:16]} UTC")
 
 
@@ -151,7 +149,6 @@ def store_rpe(store: Store, athlete: str, values: RpeValues, now_ms: int) -> Rec
             raise FormErrors(
                 {"replace": f"You already rated this session RPE {old:g}: tick “Change my rating” to change it."}
             )
-    store.write([rpe_batch(target, values.rpe, minutes, created)])
-    mark_due(store, {athlete: target.time_ms})
+    store.write([rpe_batch(target, values.rpe, minutes, created), *due_batches(store, {athlete: target.time_ms})])
     when = iso_utc(target.time_ms)[11:16]
     return Receipt("rpe", now_ms, f"RPE {values.rpe} for the {target.sport} session at {when} UTC")

@@ -2,12 +2,12 @@
 
 An athlete's pages live under their link, `/checkin/TOKEN/` (menu), `morning`, `session`, `upload` and `days`; a
 therapist opens any athlete's pages read-only under `/checkin/clinic/ID/…` with the clinic API's bearer token.
-A submission is checked in this order, and the first failure answers with a page saying what to do: the link
-(403), the per-link rate (429), the body's size (413), the form's one-time token (403: missing, forged, another
-link's, expired), the athlete it names (403), whether it was already stored (409), then its values (422, the form
-shown again with what was typed). Only a submission that passed all of them writes, in one store call, and its
-form is then used up. Store calls run in worker threads, one at a time (`SharedStore`), so checking a form and
-storing it are atomic among requests.
+A submission is checked in this order, and the first failure answers with a page saying what to do: the link's
+shape (403), the per-link rate (429, counted before the body is read), the body's size (413), then, with the store
+to itself: the link (403), the form's one-time token (403: missing, forged, another link's, expired), the athlete
+it names (403), whether it was already stored (409), its values (422, the form shown again with what was typed).
+Only a submission that passed all of them writes, in one store call, and its form is then used up. Store calls run
+in worker threads, one at a time (`SharedStore`), so checking a form and storing it are atomic among requests.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ingest.ids import is_pseudonymous_id
-from ingest.links import Link
+from ingest.links import Link, looks_like_token, token_sha256
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
 from ingest.wellness import WellnessError
 from monitor.service.api.auth import TOKEN_ENV, BearerAuth
 from monitor.service.api.body import read_capped
 from monitor.service.api.errors import ApiError
-from monitor.service.checkin.access import AccessError, Forms, LinkResolver, RateLimiter, Receipt
+from monitor.service.checkin.access import BAD_LINK, AccessError, Forms, LinkResolver, RateLimiter, Receipt
 from monitor.service.checkin.forms import MAX_FORM_BYTES, FormErrors, parse_morning, parse_rpe
 from monitor.service.checkin.pages import PAGES, Settings, page_context, store_morning, store_rpe
 from monitor.service.checkin.render import error_page, html
@@ -100,35 +100,35 @@ class CheckinRoutes:
         if name not in ("morning", "session", "upload"):
             return error_page(405, "Nothing can be sent to this page.", base=base)
         try:
-            link = await self.in_store(lambda store: self.links.resolve(store, token))
-            self.limiter.take(link.token_sha256)
+            if not looks_like_token(token):
+                raise AccessError(403, BAD_LINK)
+            self.limiter.take(token_sha256(token))  # before the body is read: a flood costs little
             if name == "upload":
+                link = await self.in_store(lambda store: self.links.resolve(store, token))
                 return await self._upload(request, link, base, root)
             form = await _read_form(request)
-            kind = "rpe" if name == "session" else name
-            form_id = self._checked(link, kind, form)
-            try:
-                values = parse_morning(form, aftercare_asked="aftercare" in form) if name == "morning" else None
-                rpe = parse_rpe(form) if name == "session" else None
-            except FormErrors as exc:
-                return await self._again(link, name, base, root, exc.errors, form)
 
-            def write(store: Store) -> Receipt:
-                self.forms.check_unused(form_id)  # again, now that the store is ours: a double tap loses here
+            def write(store: Store) -> Receipt | tuple[Link, dict[str, str]]:
+                """Everything in one turn with the store: the link, the form's token, its values, the write."""
+                link = self.links.resolve(store, token)
+                form_id = self._checked(link, "rpe" if name == "session" else name, form)
                 now_ms = self.clock_ms()
-                if values is not None:
-                    receipt = store_morning(store, link.athlete, values, form_id, now_ms)
-                else:
-                    assert rpe is not None
-                    receipt = store_rpe(store, link.athlete, rpe, now_ms)
+                try:
+                    if name == "morning":
+                        values = parse_morning(form, aftercare_asked="aftercare" in form)
+                        receipt = store_morning(store, link.athlete, values, form_id, now_ms)
+                    else:
+                        receipt = store_rpe(store, link.athlete, parse_rpe(form), now_ms)
+                except FormErrors as exc:
+                    return link, exc.errors
+                except WellnessError as exc:
+                    return link, {"note": str(exc)}
                 self.forms.mark_used(form_id, receipt)
                 return receipt
 
-            try:
-                await self.in_store(write)
-            except (FormErrors, WellnessError) as exc:
-                errors = exc.errors if isinstance(exc, FormErrors) else {"note": str(exc)}
-                return await self._again(link, name, base, root, errors, form)
+            done = await self.in_store(write)
+            if isinstance(done, tuple):
+                return await self._again(done[0], name, base, root, done[1], form)
             return RedirectResponse(f"{base}/?done={name}", 303)
         except AccessError as exc:
             headers = {"Retry-After": str(exc.retry_after_s)} if exc.retry_after_s else {}
