@@ -213,3 +213,12 @@ def test_fit_detection_names_common_files():
     assert (
         fit_problem(b"<?xml version") == "not a FIT file: it looks like a web page or XML (GPX/TCX are not supported)"
     )
+
+
+def test_athlete_delete_removes_the_link(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path}/s.sqlite"
+    assert main(["athlete", "link", "A01", "--base-url", "https://m.example.org", "--store", url]) == 0
+    assert main(["athlete", "delete", "A01", "--yes", "--store", url]) == 0
+    store = SQLiteStore(tmp_path / "s.sqlite")
+    assert read_links(store) == []
+    store.close()

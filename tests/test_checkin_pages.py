@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from checkin_client import (
@@ -33,6 +34,7 @@ from ingest.store.base import Store
 from ingest.visits import new_visit, write_visits
 from ingest.wellness import Wellness, read_wellness
 from monitor.service.api.auth import BearerAuth
+from monitor.service.checkin import render
 
 A = "A01"
 HOUR_MS = 3_600_000
@@ -301,3 +303,55 @@ def test_unknown_pages_and_links(served):
         ).status_code
         == 422
     )
+
+
+# -- accessibility -----------------------------------------------------------------------------------------------
+
+
+def test_every_control_has_a_label_and_every_page_a_language_and_title(served):
+    store, _, phone = served
+    fit_session(store, NOW_MS - HOUR_MS, rpe=5.0, srpe_load=150.0)
+    visit_at(store, NOW_MS - HOUR_MS)
+    for name in ("", "morning", "session", "upload", "days"):
+        page = phone.page(name).text
+        assert '<html lang="en">' in page and re.search(r"<title>[^<]+ · recovery-monitor</title>", page)
+        assert page.count("<h1>") == 1 and '<main id="main">' in page
+        controls = re.findall(r'<(?:input|select)(?![^>]*type="hidden")[^>]*\bid="([^"]+)"', page)
+        unlabelled = [c for c in controls if f'<label for="{c}"' not in page]
+        assert unlabelled == [], name
+        assert not re.search(r'<(?:input|select)(?![^>]*type="hidden")(?![^>]*\bid=)', page), name
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_stylesheets_text_colours_meet_wcag_aa():
+    css = (Path(render.__file__).parent / "static" / "checkin.css").read_text()
+    assert round(contrast("#777777", "#ffffff"), 2) == 4.48  # the formula, against a known value
+    pairs = [  # (text, background) as the stylesheet combines them
+        ("#1a1a1a", "#ffffff"),  # body text
+        ("#0a4a94", "#ffffff"),  # links, selected-choice borders
+        ("#4a4a4a", "#ffffff"),  # hints
+        ("#333333", "#ffffff"),  # choice anchors
+        ("#b00020", "#fdecee"),  # problems
+        ("#b00020", "#ffffff"),  # field errors
+        ("#7a4f00", "#ffffff"),  # watch flags
+        ("#1e6b2f", "#ffffff"),  # imported files
+        ("#ffffff", "#0a4a94"),  # navigation, buttons, checked choices
+        ("#1a1a1a", "#fff8eb"),  # the after-care box
+        ("#1a1a1a", "#e6f4ea"),  # "stored" notices
+    ]
+    for text, background in pairs:
+        assert contrast(text, background) >= 4.5, (text, background)
+        for colour in (text, background):
+            short = colour if colour not in ("#ffffff", "#333333") else colour[:4]
+            assert short in css or colour in css, colour
