@@ -51,8 +51,8 @@ def phone_browser(cache: Path) -> Iterator[object]:
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
-    os.environ["SE_OFFLINE"] = "true"
-    os.environ["SE_CACHE_PATH"] = str(cache)
+    saved = {name: os.environ.get(name) for name in ("SE_OFFLINE", "SE_CACHE_PATH")}
+    os.environ.update(SE_OFFLINE="true", SE_CACHE_PATH=str(cache))
     options = Options()
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions"):
@@ -63,12 +63,19 @@ def phone_browser(cache: Path) -> Iterator[object]:
         "mobileEmulation", {"deviceMetrics": {"width": PHONE[0], "height": PHONE[1], "pixelRatio": 1.0}}
     )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     try:
-        driver.set_page_load_timeout(30)
-        yield driver
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+        try:
+            driver.set_page_load_timeout(30)
+            yield driver
+        finally:
+            driver.quit()
     finally:
-        driver.quit()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def screenshot(driver, path: Path, *, full_page: bool = True) -> bytes:
