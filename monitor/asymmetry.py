@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from monitor.evidence import predictive_z as predictive_z  # re-exported: it standardised asymmetry first
 from monitor.evidence import recent_score
 from monitor.rolling import RollingStats, window_stats
 
@@ -121,22 +122,6 @@ class AsymmetrySeries:
     jump_z: np.ndarray  # normal score of the mean of the last ``jump_sessions`` session days (``recent_score``)
     jump_alarm: np.ndarray  # |jump_z| at or beyond the jump bound (same data requirements)
     shift_alarm: np.ndarray  # either evidence: a shift of any size (CUSUM) or a large one (jump)
-
-
-def predictive_z(x: np.ndarray, mean: np.ndarray, sd: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """A new value standardised against a baseline of ``n`` values (mean, SD), as an equally rare normal score.
-
-    ``(x − mean) / (sd·√(1 + 1/n))`` follows Student's t with ``n − 1`` degrees of freedom when the baseline is a
-    sample of the same normal distribution; it is mapped to the normal deviate of the same tail probability, so
-    that a baseline of 12 sessions or 28 mornings does not turn its own uncertainty into false alarms.
-    """
-    from scipy import stats  # imported here: a CLI command that never standardises need not load scipy.stats
-
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = (np.asarray(x, float) - mean) / (np.asarray(sd, float) * np.sqrt(1.0 + 1.0 / n))
-        df = np.where(n > 1, n - 1, np.nan)
-        return np.sign(t) * stats.norm.isf(stats.t.sf(np.abs(t), df))
 
 
 def cusum(

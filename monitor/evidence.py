@@ -1,18 +1,49 @@
 """Magnitude-scaled evidence for the recovery and asymmetry flags (docs/analytics.md §3, §5).
 
 A CUSUM accumulates small deviations over several readings; a large deviation should not have to wait for it.
-``recent_score`` is the evidence of the last few readings together (one or two mornings or sessions), so a large
-change is flagged after as few readings as its size allows while steady noise almost never gets there.
-``joint_score`` combines a morning's HRV and resting-HR normal scores into one, standardised with the athlete's
-own HRV–HR correlation (real mornings are negatively correlated: HRV down and HR up together is partly
-everyday noise, Buchheit 2014). Pure numpy along the last axis (days), rows = athletes.
+``recent_score`` is the evidence of the last few readings together (one or two sessions), so a large change is
+flagged after as few readings as its size allows while steady noise almost never gets there.
+``window_evidence`` does the same for every window of the last 1 … N days at once: the mean of the readings in
+each window as a normal score against the personal baseline, accounting for how many readings the window and the
+baseline hold; the strongest window speaks. A large drop is seen in one or two mornings, a moderate one in three
+or four, a small one over the week. Pure numpy along the last axis (days), rows = athletes.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from monitor.rolling import rolling_sum
+
+def predictive_z(
+    x: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    n: np.ndarray,
+    *,
+    readings: np.ndarray | float = 1.0,
+    sd_n: np.ndarray | None = None,
+) -> np.ndarray:
+    """A new value standardised against a baseline of ``n`` values (mean, SD), as an equally rare normal score.
+
+    ``(x − mean) / (sd·√(1 + 1/n))`` follows Student's t with ``n − 1`` degrees of freedom when the baseline is a
+    sample of the same normal distribution; it is mapped to the normal deviate of the same tail probability, so
+    that a baseline of 12 sessions or 28 mornings does not turn its own uncertainty into false alarms.
+
+    ``x`` may be the mean of ``readings`` new values: then ``(x − mean) / (sd·√(1/readings + 1/n))``. ``sd_n`` is
+    the number of values the SD was estimated from when that is another window than the mean's (default ``n``);
+    the degrees of freedom are ``sd_n − 1``.
+    """
+    from scipy import stats  # imported here: a CLI command that never standardises need not load scipy.stats
+
+    n = np.asarray(n, dtype=float)
+    k = np.asarray(sd_n if sd_n is not None else n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.sqrt(1.0 / np.asarray(readings, dtype=float) + 1.0 / n)
+        t = (np.asarray(x, float) - mean) / (np.asarray(sd, float) * scale)
+        df = np.where(k > 1, k - 1, np.nan)
+        return np.sign(t) * stats.norm.isf(stats.t.sf(np.abs(t), df))
 
 
 def recent_score(z: np.ndarray, m: int, valid: np.ndarray | None = None) -> np.ndarray:
@@ -37,28 +68,62 @@ def recent_score(z: np.ndarray, m: int, valid: np.ndarray | None = None) -> np.n
     return out
 
 
-def paired_correlation(x: np.ndarray, y: np.ndarray, window: int, lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Pearson correlation of ``x`` and ``y`` over the days of ``[t − lag − window + 1, t − lag]`` on which both
-    are finite, and the number of such days (correlation NaN below 3 days or with a constant series)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    both = np.isfinite(x) & np.isfinite(y)
-    pairs = np.maximum(both.sum(axis=-1, keepdims=True), 1)  # centring each row keeps the cumulative sums accurate
-    cx = np.where(both, x, 0.0).sum(axis=-1, keepdims=True) / pairs
-    cy = np.where(both, y, 0.0).sum(axis=-1, keepdims=True) / pairs
-    a, b = np.where(both, x - cx, 0.0), np.where(both, y - cy, 0.0)
-    n = rolling_sum(both.astype(float), window, lag)
-    sa, sb = rolling_sum(a, window, lag), rolling_sum(b, window, lag)
-    saa, sbb, sab = rolling_sum(a * a, window, lag), rolling_sum(b * b, window, lag), rolling_sum(a * b, window, lag)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        nn = np.maximum(n, 1)
-        cov, va, vb = sab - sa * sb / nn, saa - sa * sa / nn, sbb - sb * sb / nn
-        r = np.where((n >= 3) & (va > 0) & (vb > 0), cov / np.sqrt(va * vb), np.nan)
-    return np.clip(r, -1.0, 1.0), np.rint(n).astype(np.int64)
+@dataclass(frozen=True)
+class WindowEvidence:
+    """The strongest window of ``window_evidence`` on each day (arrays ``(athletes, days)``)."""
+
+    score: np.ndarray  # normal score of the window's mean against the baseline (NaN = no window with enough data)
+    days: np.ndarray  # the window: the last this many days (0 = none)
+    readings: np.ndarray  # readings in the window
+    mean: np.ndarray  # mean of those readings
 
 
-def joint_score(z_up: np.ndarray, z_down: np.ndarray, correlation: np.ndarray) -> np.ndarray:
-    """One normal score for "``up`` rose and ``down`` fell": ``(z_up − z_down)/√(2·(1 − ρ))``, where ``ρ`` is the
-    correlation of the two series (the variance of ``z_up − z_down`` is ``2 − 2ρ``). A positive or unknown ``ρ``
-    counts as 0, so the score is never sharper than for independent series."""
-    rho = np.minimum(np.nan_to_num(np.asarray(correlation, dtype=float), nan=0.0), 0.0)
-    return (np.asarray(z_up, float) - np.asarray(z_down, float)) / np.sqrt(2.0 * (1.0 - rho))
+def window_evidence(
+    x: np.ndarray,
+    mean: np.ndarray,
+    sd: np.ndarray,
+    mean_n: np.ndarray,
+    sd_n: np.ndarray,
+    max_days: int,
+    min_readings: int = 1,
+    direction: float = -1.0,
+    valid: np.ndarray | None = None,
+    cap_sd: float = np.inf,
+) -> WindowEvidence:
+    """For each day ``t``, the window of the last ``L`` days (``L`` = 1 … ``max_days``) whose mean reading lies
+    furthest from the baseline in ``direction`` (−1: below), as a normal score (``predictive_z``).
+
+    The mean of the ``k`` readings in days ``[t − L + 1, t]`` is compared with ``mean`` (of ``mean_n`` baseline
+    values) in units of ``sd`` (of ``sd_n`` values, the degrees of freedom): ``(x̄ − mean)/(sd·√(1/k + 1/mean_n))``
+    follows Student's t with ``sd_n − 1`` degrees of freedom when nothing changed, and is mapped to the normal score
+    of the same tail probability. Each reading counts at most ``cap_sd`` SDs from the mean, so that one extreme
+    reading cannot carry a window of several. Windows with fewer than ``min_readings`` readings, and days where
+    ``valid`` is False, give no score. Of equally strong windows the shortest is kept. ``x`` NaN = no reading that
+    day. The baseline of day ``t`` is used for every reading of its windows, so it must lie before the longest
+    window. ``WindowEvidence.mean`` is the plain mean of the window's readings.
+    """
+    x = np.asarray(x, dtype=float)
+    shape = x.shape
+    mean, sd = np.broadcast_to(mean, shape), np.broadcast_to(sd, shape)
+    ok = np.ones(shape, bool) if valid is None else np.asarray(valid, bool)
+    total, capped, count = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    best = WindowEvidence(
+        np.full(shape, np.nan), np.zeros(shape, np.int64), np.zeros(shape, np.int64), np.full(shape, np.nan)
+    )
+    strongest = np.full(shape, -np.inf)
+    for lag in range(max(int(max_days), 1)):
+        earlier = np.full(shape, np.nan)  # the reading of day t − lag, against the baseline of day t
+        earlier[..., lag:] = x[..., : shape[-1] - lag]
+        has = np.isfinite(earlier)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total += np.where(has, earlier, 0.0)
+            capped += np.where(has, np.clip(earlier, mean - cap_sd * sd, mean + cap_sd * sd), 0.0)
+            count += has
+            z = predictive_z(capped / count, mean, sd, mean_n, readings=count, sd_n=sd_n)
+            stronger = ok & (count >= max(min_readings, 1)) & np.isfinite(z) & (direction * z > strongest)
+        strongest = np.where(stronger, direction * z, strongest)
+        best.score[stronger] = z[stronger]
+        best.days[stronger] = lag + 1
+        best.readings[stronger] = count[stronger]
+        best.mean[stronger] = total[stronger] / count[stronger]
+    return best

@@ -164,7 +164,7 @@ def surge(ind: Indicators, th: Thresholds, tiers: list[tuple[int, float]], stron
     return reason
 
 
-def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray) -> Reason:
+def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray, confirmed: np.ndarray) -> Reason:
     rt = th.recovery
 
     def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
@@ -175,8 +175,17 @@ def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray) -> Reason:
             f"{_num(ind.hrv_lower[row, t], '.2f')} = {rt.baseline_days}-day mean {_num(mean, '.2f')} − "
             f"{rt.range_sd:g} SD, SD {_num(sd, '.2f')}) "
             f"{_since(since, days)}; {n7} of {rt.window_days} mornings, baseline {nb} mornings. "
-            f"Confirmed by the recent mornings: {_hrv_evidence(ind, th, row, t)}."
         )
+        # the flag stays up while the 7-day mean is below the range: name the last day the evidence confirmed it
+        confirmed_on = t - int(np.argmax(confirmed[row, t - days + 1 : t + 1][::-1]))
+        if confirmed_on == t:
+            text += f"Confirmed by the recent mornings: {_hrv_evidence(ind, th, row, t)}."
+        else:
+            until = _date_of(ind, confirmed_on)
+            text += (
+                f"Confirmed on {until}: {_hrv_evidence(ind, th, row, confirmed_on, until)}. The flag stays up while "
+                f"the {rt.window_days}-day mean is below the range."
+            )
         if ind.rhr_ok[row, t]:
             relation = "above" if rhr_high[row, t] else "within"
             text += (
@@ -184,25 +193,37 @@ def hrv(ind: Indicators, th: Thresholds, rhr_high: np.ndarray) -> Reason:
                 f"normal range (upper bound {_num(ind.rhr_upper[row, t], '.1f')} bpm)."
             )
         if act:
-            return text + f" Act: more than {rt.act_sd:g} SD below your mean; reduce intensity and check in."
+            below = f"the {rt.window_days}-day mean is more than {rt.act_sd:g} SD below your mean"
+            if ind.hrv_evidence.score[row, t] <= -rt.act_z:
+                why = f"evidence of {rt.act_z:g} SD or more and {below}"
+            else:
+                why = f"{below} and resting HR is up too (CUSUM {ind.rhr_cusum[row, t]:.1f} > {rt.rhr_cusum_h:g})"
+            return text + f" Act: {why}; reduce intensity and check in."
         return text + " Watch: keep intensity moderate and re-check tomorrow."
 
     return reason
 
 
-def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
-    rt = th.recovery
+def _date_of(ind: Indicators, t: int) -> str:
+    return str(ind.inputs.days[t].astype("datetime64[D]"))
+
+
+def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int, until: str | None = None) -> str:
+    """The evidence of day ``t`` (``until``: that day's date, when it is not today)."""
+    rt, e = th.recovery, ind.hrv_evidence
     parts = []
-    if ind.hrv_cusum[row, t] > rt.hrv_cusum_h:
-        parts.append(f"ln rMSSD CUSUM {ind.hrv_cusum[row, t]:.1f} > {rt.hrv_cusum_h:g} baseline SDs")
-    if ind.joint_cusum[row, t] > rt.joint_cusum_h:
-        parts.append(f"joint HRV-down/HR-up CUSUM {ind.joint_cusum[row, t]:.1f} > {rt.joint_cusum_h:g}")
-    last = f"the last {rt.jump_mornings} mornings" if rt.jump_mornings > 1 else "the last morning"
-    if ind.hrv_jump[row, t] <= -rt.hrv_jump_z:
-        parts.append(f"a large drop: ln rMSSD of {last} {-ind.hrv_jump[row, t]:.1f} SD below (≥ {rt.hrv_jump_z:g})")
-    if ind.joint_jump[row, t] >= rt.joint_jump_z:
-        score = ind.joint_jump[row, t]
-        parts.append(f"a large change: joint HRV-down/HR-up score of {last} {score:.1f} (≥ {rt.joint_jump_z:g})")
+    if e.score[row, t] <= -rt.evidence_z:
+        k, days = int(e.readings[row, t]), int(e.days[row, t])
+        if until is None:
+            window = f"the last {k} mornings" if k == days else f"the {k} mornings of the last {days} days"
+        else:
+            window = f"the {k} mornings" + ("" if k == days else f" of the {days} days") + f" up to {until}"
+        parts.append(
+            f"{window} average ln rMSSD {e.mean[row, t]:.2f}, {-e.score[row, t]:.1f} SD below your "
+            f"{rt.baseline_days}-day mean (day-to-day SD {_num(ind.hrv_noise.sd[row, t], '.2f')} from "
+            f"{ind.hrv_noise.n[row, t]} mornings in {rt.noise_days} days; watch from {rt.evidence_z:g} SD, act from "
+            f"{rt.act_z:g} SD: fewer mornings are needed when they are further down)"
+        )
     return " and ".join(parts) or "no"
 
 

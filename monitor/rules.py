@@ -24,8 +24,8 @@ import numpy.typing as npt
 
 from monitor import load as ld
 from monitor import reasons
-from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum, predictive_z
-from monitor.evidence import joint_score, paired_correlation, recent_score
+from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum
+from monitor.evidence import WindowEvidence, predictive_z, window_evidence
 from monitor.flags import Flag
 from monitor.reasons import ASYMMETRY_METRICS
 from monitor.rolling import RollingStats, rolling_stats, rolling_sum
@@ -110,6 +110,15 @@ def run_length(cond: np.ndarray) -> np.ndarray:
     return idx - last_false
 
 
+def held(raised: np.ndarray, holds: np.ndarray) -> np.ndarray:
+    """True from a day ``raised`` (which implies ``holds``) for as long as ``holds`` stays True, along the last axis:
+    a flag confirmed once stays up while its condition lasts, instead of flickering with the evidence."""
+    holds = np.asarray(holds, dtype=bool)
+    idx = np.broadcast_to(np.arange(holds.shape[-1]), holds.shape)
+    last_raised = np.maximum.accumulate(np.where(np.asarray(raised, bool) & holds, idx, -1), axis=-1)
+    return holds & (last_raised > idx - run_length(holds))
+
+
 @dataclass
 class Indicators:
     """Every daily indicator of every athlete; NaN = insufficient data."""
@@ -138,11 +147,8 @@ class Indicators:
     hrv_base: RollingStats
     hrv_ok: np.ndarray
     hrv_lower: np.ndarray
-    hrv_cusum: np.ndarray  # one-sided CUSUM of falling ln rMSSD (baseline SDs)
-    joint_cusum: np.ndarray  # one-sided CUSUM of the joint HRV-down/HR-up score (``evidence.joint_score``)
-    hrv_rhr_correlation: np.ndarray  # of the baseline mornings (both measured), used by the joint score
-    hrv_jump: np.ndarray  # normal score of the mean ln rMSSD of the last jump_mornings mornings (negative = lower)
-    joint_jump: np.ndarray  # the same for the joint score (positive = HRV down and HR up)
+    hrv_noise: RollingStats  # ln rMSSD of the noise_days before the week: the day-to-day SD the evidence uses
+    hrv_evidence: WindowEvidence  # the strongest drop of the mean ln rMSSD of the last 1..evidence_days days
     ln_rmssd_cv_7d: np.ndarray  # %
     rhr_week: RollingStats
     rhr_base: RollingStats
@@ -209,13 +215,13 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         cv = np.where(hrv_week.n >= rt.min_readings_7d, 100.0 * hrv_week.sd / hrv_week.mean, np.nan)
         hrv_flag_ok = hrv_ok & (hrv_base.n >= rt.flag_min_baseline_days)
         rhr_flag_ok = rhr_ok & (rhr_base.n >= rt.flag_min_baseline_days)
-        z_hrv = np.where(hrv_flag_ok, predictive_z(inputs.ln_rmssd, hrv_base.mean, hrv_base.sd, hrv_base.n), np.nan)
         z_rhr = np.where(rhr_flag_ok, predictive_z(inputs.rhr_bpm, rhr_base.mean, rhr_base.sd, rhr_base.n), np.nan)
-    _, hrv_cusum = cusum(z_hrv, rt.hrv_cusum_k, rt.hrv_cusum_h, valid=hrv_flag_ok)
-    joint_ok = hrv_flag_ok & rhr_flag_ok
-    corr, _ = paired_correlation(inputs.ln_rmssd, inputs.rhr_bpm, rt.baseline_days, lag=rt.window_days)
-    z_joint = joint_score(z_rhr, z_hrv, corr)
-    joint_cusum, _ = cusum(z_joint, rt.joint_cusum_k, rt.joint_cusum_h, valid=joint_ok)
+    # the drop in ln rMSSD of the last 1..7 days against the 60-day mean, in the SD of the longer noise window
+    hrv_noise = rolling_stats(inputs.ln_rmssd, rt.noise_days, lag=rt.window_days)
+    hrv_evidence = window_evidence(
+        inputs.ln_rmssd, hrv_base.mean, hrv_noise.sd, hrv_base.n, hrv_noise.n, rt.window_days,
+        rt.evidence_min_mornings, direction=-1.0, valid=hrv_flag_ok, cap_sd=rt.evidence_cap_sd,
+    )  # fmt: skip
     rhr_cusum, _ = cusum(z_rhr, rt.rhr_cusum_k, rt.rhr_cusum_h, valid=rhr_flag_ok)
     asym = {
         metric: asymmetry_series(
@@ -258,11 +264,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         hrv_base=hrv_base,
         hrv_ok=hrv_ok,
         hrv_lower=hrv_base.mean - rt.range_sd * hrv_base.sd,
-        hrv_cusum=hrv_cusum,
-        joint_cusum=joint_cusum,
-        hrv_rhr_correlation=corr,
-        hrv_jump=recent_score(z_hrv, rt.jump_mornings, valid=hrv_flag_ok),
-        joint_jump=recent_score(z_joint, rt.jump_mornings, valid=joint_ok),
+        hrv_noise=hrv_noise,
+        hrv_evidence=hrv_evidence,
         ln_rmssd_cv_7d=cv,
         rhr_week=rhr_week,
         rhr_base=rhr_base,
@@ -370,17 +373,18 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     )  # fmt: skip
 
     with np.errstate(invalid="ignore"):
-        confirmed = (ind.hrv_cusum > rt.hrv_cusum_h) | (ind.joint_cusum > rt.joint_cusum_h)
-        confirmed |= (ind.hrv_jump <= -rt.hrv_jump_z) | (ind.joint_jump >= rt.joint_jump_z)
-        below = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower) & confirmed
+        confirmed = ind.hrv_evidence.score <= -rt.evidence_z  # magnitude-scaled: fewer mornings when further down
+        below_range = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower)
+        below = held(below_range & confirmed, below_range)  # then stays up while the 7-day mean is below the range
         rhr_high = ind.rhr_ok & (ind.rhr_week.mean > ind.rhr_upper)
-        rhr_known = ind.rhr_ok
-        big_drop = ind.hrv_week.mean < ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd
         rhr_confirmed = ind.rhr_cusum > rt.rhr_cusum_h
+        big_drop = ind.hrv_week.mean < ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd
+        # act: far stronger HRV evidence than the watch, or resting HR up and confirmed too (Buchheit 2014)
+        big_drop &= (ind.hrv_evidence.score <= -rt.act_z) | (rhr_high & rhr_confirmed)
     out["hrv_suppressed"] = _series(
-        "hrv_suppressed", below, big_drop & (rhr_high | ~rhr_known), ind.hrv_week.mean, ind.hrv_lower,
+        "hrv_suppressed", below, big_drop, ind.hrv_week.mean, ind.hrv_lower,
         ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd, rt.hrv_persistence_days,
-        f"{rt.window_days}d mean vs {rt.baseline_days}d normal range", reasons.hrv(ind, th, rhr_high),
+        f"{rt.window_days}d mean vs {rt.baseline_days}d normal range", reasons.hrv(ind, th, rhr_high, confirmed),
     )  # fmt: skip
     out["rhr_elevated"] = _series(
         "rhr_elevated", rhr_high & rhr_confirmed, np.zeros_like(below), ind.rhr_week.mean, ind.rhr_upper, np.inf,

@@ -69,17 +69,15 @@ class RecoveryThresholds:
     range_sd: float
     act_sd: float
     hrv_persistence_days: int
-    hrv_cusum_k: float
-    hrv_cusum_h: float
-    joint_cusum_k: float
-    joint_cusum_h: float
+    noise_days: int
+    evidence_min_mornings: int
+    evidence_cap_sd: float
+    evidence_z: float
+    act_z: float
     rhr_margin_se: float
     rhr_cusum_k: float
     rhr_cusum_h: float
     rhr_persistence_days: int
-    jump_mornings: int
-    hrv_jump_z: float
-    joint_jump_z: float
 
 
 @dataclass(frozen=True)
@@ -180,10 +178,11 @@ def _validate(t: Thresholds, origin: str) -> None:
         raise ValueError(
             f"thresholds {origin}: load.min_known_days_7d/_28d must not exceed load.acute_days/load.chronic_days"
         )
-    if t.recovery.jump_mornings < 1 or t.asymmetry.jump_sessions < 1:
-        raise ValueError(f"thresholds {origin}: recovery.jump_mornings and asymmetry.jump_sessions must be ≥ 1")
+    if t.recovery.evidence_min_mornings < 1 or t.asymmetry.jump_sessions < 1:
+        raise ValueError(f"thresholds {origin}: recovery.evidence_min_mornings and asymmetry.jump_sessions must be ≥ 1")
     pairs = (
         ("load", "acwr_watch", "acwr_act"),
+        ("recovery", "evidence_z", "act_z"),
         ("asymmetry", "watch_pct", "act_pct"),
     )
     for section, watch, act in pairs:
@@ -199,7 +198,8 @@ def _validate(t: Thresholds, origin: str) -> None:
         raise ValueError(f"thresholds {origin}: every window must be ≥ 1 day and lookback ≥ load.chronic_days")
     _validate_idn(t.idn, origin)
     recent = t.analysis.recent_lookback_days
-    needed = max(t.recovery.baseline_days + t.recovery.window_days, t.asymmetry.baseline_days + t.asymmetry.window_days)
+    recovery_days = max(t.recovery.baseline_days, t.recovery.noise_days) + t.recovery.window_days
+    needed = max(recovery_days, t.asymmetry.baseline_days + t.asymmetry.window_days)
     if not needed <= recent <= t.analysis.lookback_days:
         raise ValueError(
             f"thresholds {origin}: analysis.recent_lookback_days must cover the recovery and asymmetry baseline "

@@ -72,7 +72,7 @@ def test_flags_carry_value_threshold_window_since_and_reason():
     assert len(hrv) == 1
     f = hrv[0]
     assert f.family == "recovery" and f.value < f.threshold and f.window == "7d mean vs 60d normal range"
-    assert onset <= (f.since - dt.date(2025, 1, 6)).days <= onset + 4
+    assert onset <= (f.since - dt.date(2025, 1, 6)).days <= onset + 7  # a drop of ~2 of its baseline SDs: 6 days
     assert "normal range" in f.reason and f"since {f.since.isoformat()}" in f.reason
     load = {f.signal: f for f in flags_on(signals, ind, 2, onset + 6)}
     assert {"acwr_spike", "strain_high", "load_surge"} & set(load)
