@@ -6,7 +6,9 @@ flagged after as few readings as its size allows while steady noise almost never
 ``window_evidence`` does the same for every window of the last 1 … N days at once: the mean of the readings in
 each window as a normal score against the personal baseline, accounting for how many readings the window and the
 baseline hold; the strongest window speaks. A large drop is seen in one or two mornings, a moderate one in three
-or four, a small one over the week. Pure numpy along the last axis (days), rows = athletes.
+or four, a small one over the week. ``joint_score`` combines a morning's HRV and resting-HR scores into one,
+standardised with the athlete's own HRV–HR correlation (real mornings are negatively correlated: HRV down and HR up
+together is partly everyday noise, Buchheit 2014). Pure numpy along the last axis (days), rows = athletes.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from monitor.rolling import rolling_sum
 
 
 def predictive_z(
@@ -68,6 +72,33 @@ def recent_score(z: np.ndarray, m: int, valid: np.ndarray | None = None) -> np.n
     return out
 
 
+def paired_correlation(x: np.ndarray, y: np.ndarray, window: int, lag: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlation of ``x`` and ``y`` over the days of ``[t − lag − window + 1, t − lag]`` on which both
+    are finite, and the number of such days (correlation NaN below 3 days or with a constant series)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    both = np.isfinite(x) & np.isfinite(y)
+    pairs = np.maximum(both.sum(axis=-1, keepdims=True), 1)  # centring each row keeps the cumulative sums accurate
+    cx = np.where(both, x, 0.0).sum(axis=-1, keepdims=True) / pairs
+    cy = np.where(both, y, 0.0).sum(axis=-1, keepdims=True) / pairs
+    a, b = np.where(both, x - cx, 0.0), np.where(both, y - cy, 0.0)
+    n = rolling_sum(both.astype(float), window, lag)
+    sa, sb = rolling_sum(a, window, lag), rolling_sum(b, window, lag)
+    saa, sbb, sab = rolling_sum(a * a, window, lag), rolling_sum(b * b, window, lag), rolling_sum(a * b, window, lag)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nn = np.maximum(n, 1)
+        cov, va, vb = sab - sa * sb / nn, saa - sa * sa / nn, sbb - sb * sb / nn
+        r = np.where((n >= 3) & (va > 0) & (vb > 0), cov / np.sqrt(va * vb), np.nan)
+    return np.clip(r, -1.0, 1.0), np.rint(n).astype(np.int64)
+
+
+def joint_score(z_up: np.ndarray, z_down: np.ndarray, correlation: np.ndarray) -> np.ndarray:
+    """One normal score for "``up`` rose and ``down`` fell": ``(z_up − z_down)/√(2·(1 − ρ))``, where ``ρ`` is the
+    correlation of the two series (the variance of ``z_up − z_down`` is ``2 − 2ρ``). A positive or unknown ``ρ``
+    counts as 0, so the score is never sharper than for independent series."""
+    rho = np.minimum(np.nan_to_num(np.asarray(correlation, dtype=float), nan=0.0), 0.0)
+    return (np.asarray(z_up, float) - np.asarray(z_down, float)) / np.sqrt(2.0 * (1.0 - rho))
+
+
 @dataclass(frozen=True)
 class WindowEvidence:
     """The strongest window of ``window_evidence`` on each day (arrays ``(athletes, days)``)."""
@@ -80,8 +111,8 @@ class WindowEvidence:
 
 def window_evidence(
     x: np.ndarray,
-    mean: np.ndarray,
-    sd: np.ndarray,
+    mean: np.ndarray | float,
+    sd: np.ndarray | float,
     mean_n: np.ndarray,
     sd_n: np.ndarray,
     max_days: int,

@@ -16,6 +16,7 @@ import numpy as np
 from monitor.thresholds import Thresholds
 
 if TYPE_CHECKING:
+    from monitor.evidence import WindowEvidence
     from monitor.rules import Indicators
 
 Reason = Callable[[int, int, bool, dt.date, int], str]
@@ -213,18 +214,28 @@ def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int, until: str 
     rt, e = th.recovery, ind.hrv_evidence
     parts = []
     if e.score[row, t] <= -rt.evidence_z:
-        k, days = int(e.readings[row, t]), int(e.days[row, t])
-        if until is None:
-            window = f"the last {k} mornings" if k == days else f"the {k} mornings of the last {days} days"
-        else:
-            window = f"the {k} mornings" + ("" if k == days else f" of the {days} days") + f" up to {until}"
         parts.append(
-            f"{window} average ln rMSSD {e.mean[row, t]:.2f}, {-e.score[row, t]:.1f} SD below your "
-            f"{rt.baseline_days}-day mean (day-to-day SD {_num(ind.hrv_noise.sd[row, t], '.2f')} from "
+            f"{_mornings(e, row, t, until)} average ln rMSSD {e.mean[row, t]:.2f}, {-e.score[row, t]:.1f} SD below "
+            f"your {rt.baseline_days}-day mean (day-to-day SD {_num(ind.hrv_noise.sd[row, t], '.2f')} from "
             f"{ind.hrv_noise.n[row, t]} mornings in {rt.noise_days} days; watch from {rt.evidence_z:g} SD, act from "
             f"{rt.act_z:g} SD: fewer mornings are needed when they are further down)"
         )
+    j = ind.joint_evidence
+    if j.score[row, t] >= rt.joint_evidence_z:
+        rho = _num(ind.hrv_rhr_correlation[row, t], "+.2f")
+        parts.append(
+            f"HRV down and resting HR up together: the joint score of {_mornings(j, row, t, until)} "
+            f"{j.score[row, t]:.1f} (≥ {rt.joint_evidence_z:g}; your HRV–HR correlation {rho})"
+        )
     return " and ".join(parts) or "no"
+
+
+def _mornings(e: WindowEvidence, row: int, t: int, until: str | None) -> str:
+    """The window of the evidence: "the last 3 mornings", "the 5 mornings of the last 6 days", "… up to DATE"."""
+    k, days = int(e.readings[row, t]), int(e.days[row, t])
+    if until is None:
+        return f"the last {k} mornings" if k == days else f"the {k} mornings of the last {days} days"
+    return f"the {k} mornings" + ("" if k == days else f" of the {days} days") + f" up to {until}"
 
 
 def rhr(ind: Indicators, th: Thresholds) -> Reason:

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from monitor import load as ld
 from monitor import reasons
 from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum
-from monitor.evidence import WindowEvidence, predictive_z, window_evidence
+from monitor.evidence import WindowEvidence, joint_score, paired_correlation, predictive_z, window_evidence
 from monitor.flags import Flag
 from monitor.reasons import ASYMMETRY_METRICS
 from monitor.rolling import RollingStats, rolling_stats, rolling_sum
@@ -148,7 +148,9 @@ class Indicators:
     hrv_ok: np.ndarray
     hrv_lower: np.ndarray
     hrv_noise: RollingStats  # ln rMSSD of the noise_days before the week: the day-to-day SD the evidence uses
-    hrv_evidence: WindowEvidence  # the strongest drop of the mean ln rMSSD of the last 1..evidence_days days
+    hrv_evidence: WindowEvidence  # the strongest drop of the mean ln rMSSD of the last 1..window_days days
+    hrv_rhr_correlation: np.ndarray  # of the mornings of the noise window (both measured), used by the joint score
+    joint_evidence: WindowEvidence  # the same for the joint HRV-down/HR-up score (positive = HRV down, HR up)
     ln_rmssd_cv_7d: np.ndarray  # %
     rhr_week: RollingStats
     rhr_base: RollingStats
@@ -222,6 +224,17 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         inputs.ln_rmssd, hrv_base.mean, hrv_noise.sd, hrv_base.n, hrv_noise.n, rt.window_days,
         rt.evidence_min_mornings, direction=-1.0, valid=hrv_flag_ok, cap_sd=rt.evidence_cap_sd,
     )  # fmt: skip
+    # ... and HRV down with resting HR up, each in its own day-to-day SD, whitened by their correlation
+    rhr_noise = rolling_stats(inputs.rhr_bpm, rt.noise_days, lag=rt.window_days)
+    corr, _ = paired_correlation(inputs.ln_rmssd, inputs.rhr_bpm, rt.noise_days, lag=rt.window_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z_joint = joint_score(
+            (inputs.rhr_bpm - rhr_base.mean) / rhr_noise.sd, (inputs.ln_rmssd - hrv_base.mean) / hrv_noise.sd, corr
+        )
+    joint_evidence = window_evidence(
+        z_joint, 0.0, 1.0, np.minimum(hrv_base.n, rhr_base.n), np.minimum(hrv_noise.n, rhr_noise.n), rt.window_days,
+        rt.evidence_min_mornings, direction=1.0, valid=hrv_flag_ok & rhr_flag_ok, cap_sd=rt.evidence_cap_sd,
+    )  # fmt: skip
     rhr_cusum, _ = cusum(z_rhr, rt.rhr_cusum_k, rt.rhr_cusum_h, valid=rhr_flag_ok)
     asym = {
         metric: asymmetry_series(
@@ -266,6 +279,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         hrv_lower=hrv_base.mean - rt.range_sd * hrv_base.sd,
         hrv_noise=hrv_noise,
         hrv_evidence=hrv_evidence,
+        hrv_rhr_correlation=corr,
+        joint_evidence=joint_evidence,
         ln_rmssd_cv_7d=cv,
         rhr_week=rhr_week,
         rhr_base=rhr_base,
@@ -374,6 +389,7 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
 
     with np.errstate(invalid="ignore"):
         confirmed = ind.hrv_evidence.score <= -rt.evidence_z  # magnitude-scaled: fewer mornings when further down
+        confirmed |= ind.joint_evidence.score >= rt.joint_evidence_z
         below_range = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower)
         below = held(below_range & confirmed, below_range)  # then stays up while the 7-day mean is below the range
         rhr_high = ind.rhr_ok & (ind.rhr_week.mean > ind.rhr_upper)

@@ -73,6 +73,7 @@ class RecoveryThresholds:
     evidence_min_mornings: int
     evidence_cap_sd: float
     evidence_z: float
+    joint_evidence_z: float
     act_z: float
     rhr_margin_se: float
     rhr_cusum_k: float

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from monitor import asymmetry as asy
-from monitor.evidence import predictive_z, recent_score, window_evidence
+from monitor.evidence import joint_score, paired_correlation, predictive_z, recent_score, window_evidence
 from monitor.rules import compute_indicators, daily_inputs, evaluate_signals, flags_on
 from monitor.thresholds import load_thresholds
 
@@ -22,6 +22,28 @@ def test_recent_score_by_hand():
     np.testing.assert_allclose(recent_score(z, 1)[0], [1, 1, 3, -1, -1, 2])
     valid = np.array([[True, True, True, False, True, True]])
     np.testing.assert_allclose(recent_score(z, 2, valid)[0] * np.sqrt(2), [np.nan, np.nan, 4, np.nan, np.nan, np.nan])
+
+
+def test_paired_correlation_equals_numpy_on_the_days_both_are_measured():
+    rng = np.random.default_rng(4)
+    x = rng.normal(4.0, 0.2, (2, 90))
+    y = 55.0 - 10.0 * (x - 4.0) + rng.normal(0.0, 2.0, (2, 90))
+    x[:, ::5] = np.nan
+    y[:, ::7] = np.nan
+    r, n = paired_correlation(x, y, 60, lag=7)
+    for i in range(2):
+        xs, ys = x[i, 23:83], y[i, 23:83]
+        both = np.isfinite(xs) & np.isfinite(ys)
+        assert n[i, 89] == both.sum()
+        assert r[i, 89] == pytest.approx(np.corrcoef(xs[both], ys[both])[0, 1], abs=1e-9)
+    assert np.isnan(paired_correlation(x[:, :2], y[:, :2], 60)[0]).all()  # fewer than 3 pairs
+
+
+def test_joint_score_uses_the_correlation_but_never_sharpens():
+    # ρ = −0.5: var(z_up − z_down) = 2 − 2ρ = 3
+    assert joint_score(2.0, -1.0, -0.5) == pytest.approx(3.0 / np.sqrt(3.0))
+    assert joint_score(2.0, -1.0, 0.6) == pytest.approx(3.0 / np.sqrt(2.0))  # positive ρ counts as 0
+    assert joint_score(2.0, -1.0, np.nan) == pytest.approx(3.0 / np.sqrt(2.0))
 
 
 def test_predictive_z_of_a_mean_by_hand():
@@ -115,6 +137,28 @@ def test_act_needs_the_act_evidence_at_its_bound():
         if severity == "act":
             assert flag.threshold == pytest.approx(ind.hrv_base.mean[0, t] - ind.hrv_base.sd[0, t])
             assert f"Act: evidence of {act_z:g} SD or more" in flag.reason
+
+
+def test_joint_evidence_confirms_at_its_bound_and_names_the_correlation():
+    th = with_recovery(load_thresholds(), evidence_z=1e9, act_z=1e9)  # the HRV evidence alone never confirms
+    ln, rhr = mornings(-0.3)
+    rng = np.random.default_rng(1)
+    rhr = 50.0 - 30.0 * (ln - 4.0) + rng.normal(0.0, 1.0, ln.shape)  # HR falls when HRV rises: ρ < 0
+    rhr[:, ONSET:] = 66.0
+    ind, _ = engine(ln, rhr, th)
+    t = ONSET + 1
+    score, rho = ind.joint_evidence.score[0, t], ind.hrv_rhr_correlation[0, t]
+    assert score > 5 and -1 < rho < -0.5 and ind.joint_evidence.readings[0, t] == 2
+    for bound, fires in ((score, True), (np.nextafter(score, np.inf), False)):
+        ind, signals = engine(ln, rhr, with_recovery(th, joint_evidence_z=bound))
+        assert signals["hrv_suppressed"].flagged[0, t] == fires
+        if fires:
+            flag = next(f for f in flags_on(signals, ind, 0, t) if f.signal == "hrv_suppressed")
+            assert (
+                f"HRV down and resting HR up together: the joint score of the last 2 mornings {score:.1f} "
+                f"(≥ {score:g}; your HRV–HR correlation {rho:+.2f})"
+            ) in flag.reason
+            assert "SD below your 60-day mean" not in flag.reason and "nan" not in flag.reason
 
 
 def test_one_morning_never_confirms_however_low_and_larger_drops_need_fewer_mornings():
