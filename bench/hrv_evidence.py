@@ -15,6 +15,8 @@ cohorts with the noise fitted to real athletes (docs/analytics.md §5, "What the
    The shipped defaults (HRV evidence 5.0 or joint score 5.5) are recomputed here as a check (the joint windows
    here use today's baselines for every morning, the engine each morning's own: a hair's difference).
    ``--legacy-noise``: the same on the made-up noise the rules were first tuned on.
+3. **Real mornings**: the shipped rule on the real people's morning records that ``bench/noise_fit.py`` fits the
+   noise to (days with a flag-ready baseline, flag days, the strongest window evidence).
 
     python bench/hrv_evidence.py [--athletes 1000] [--steady-seeds 10]
 """
@@ -35,7 +37,7 @@ from ingest.virtual.training_history import (
 )
 from monitor.evidence import predictive_z
 from monitor.rolling import rolling_sum
-from monitor.rules import compute_indicators, daily_inputs
+from monitor.rules import compute_indicators, daily_inputs, evaluate_signals
 from monitor.thresholds import load_thresholds
 
 STEADY_DAYS, EVENT_DAYS, ONSET = 183, 150, 120  # as tests/test_cohorts.py
@@ -248,6 +250,34 @@ def alternatives(n: int, steady_seeds: int, noise: NoiseModel = FITTED_NOISE) ->
     return rows
 
 
+# --- 3. real mornings ---------------------------------------------------------------------------------------------
+
+
+def real_mornings() -> list[dict]:
+    """The shipped rule on the real people's mornings that ``bench/noise_fit.py`` fits the noise to."""
+    from noise_fit import DEFAULT_DATA, morning_series  # bench/noise_fit.py (run from bench/ or the repository)
+
+    th = load_thresholds()
+    rows = []
+    for name, series in morning_series(DEFAULT_DATA).items():
+        ln, hr = series["ln_rmssd"][None], series["hr_bpm"][None]
+        days = ln.shape[1]
+        ind = compute_indicators(daily_inputs(["A"], "2020-01-01", np.full((1, days), np.nan), ln, hr, {}), th)
+        signals = evaluate_signals(ind, th)
+        ready = (ind.hrv_base.n >= th.recovery.flag_min_baseline_days) & ind.hrv_ok
+        score = ind.hrv_evidence.score[ready]
+        rows.append(
+            {
+                "person": name,
+                "mornings": int(np.isfinite(ln).sum()),
+                "flag_ready_days": int(ready.sum()),
+                "hrv_suppressed_days": int(signals["hrv_suppressed"].flagged.sum()),
+                "strongest_evidence_sd": round(float(-np.nanmin(score)), 2) if np.isfinite(score).any() else None,
+            }
+        )
+    return rows
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--athletes", type=int, default=1000)
@@ -259,5 +289,6 @@ if __name__ == "__main__":
     result = {
         "bound": bound(np.random.default_rng(7), args.oracle_athletes),
         "alternatives": alternatives(args.athletes, args.steady_seeds, noise),
+        "real": real_mornings(),
     }
     print(json.dumps(result, indent=2, ensure_ascii=False))

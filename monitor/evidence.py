@@ -13,6 +13,7 @@ together is partly everyday noise, Buchheit 2014). Pure numpy along the last axi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,15 +40,29 @@ def predictive_z(
     the number of values the SD was estimated from when that is another window than the mean's (default ``n``);
     the degrees of freedom are ``sd_n − 1``.
     """
+    t = _predictive_t(x, mean, sd, n, readings)
+    return _normal_score(t, np.asarray(sd_n if sd_n is not None else n, dtype=float) - 1.0)
+
+
+def _predictive_t(
+    x: np.ndarray, mean: np.ndarray | float, sd: np.ndarray | float, n: np.ndarray, readings: np.ndarray | float
+) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.sqrt(1.0 / np.asarray(readings, dtype=float) + 1.0 / np.asarray(n, dtype=float))
+        return (np.asarray(x, float) - mean) / (np.asarray(sd, float) * scale)
+
+
+def _normal_score(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """The normal deviate with the tail probability of ``t`` under Student's t with ``df`` (> 0) degrees of freedom
+    (NaN where either is NaN or ``df`` ≤ 0); computed only where there is something to compute."""
     from scipy import stats  # imported here: a CLI command that never standardises need not load scipy.stats
 
-    n = np.asarray(n, dtype=float)
-    k = np.asarray(sd_n if sd_n is not None else n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.sqrt(1.0 / np.asarray(readings, dtype=float) + 1.0 / n)
-        t = (np.asarray(x, float) - mean) / (np.asarray(sd, float) * scale)
-        df = np.where(k > 1, k - 1, np.nan)
-        return np.sign(t) * stats.norm.isf(stats.t.sf(np.abs(t), df))
+    t, df = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(df, dtype=float))
+    out = np.full(t.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        ok = ~np.isnan(t) & (df > 0)
+    out[ok] = np.sign(t[ok]) * stats.norm.isf(stats.t.sf(np.abs(t[ok]), df[ok]))
+    return out
 
 
 def recent_score(z: np.ndarray, m: int, valid: np.ndarray | None = None) -> np.ndarray:
@@ -99,6 +114,24 @@ def joint_score(z_up: np.ndarray, z_down: np.ndarray, correlation: np.ndarray) -
     return (np.asarray(z_up, float) - np.asarray(z_down, float)) / np.sqrt(2.0 * (1.0 - rho))
 
 
+Deviation = Callable[[int], np.ndarray]
+"""``lag ↦`` for every day ``t`` (arrays ``(athletes, days)``), the reading of day ``t − lag`` in SDs from the
+baseline of day ``t`` (NaN = no reading): what ``window_evidence`` averages."""
+
+
+def deviations(x: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> Deviation:
+    """The ``Deviation`` of the readings ``x`` (NaN = none) from the baseline ``mean``, in units of ``sd``."""
+    x = np.asarray(x, dtype=float)
+
+    def deviation(lag: int) -> np.ndarray:
+        earlier = np.full(x.shape, np.nan)
+        earlier[..., lag:] = x[..., : x.shape[-1] - lag]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (earlier - mean) / sd
+
+    return deviation
+
+
 @dataclass(frozen=True)
 class WindowEvidence:
     """The strongest window of ``window_evidence`` on each day (arrays ``(athletes, days)``)."""
@@ -106,13 +139,11 @@ class WindowEvidence:
     score: np.ndarray  # normal score of the window's mean against the baseline (NaN = no window with enough data)
     days: np.ndarray  # the window: the last this many days (0 = none)
     readings: np.ndarray  # readings in the window
-    mean: np.ndarray  # mean of those readings
+    mean: np.ndarray  # mean of those readings, in baseline SDs from the baseline mean
 
 
 def window_evidence(
-    x: np.ndarray,
-    mean: np.ndarray | float,
-    sd: np.ndarray | float,
+    deviation: Deviation,
     mean_n: np.ndarray,
     sd_n: np.ndarray,
     max_days: int,
@@ -124,18 +155,16 @@ def window_evidence(
     """For each day ``t``, the window of the last ``L`` days (``L`` = 1 … ``max_days``) whose mean reading lies
     furthest from the baseline in ``direction`` (−1: below), as a normal score (``predictive_z``).
 
-    The mean of the ``k`` readings in days ``[t − L + 1, t]`` is compared with ``mean`` (of ``mean_n`` baseline
-    values) in units of ``sd`` (of ``sd_n`` values, the degrees of freedom): ``(x̄ − mean)/(sd·√(1/k + 1/mean_n))``
-    follows Student's t with ``sd_n − 1`` degrees of freedom when nothing changed, and is mapped to the normal score
-    of the same tail probability. Each reading counts at most ``cap_sd`` SDs from the mean, so that one extreme
-    reading cannot carry a window of several. Windows with fewer than ``min_readings`` readings, and days where
-    ``valid`` is False, give no score. Of equally strong windows the shortest is kept. ``x`` NaN = no reading that
-    day. The baseline of day ``t`` is used for every reading of its windows, so it must lie before the longest
-    window. ``WindowEvidence.mean`` is the plain mean of the window's readings.
+    ``deviation`` gives the readings in SDs from the baseline of day ``t`` (``deviations``; a combination of them,
+    such as ``joint_score``, for several series). The mean ``d̄`` of the ``k`` readings in days ``[t − L + 1, t]``,
+    against a baseline mean of ``mean_n`` values and an SD of ``sd_n`` values, gives ``d̄/√(1/k + 1/mean_n)``, which
+    follows Student's t with ``sd_n − 1`` degrees of freedom when nothing changed and is mapped to the normal score of
+    the same tail probability. Each reading counts at most ``cap_sd`` SDs, so that one extreme reading cannot carry a
+    window of several. Windows with fewer than ``min_readings`` readings, and days where ``valid`` is False, give no
+    score. Of equally strong windows the shortest is kept. The baseline of day ``t`` must lie before the longest
+    window.
     """
-    x = np.asarray(x, dtype=float)
-    shape = x.shape
-    mean, sd = np.broadcast_to(mean, shape), np.broadcast_to(sd, shape)
+    shape = np.shape(deviation(0))
     ok = np.ones(shape, bool) if valid is None else np.asarray(valid, bool)
     total, capped, count = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     best = WindowEvidence(
@@ -143,18 +172,18 @@ def window_evidence(
     )
     strongest = np.full(shape, -np.inf)
     for lag in range(max(int(max_days), 1)):
-        earlier = np.full(shape, np.nan)  # the reading of day t − lag, against the baseline of day t
-        earlier[..., lag:] = x[..., : shape[-1] - lag]
-        has = np.isfinite(earlier)
+        d = np.asarray(deviation(lag), dtype=float)
+        has = np.isfinite(d)
+        total += np.where(has, d, 0.0)
+        capped += np.where(has, np.clip(d, -cap_sd, cap_sd), 0.0)
+        count += has
         with np.errstate(invalid="ignore", divide="ignore"):
-            total += np.where(has, earlier, 0.0)
-            capped += np.where(has, np.clip(earlier, mean - cap_sd * sd, mean + cap_sd * sd), 0.0)
-            count += has
-            z = predictive_z(capped / count, mean, sd, mean_n, readings=count, sd_n=sd_n)
-            stronger = ok & (count >= max(min_readings, 1)) & np.isfinite(z) & (direction * z > strongest)
-        strongest = np.where(stronger, direction * z, strongest)
-        best.score[stronger] = z[stronger]
+            t = _predictive_t(capped / count, 0.0, 1.0, mean_n, count)
+            stronger = ok & (count >= max(min_readings, 1)) & np.isfinite(t) & (direction * t > strongest)
+        strongest = np.where(stronger, direction * t, strongest)  # the same degrees of freedom for every window
+        best.score[stronger] = t[stronger]  # of a day: the strongest t is the strongest normal score
         best.days[stronger] = lag + 1
         best.readings[stronger] = count[stronger]
         best.mean[stronger] = total[stronger] / count[stronger]
+    best.score[:] = _normal_score(best.score, np.asarray(sd_n, dtype=float) - 1.0)
     return best

@@ -214,9 +214,10 @@ def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int, until: str 
     rt, e = th.recovery, ind.hrv_evidence
     parts = []
     if e.score[row, t] <= -rt.evidence_z:
+        mornings, mean = _mornings(e, row, t, until), _hrv_mean(ind, row, t)
         parts.append(
-            f"{_mornings(e, row, t, until)} average ln rMSSD {e.mean[row, t]:.2f}, {-e.score[row, t]:.1f} SD below "
-            f"your {rt.baseline_days}-day mean (day-to-day SD {_num(ind.hrv_noise.sd[row, t], '.2f')} from "
+            f"{mornings} average ln rMSSD {mean:.2f}, {-e.score[row, t]:.1f} SD below your {rt.baseline_days}-day mean "
+            f"(day-to-day SD {_num(ind.hrv_noise.sd[row, t], '.2f')} from "
             f"{ind.hrv_noise.n[row, t]} mornings in {rt.noise_days} days; watch from {rt.evidence_z:g} SD, act from "
             f"{rt.act_z:g} SD: fewer mornings are needed when they are further down)"
         )
@@ -228,6 +229,11 @@ def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int, until: str 
             f"{j.score[row, t]:.1f} (≥ {rt.joint_evidence_z:g}; your HRV–HR correlation {rho})"
         )
     return " and ".join(parts) or "no"
+
+
+def _hrv_mean(ind: Indicators, row: int, t: int) -> float:
+    """The mean ln rMSSD of the evidence's window (its mean deviation in the day-to-day SD)."""
+    return float(ind.hrv_base.mean[row, t] + ind.hrv_noise.sd[row, t] * ind.hrv_evidence.mean[row, t])
 
 
 def _mornings(e: WindowEvidence, row: int, t: int, until: str | None) -> str:

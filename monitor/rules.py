@@ -6,11 +6,11 @@ into ``monitor.flags.Flag`` objects with plain-language reasons. Rules, defaults
 docs/analytics.md. Thresholds come from ``monitor.thresholds`` (TOML).
 
 Alert fatigue is handled per signal by (1) thresholds calibrated so that steady simulated athletes almost never
-cross them, (2) persistence (a condition must hold N consecutive days), (3) combination (HRV and resting HR must be
-confirmed by a CUSUM of the mornings) and (4) honest noise: values are standardised against a personal baseline as
-normal scores that account for the baseline's size (``predictive_z``), and an asymmetry level must clear its
-threshold by the standard error of the 7-day mean. The IDN recommendation is itself a combination: any ``act``
-flag, or ``watch`` flags from two families within 7 days.
+cross them, (2) persistence (a condition must hold N consecutive days), (3) combination (an HRV drop must be
+confirmed by the recent mornings, fewer when it is larger, resting HR by a CUSUM) and (4) honest noise: values are
+standardised against a personal baseline as normal scores that account for the baseline's size (``predictive_z``),
+and an asymmetry level must clear its threshold by the standard error of the 7-day mean. The IDN recommendation is
+itself a combination: any ``act`` flag, or ``watch`` flags from two families within 7 days.
 """
 
 from __future__ import annotations
@@ -25,7 +25,14 @@ import numpy.typing as npt
 from monitor import load as ld
 from monitor import reasons
 from monitor.asymmetry import AsymmetrySeries, asymmetry_series, cusum
-from monitor.evidence import WindowEvidence, joint_score, paired_correlation, predictive_z, window_evidence
+from monitor.evidence import (
+    WindowEvidence,
+    deviations,
+    joint_score,
+    paired_correlation,
+    predictive_z,
+    window_evidence,
+)
 from monitor.flags import Flag
 from monitor.reasons import ASYMMETRY_METRICS
 from monitor.rolling import RollingStats, rolling_stats, rolling_sum
@@ -218,22 +225,21 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         hrv_flag_ok = hrv_ok & (hrv_base.n >= rt.flag_min_baseline_days)
         rhr_flag_ok = rhr_ok & (rhr_base.n >= rt.flag_min_baseline_days)
         z_rhr = np.where(rhr_flag_ok, predictive_z(inputs.rhr_bpm, rhr_base.mean, rhr_base.sd, rhr_base.n), np.nan)
-    # the drop in ln rMSSD of the last 1..7 days against the 60-day mean, in the SD of the longer noise window
+    # the drop in ln rMSSD of the last 1..7 days against the 60-day mean, in the SD of the longer noise window ...
     hrv_noise = rolling_stats(inputs.ln_rmssd, rt.noise_days, lag=rt.window_days)
+    rhr_noise = rolling_stats(inputs.rhr_bpm, rt.noise_days, lag=rt.window_days)
+    hrv_dev = deviations(inputs.ln_rmssd, hrv_base.mean, hrv_noise.sd)
     hrv_evidence = window_evidence(
-        inputs.ln_rmssd, hrv_base.mean, hrv_noise.sd, hrv_base.n, hrv_noise.n, rt.window_days,
-        rt.evidence_min_mornings, direction=-1.0, valid=hrv_flag_ok, cap_sd=rt.evidence_cap_sd,
+        hrv_dev, hrv_base.n, hrv_noise.n, rt.window_days, rt.evidence_min_mornings, direction=-1.0,
+        valid=hrv_flag_ok, cap_sd=rt.evidence_cap_sd,
     )  # fmt: skip
     # ... and HRV down with resting HR up, each in its own day-to-day SD, whitened by their correlation
-    rhr_noise = rolling_stats(inputs.rhr_bpm, rt.noise_days, lag=rt.window_days)
     corr, _ = paired_correlation(inputs.ln_rmssd, inputs.rhr_bpm, rt.noise_days, lag=rt.window_days)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z_joint = joint_score(
-            (inputs.rhr_bpm - rhr_base.mean) / rhr_noise.sd, (inputs.ln_rmssd - hrv_base.mean) / hrv_noise.sd, corr
-        )
+    rhr_dev = deviations(inputs.rhr_bpm, rhr_base.mean, rhr_noise.sd)
     joint_evidence = window_evidence(
-        z_joint, 0.0, 1.0, np.minimum(hrv_base.n, rhr_base.n), np.minimum(hrv_noise.n, rhr_noise.n), rt.window_days,
-        rt.evidence_min_mornings, direction=1.0, valid=hrv_flag_ok & rhr_flag_ok, cap_sd=rt.evidence_cap_sd,
+        lambda lag: joint_score(rhr_dev(lag), hrv_dev(lag), corr), np.minimum(hrv_base.n, rhr_base.n),
+        np.minimum(hrv_noise.n, rhr_noise.n), rt.window_days, rt.evidence_min_mornings, direction=1.0,
+        valid=hrv_flag_ok & rhr_flag_ok, cap_sd=rt.evidence_cap_sd,
     )  # fmt: skip
     rhr_cusum, _ = cusum(z_rhr, rt.rhr_cusum_k, rt.rhr_cusum_h, valid=rhr_flag_ok)
     asym = {

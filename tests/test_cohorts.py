@@ -150,6 +150,7 @@ class CohortResult:
     flagged_before_onset: int  # athletes with any flag before the onset (false alarms)
     with_data: int  # athletes with enough readings of the event's data in onset..onset+3
     detected_with_data: int  # ... of whom detected within WITHIN_DAYS
+    act_delays: list[int] = dataclasses.field(default_factory=list)  # ... to the first right flag of severity act
 
     @property
     def sensitivity(self) -> float:
@@ -159,8 +160,8 @@ class CohortResult:
     def sensitivity_with_data(self) -> float:
         return self.detected_with_data / max(self.with_data, 1)
 
-    def within(self, days: int) -> float:
-        return sum(d <= days for d in self.delays) / self.athletes
+    def within(self, days: int, act: bool = False) -> float:
+        return sum(d <= days for d in (self.act_delays if act else self.delays)) / self.athletes
 
 
 def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> CohortResult:
@@ -169,6 +170,8 @@ def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> 
     ind, signals, _ = replay_engine(h, FIRST_DAY, th)
     hit = detected(signals, ind, wanted)[:, ONSET : ONSET + 15]
     first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
+    act = hit & np.any([s.act[:, ONSET : ONSET + 15] for name, s in signals.items() if name in wanted], axis=0)
+    first_act = np.argmax(act, axis=1)[act.any(axis=1)]
     in_time = (first >= 0) & (first <= WITHIN_DAYS)
     seen = np.isfinite(getattr(h, data)[:, ONSET : ONSET + WITHIN_DAYS + 1]).sum(axis=1) >= needed
     any_before = np.any([s.flagged[:, :ONSET] for s in signals.values()], axis=0).any(axis=1)
@@ -180,6 +183,7 @@ def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> 
         int(any_before.sum()),
         int(seen.sum()),
         int((in_time & seen).sum()),
+        sorted(first_act.tolist()),
     )
 
 
@@ -206,6 +210,9 @@ def steady_cohort(n: int, seed: int, days: int = STEADY_DAYS, th: Thresholds | N
     athletes = {name: int(s.flagged.any(axis=1).sum()) for name, s in signals.items()}
     day_counts = {name: int(s.flagged.sum()) for name, s in signals.items()}
     athletes["any"] = int(np.any([s.flagged for s in signals.values()], axis=0).any(axis=1).sum())
+    for family in set(SIGNALS.values()):  # a family's athletes with any of its flags
+        members = [s.flagged for s in signals.values() if s.family == family]
+        athletes[family] = int(np.any(members, axis=0).any(axis=1).sum())
     return SteadyResult(n, days, athletes, day_counts, int(idn.any(axis=1).sum()))
 
 
@@ -263,14 +270,14 @@ TRADE_OFFS = (
 
 
 def with_change(th: Thresholds, change: str) -> Thresholds:
-    """The thresholds with one ``section.key=value`` changed (empty: unchanged)."""
-    if not change:
-        return th
-    path, value = change.split("=")
-    section, key = path.split(".")
-    old = getattr(th, section)
-    kind = type(getattr(old, key))
-    return dataclasses.replace(th, **{section: dataclasses.replace(old, **{key: kind(value)})})
+    """The thresholds with ``section.key=value`` changed (several separated by spaces; empty: unchanged)."""
+    for item in change.split():
+        path, value = item.split("=")
+        section, key = path.split(".")
+        old = getattr(th, section)
+        kind = type(getattr(old, key))
+        th = dataclasses.replace(th, **{section: dataclasses.replace(old, **{key: kind(value)})})
+    return th
 
 
 def trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
@@ -283,6 +290,42 @@ def trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
         events = [event_cohort(name, n, seed + 1 + i, th) for i, name in enumerate(COHORTS)]
         cells = " | ".join(f"{e.sensitivity:.3f} ({e.sensitivity_with_data:.3f})" for e in events)
         rows.append(f"| {change or 'defaults'} | {flagged} of {n * steady_seeds:,} | {cells} |")
+    return rows
+
+
+# The recovery family's trade-off table in docs/analytics.md §5 ("What the mornings allow").
+RECOVERY_TRADE_OFFS = (
+    "",
+    *(f"recovery.evidence_z={z}" for z in (4.5, 4.75, 5.25, 5.5)),
+    "recovery.noise_days=60",
+    "recovery.noise_days=60 recovery.evidence_z=4.75",
+    "recovery.joint_evidence_z=5.0",
+    "recovery.joint_evidence_z=inf",
+    "recovery.act_z=5.5",
+    "recovery.act_z=6.0",
+)
+
+
+def recovery_trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
+    """Markdown rows: steady athletes with a recovery flag and with an IDN recommendation (of ``n × steady_seeds``),
+    HRV drops within 3 days (with data) and 7 days, with an act flag within 7 days, −5 SD drops by their 2nd and 3rd
+    morning (resting HR unchanged: by the 2nd)."""
+    rows = []
+    for change in track(RECOVERY_TRADE_OFFS, description="recovery trade-offs", console=Console(stderr=True)):
+        th = with_change(load_thresholds(), change)
+        steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
+        drop = event_cohort("hrv_drop", n, seed + 1 + list(COHORTS).index("hrv_drop"), th)
+        large = [large_cohort("hrv_drop_large", n, seed + 20, th, readings=r) for r in (2, 3)]
+        large.append(large_cohort("hrv_drop_large_hrv_only", n, seed + 21, th))
+        cells = [
+            f"{sum(s.flagged_athletes['recovery'] for s in steady)}",
+            f"{sum(s.idn_athletes for s in steady)}",
+            f"{drop.sensitivity_with_data:.3f}",
+            f"{drop.within(7):.3f}",
+            f"{drop.within(7, act=True):.3f}",
+            *(f"{hit / seen:.3f}" for hit, seen in large),
+        ]
+        rows.append(f"| {change or 'defaults'} | " + " | ".join(cells) + " |")
     return rows
 
 
@@ -369,12 +412,15 @@ if __name__ == "__main__":
     parser.add_argument("--athletes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--trade-offs", action="store_true", help="print the trade-off table of docs/analytics.md")
+    parser.add_argument("--recovery-trade-offs", action="store_true", help="the recovery family's trade-off table")
     parser.add_argument("--legacy-noise", action="store_true", help="the made-up noise the rules were first tuned on")
     args = parser.parse_args()
     if args.legacy_noise:
         NOISE["noise"] = LEGACY_NOISE
     if args.trade_offs:
         print("\n".join(trade_off_table(args.athletes, args.seed)))
+    elif args.recovery_trade_offs:
+        print("\n".join(recovery_trade_off_table(args.athletes, args.seed)))
     else:
         print(json.dumps(report(args.athletes, args.seed), indent=2))
     _ = SIGNALS

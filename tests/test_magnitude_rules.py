@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from monitor import asymmetry as asy
-from monitor.evidence import joint_score, paired_correlation, predictive_z, recent_score, window_evidence
+from monitor.evidence import (
+    deviations,
+    joint_score,
+    paired_correlation,
+    predictive_z,
+    recent_score,
+    window_evidence,
+)
 from monitor.rules import compute_indicators, daily_inputs, evaluate_signals, flags_on
 from monitor.thresholds import load_thresholds
 
@@ -59,8 +66,9 @@ def test_predictive_z_of_a_mean_by_hand():
 
 def test_window_evidence_by_hand():
     x = np.array([[0.0, np.nan, -3.0, -2.0, np.nan, -1.0, 5.0]])
-    mean, sd, n = np.zeros_like(x), np.ones_like(x), np.full(x.shape, 1e12)  # a baseline without uncertainty
-    e = window_evidence(x, mean, sd, n, n, max_days=3)
+    n = np.full(x.shape, 1e12)  # a baseline without uncertainty, mean 0 and SD 1
+    d = deviations(x, np.zeros_like(x), np.ones_like(x))
+    e = window_evidence(d, n, n, max_days=3)
     # day 1: no reading today, {0} over 2 days; day 3: {−2}, {−3, −2} = −5/√2 over 2 days; day 4: {−2}, {−3, −2}
     # over 3 days; day 5: {−1}, {−1}, {−2, −1} = −3/√2 over 3 days; day 6: {5}, {−1, 5} = 4/√2 is the lowest
     r2 = np.sqrt(2)
@@ -68,15 +76,17 @@ def test_window_evidence_by_hand():
     np.testing.assert_array_equal(e.days[0], [1, 2, 1, 2, 3, 3, 2])
     np.testing.assert_array_equal(e.readings[0], [1, 1, 1, 2, 2, 2, 2])
     np.testing.assert_allclose(e.mean[0], [0, 0, -3, -2.5, -2.5, -1.5, 2])
-    two = window_evidence(x, mean, sd, n, n, max_days=3, min_readings=2)
+    two = window_evidence(d, n, n, max_days=3, min_readings=2)
     np.testing.assert_allclose(two.score[0], [np.nan, np.nan, -3 / r2, -5 / r2, -5 / r2, -3 / r2, 4 / r2], atol=1e-6)
-    capped = window_evidence(x, mean, sd, n, n, max_days=3, min_readings=2, cap_sd=2.0)  # −3 counts as −2
+    capped = window_evidence(d, n, n, max_days=3, min_readings=2, cap_sd=2.0)  # −3 counts as −2
     assert capped.score[0, 3] == pytest.approx(-4 / r2) and capped.mean[0, 3] == pytest.approx(-2.5)
     assert capped.score[0, 6] == pytest.approx(1 / r2)  # {−1, 5 → 2}
-    up = window_evidence(x, mean, sd, n, n, max_days=3, direction=1.0)
+    shifted = deviations(x + 4.0, np.full_like(x, 4.0), np.full_like(x, 2.0))  # readings in SDs of their baseline
+    np.testing.assert_allclose(window_evidence(shifted, n, n, max_days=3).score[0], e.score[0] / 2, atol=1e-6)
+    up = window_evidence(d, n, n, max_days=3, direction=1.0)
     assert up.score[0, 6] == pytest.approx(5.0) and up.days[0, 6] == 1
     valid = np.array([[True, True, True, False, True, True, True]])
-    assert np.isnan(window_evidence(x, mean, sd, n, n, max_days=3, valid=valid).score[0, 3])
+    assert np.isnan(window_evidence(d, n, n, max_days=3, valid=valid).score[0, 3])
 
 
 def mornings(drop_ln: float, n: int = 1):
