@@ -242,6 +242,39 @@ VISIT_RESPONSE = Measurement(
     ),
     "the visit",
 )
+_WELLNESS_SOURCE = Tag("source", "`checkin` (the check-in form), `csv`, `history` (simulated)")
+_HOOPER = "Hooper item, 1 = very, very good … 7 = very, very bad (higher = worse)"
+WELLNESS = Measurement(
+    "wellness",
+    "one morning check-in of one athlete (Hooper & Mackinnon 1995; McLean 2010)",
+    (ATHLETE, _WELLNESS_SOURCE),
+    (
+        *fields(INT, _HOOPER, "sleep_quality", "fatigue", "soreness", "stress"),
+        Field("hooper_index", INT, "sum of the four Hooper items, 4–28"),
+        Field("pain", BOOL, "the athlete reports pain"),
+        Field("aftercare_followed", BOOL, "after a visit: followed the after-care advice (no NSAIDs, no ice)"),
+        Field("submission_id", STRING, "the form's one-time ID: a resubmitted form is the same check-in"),
+        Field("note", STRING, "the athlete's note, one line, at most 500 characters"),
+    ),
+    "the submission, whole seconds (UTC)",
+)
+SORENESS = Measurement(
+    "soreness",
+    "one sore region of a morning check-in",
+    (ATHLETE, Tag("region", "a region of the vocabulary (docs/regions.md)"), _WELLNESS_SOURCE),
+    (Field("rating", INT, "soreness 1–10 (not sore: no point)"),),
+    "the `wellness` point's time",
+)
+CHECKIN_LINK = Measurement(
+    "checkin_link",
+    "an athlete's personal check-in link (`recovery-monitor athlete link`): only its token's SHA-256",
+    (ATHLETE,),
+    (
+        Field("token_sha256", STRING, "hex SHA-256 of the link's random 256-bit token"),
+        Field("created_ms", INT, "when the link was made, ms"),
+    ),
+    "1970-01-01T00:00:00Z (one point per athlete: a new link replaces, and so revokes, the old one)",
+)
 RSC = Measurement(
     "rsc",
     "footpod (≈2 Hz)",
@@ -362,6 +395,9 @@ MEASUREMENTS: tuple[Measurement, ...] = (
     ALERT,
     VISIT,
     VISIT_RESPONSE,
+    WELLNESS,
+    SORENESS,
+    CHECKIN_LINK,
     RSC,
     POWER,
     ACC,

@@ -5,6 +5,7 @@ The measurements themselves are declared in `ingest.model`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,3 +92,26 @@ class Measurement:
 def fields(type_: FieldType, meaning: str, *names: str) -> tuple[Field, ...]:
     """Several fields sharing a type and a meaning."""
     return tuple(Field(name, type_, meaning) for name in names)
+
+
+def stored_text(value: Any) -> str | None:
+    """A string field read back: the text, or None when absent (None, NaN or empty)."""
+    return value if isinstance(value, str) and value else None
+
+
+def stored_int(value: Any) -> int | None:
+    """An integer field read back (reads give floats; missing is NaN or None): the whole number, or None."""
+    if value is None or isinstance(value, str):
+        return None
+    number = float(value)
+    return None if math.isnan(number) else round(number)
+
+
+def stored_bool(value: Any) -> bool | None:
+    """A boolean field read back (True / 1.0; SQLite and InfluxDB reads give floats): None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value == "true"
+    number = float(value)
+    return None if math.isnan(number) else number != 0

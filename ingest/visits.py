@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import numpy as np
 from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 from ingest.model import VISIT
 from ingest.regions import UnknownRegionError, parse_regions
+from ingest.schema import stored_bool, stored_int, stored_text
 from ingest.store.base import Frame, PointBatch, Store
 from ingest.timeline import iso_utc
 
@@ -83,18 +83,27 @@ def visit_document(visit: Visit) -> dict[str, Any]:
     }
 
 
-def _check_note(note: str | None) -> str | None:
+def clean_note(note: object) -> str | None:
+    """A one-line note of at most `MAX_NOTE_CHARS` characters, stripped (blank: None); ValueError (one line)
+    naming the problem: not text, too long, a control character or line break. Visits and check-ins share it."""
     if note is None:
         return None
     if not isinstance(note, str):
-        raise VisitError(f"note: must be text, not {type(note).__name__}")
+        raise ValueError(f"note: must be text, not {type(note).__name__}")
     note = note.strip()
     if len(note) > MAX_NOTE_CHARS:
-        raise VisitError(f"note: {len(note)} characters, at most {MAX_NOTE_CHARS} allowed")
+        raise ValueError(f"note: {len(note)} characters, at most {MAX_NOTE_CHARS} allowed")
     bad = next((c for c in note if unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") and c != "\t"), None)
     if bad is not None:
-        raise VisitError(f"note: control character or line break {bad!r} not allowed (one line of text)")
+        raise ValueError(f"note: control character or line break {bad!r} not allowed (one line of text)")
     return note or None
+
+
+def _check_note(note: str | None) -> str | None:
+    try:
+        return clean_note(note)
+    except ValueError as exc:
+        raise VisitError(str(exc)) from None
 
 
 def _check_needles(needles: int | None) -> int | None:
@@ -195,31 +204,12 @@ def write_visits(store: Store, visits: Iterable[Visit]) -> int:
     return store.write([visit_batch(v) for v in visits])
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    if value is None or isinstance(value, str):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else round(number)
-
-
-def _is_set(value: Any) -> bool:
-    """A boolean read back: True / 1.0 (SQLite and InfluxDB reads give floats; missing is NaN or None)."""
-    if value is None or isinstance(value, str):
-        return value == "true"
-    number = float(value)
-    return not math.isnan(number) and number != 0
-
-
 def _visits(frame: Frame, athlete: str | None) -> list[Visit]:
     found = []
     columns = frame.columns
     for i, at_ms in enumerate(frame.time_ms.tolist()):
-        regions = _text(columns["regions"][i])
-        if regions is None or _is_set(columns["removed"][i]):
+        regions = stored_text(columns["regions"][i])
+        if regions is None or stored_bool(columns["removed"][i]):
             continue
         owner = athlete if athlete is not None else str(columns["athlete"][i])
         visit = Visit(
@@ -227,9 +217,9 @@ def _visits(frame: Frame, athlete: str | None) -> list[Visit]:
             owner,
             int(at_ms),
             tuple(regions.split(",")),
-            therapist=_text(columns["therapist"][i]),
-            needles=_count(columns["needles"][i]),
-            note=_text(columns["note"][i]),
+            therapist=stored_text(columns["therapist"][i]),
+            needles=stored_int(columns["needles"][i]),
+            note=stored_text(columns["note"][i]),
         )
         found.append(visit)
     return sorted(found, key=lambda v: (v.at_ms, v.athlete, v.visit_id))

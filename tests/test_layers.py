@@ -32,6 +32,7 @@ ANALYTICS_MAY_USE = {
     "ingest.regions",
     "ingest.schema",
     "ingest.visits",
+    "ingest.wellness",
     "ingest.timeline",
 }
 """The store interface, the data model (with the accessors of its records) and the timeline."""
