@@ -34,15 +34,17 @@ from noise_fit import DEFAULT_DATA, MIN_SESSIONS, daily_sd, distribution, lag1_a
 ITEMS = ("sleep_quality", "fatigue", "soreness", "stress")
 """The four Hooper items, in the order of the check-in and of ``ingest.virtual.wellness``."""
 LEFT_LOWER_LEG, RIGHT_LOWER_LEG = "48979004", "32696007"
-"""SNOMED CT: structure of left / right lower leg (the only sided areas PMSys reports besides the upper arms)."""
+LEFT_UPPER_ARM, RIGHT_UPPER_ARM = "368208006", "368209003"
+SIDED_AREAS = ((LEFT_LOWER_LEG, RIGHT_LOWER_LEG), (LEFT_UPPER_ARM, RIGHT_UPPER_ARM))
+"""SNOMED CT structures of the left / right lower leg and upper arm: the sided areas of the PMSys body map."""
 AREA_NAMES = {
     LEFT_LOWER_LEG: "left lower leg",
     RIGHT_LOWER_LEG: "right lower leg",
     "12921003": "pelvis",
     "69536005": "head",
     "22943007": "trunk",
-    "368208006": "left upper arm",
-    "368209003": "right upper arm",
+    LEFT_UPPER_ARM: "left upper arm",
+    RIGHT_UPPER_ARM: "right upper arm",
 }
 
 
@@ -102,16 +104,19 @@ def load_response(item: np.ndarray, load: np.ndarray) -> tuple[float, float]:
 
 def area_stats(areas: list[set[str]]) -> dict[str, float]:
     """Share of check-ins naming a sore area and its lag-1 autocorrelation (consecutive check-ins), the share of
-    check-ins naming a lower leg, and the share of those naming one side only."""
+    check-ins naming a lower leg, the share of those naming one side only, and the share of all check-ins naming
+    one side only of a sided area (lower leg or upper arm)."""
     has = np.array([bool(a) for a in areas], float)
     left = np.array([LEFT_LOWER_LEG in a for a in areas])
     right = np.array([RIGHT_LOWER_LEG in a for a in areas])
     leg = left | right
+    one_sided = np.array([any((lt in a) != (rt in a) for lt, rt in SIDED_AREAS) for a in areas])
     return {
         "sore_area_share": float(has.mean()),
         "sore_area_lag1": lag1_autocorrelation(has),
         "lower_leg_share": float(leg.mean()),
         "one_sided_leg_share": float((left ^ right).sum() / leg.sum()) if leg.any() else float("nan"),
+        "one_sided_checkin_share": float(one_sided.mean()),
     }
 
 

@@ -1,4 +1,5 @@
-"""Athlete detail: load and ACWR, CTL/ATL/TSB, ln rMSSD against the normal range, resting HR, symmetry, flags."""
+"""Athlete detail: load and ACWR, CTL/ATL/TSB, ln rMSSD against the normal range, resting HR, wellness and the
+soreness body map, symmetry, flags."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from dashboards.panels import (
     value_map,
 )
 from dashboards.query import Influx, datasource_ref
+from dashboards.wellness import wellness_row
 
 WHERE = f"WHERE {ATHLETE_MATCH} AND $timeFilter"
 DAILY = "GROUP BY time(1d) fill(none)"
@@ -265,6 +267,6 @@ def build() -> dash.Dashboard:
         .link(dashboard_links())
         .annotations(flag_annotations())
     )
-    for row in (_status_row, _load_row, _recovery_row, _asymmetry_row, _tables_row):
+    for row in (_status_row, _load_row, _recovery_row, wellness_row, _asymmetry_row, _tables_row):
         board = row(board)
     return board

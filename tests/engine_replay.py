@@ -18,12 +18,15 @@ from monitor.rules import (
     idn_series,
 )
 from monitor.thresholds import Thresholds, load_thresholds
+from monitor.wellness import WellnessInputs
 
 
 def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64) -> DailyInputs:
     """The rules engine's daily inputs for a simulated history: sRPE load, mornings and session symmetry."""
     h = history
-    return daily_inputs(
+    w = h.wellness
+    checkins = WellnessInputs(dict(w.items), w.soreness, w.pain) if w is not None else None
+    inputs = daily_inputs(
         h.athlete_ids,
         first_day,
         h.srpe_load,
@@ -34,7 +37,10 @@ def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64)
             "muscle": symmetry_index_pct(h.muscle_load_left, h.muscle_load_right),
             "pedal": si_from_left_share_pct(h.pedal_balance_left_pct),
         },
+        wellness=checkins,
     )
+    inputs.pod_muscle.extend([h.pod_muscle] * len(h.athlete_ids))
+    return inputs
 
 
 def replay_engine(

@@ -205,6 +205,8 @@ def simulate_training_history(
     soreness_onset_day: int | np.ndarray | None = None,
     soreness_group: str = "calf",
     soreness_side: str | np.ndarray = "r",
+    wellness_drop_day: int | np.ndarray | None = None,
+    wellness_drop_sd: float = 2.0,
 ) -> TrainingHistory:
     """Daily sRPE-logged training, running/cycling asymmetry and morning HRV of ``n_athletes`` over ``days``.
 
@@ -236,7 +238,9 @@ def simulate_training_history(
     Wellness (``wellness``, a ``WellnessModel``, e.g. ``FITTED_WELLNESS``; None = no check-ins): morning check-ins
     (``ingest.virtual.wellness_history``) drawn after everything else, so every other output is the same as without
     them. ``soreness_onset_day`` (needs ``wellness``; per athlete as for events) starts a persistent soreness of
-    ``soreness_group`` on ``soreness_side`` (`l`/`r`, or per athlete), ``events["soreness_onset"]``.
+    ``soreness_group`` on ``soreness_side`` (`l`/`r`, or per athlete), ``events["soreness_onset"]``;
+    ``wellness_drop_day`` makes every Hooper item ``wellness_drop_sd`` of its SDs worse from then on and nothing
+    else, ``events["wellness_drop"]``.
     """
     a, d = n_athletes, days
     if a < 0 or d < 1:
@@ -309,6 +313,7 @@ def simulate_training_history(
     checkins = None
     if wellness is not None:
         events["soreness_onset"] = _onsets(soreness_onset_day, a)
+        events["wellness_drop"] = _onsets(wellness_drop_day, a)
         load = when(has, rpe * minutes)
         usual = np.nanmean(np.where(camp, np.nan, np.nan_to_num(load)), axis=1) if d else np.zeros(a)
         episodes = {
@@ -317,9 +322,10 @@ def simulate_training_history(
             "muscle_onset": (episode("muscle_onset"), pod_muscle or "calf", "r" if muscle_si_shift_pct <= 0 else "l"),
             "pedal_onset": (episode("pedal_onset"), "quadriceps", "r" if pedal_si_shift_pct <= 0 else "l"),
         }
-        checkins = simulate_wellness(rng, load, usual, drop, episodes, wellness)
-    elif soreness_onset_day is not None:
-        raise ValueError("soreness_onset_day needs wellness check-ins (wellness=a WellnessModel)")
+        worse = wellness_drop_sd * episode("wellness_drop")
+        checkins = simulate_wellness(rng, load, usual, drop, episodes, wellness, worse)
+    elif soreness_onset_day is not None or wellness_drop_day is not None:
+        raise ValueError("soreness_onset_day and wellness_drop_day need check-ins (wellness=a WellnessModel)")
     return TrainingHistory(
         athlete_ids=[f"{id_prefix}{i + 1:0{max(3, len(str(a)))}d}" for i in range(a)],
         sex=np.where(female, "female", "male"),

@@ -21,13 +21,17 @@ The model, per athlete and morning (docs/analytics.md, "Wellness"):
   rules with and without this response.
 - **Sore regions**: a check-in names sore regions when the latent soreness item is in the athlete's top
   ``sore_area_share`` (so the reports follow the soreness item and persist as it does); one region group per
-  report, the athlete's habitual one 70 % of the time, both sides unless the report is one-sided (per athlete
-  ``one_sided_share``); ratings 1–10 *assumed* (no source has region ratings): N(3, 1.5), the other side ± N(0, 0.7).
+  report, the athlete's habitual one 70 % of the time, both sides unless the report is one-sided (per athlete,
+  so that the share of check-ins naming one side only is the fitted ``one_sided_checkin_share``, drawn at the same
+  quantile rank as ``sore_area_share``: in PMData the people with more reports also report one side more often);
+  ratings 1–10 *assumed* (no source has region ratings): N(3, 1.5), the other side ± N(0, 0.5).
 - **Episodes**: a soreness episode (``soreness_onset``) rates one side of one region group N(4, 1) (2–10) on every
   check-in while it lasts and raises the soreness item by ``episode_soreness_item_sd``; an asymmetry episode does
   the same for ``asymmetry_soreness_share`` of the athletes at the region of the asymmetry (muscle: the pods' group,
   calf by default; ground contact: calf; pedal: quadriceps), on the side that carries more (muscle, pedal) or
   stays longer on the ground (ground contact) — all *assumed*.
+- **Wellness drop** (``wellness_drop_sd``): every item worse by that many SDs, nothing else changes (a stressful
+  week, poor sleep): what only the check-ins can show.
 - **Pain** (yes/no): any region rated 6 or more (*assumed*).
 """
 
@@ -101,7 +105,7 @@ class WellnessModel:
     answer_step: float = 1.5  # the fitted answers are on a grid of 1.5 points (1–5 mapped to 1–7)
     missed_checkin_rate: Quantiles = (0.020, 0.089, 0.183, 0.338, 0.496)
     sore_area_share: Quantiles = (0.015, 0.076, 0.165, 0.351, 0.495)
-    one_sided_share: Quantiles = (0.0, 0.0, 0.024, 0.303, 1.0)  # of the lower-leg reports
+    one_sided_checkin_share: Quantiles = (0.0, 0.0, 0.0088, 0.0199, 0.1456)  # check-ins naming one side only
     habitual_group_share: float = 0.7  # assumed: PMData people report the same area again and again
     load_beta_previous_day: Items = (0.003, -0.009, 0.114, -0.033)
     load_beta_7d: Items = (0.068, 0.061, 0.305, 0.135)
@@ -110,12 +114,15 @@ class WellnessModel:
     episode_rating: tuple[float, float] = (4.0, 1.0)  # assumed: N(mean, SD), at least 2
     asymmetry_soreness_share: float = 0.5  # assumed
     steady_rating: tuple[float, float] = (3.0, 1.5)  # assumed
-    bilateral_rating_sd: float = 0.7  # assumed
+    bilateral_rating_sd: float = 0.5  # assumed: the sides of a bilateral report differ by 2+ points in 0.3 %
     pain_rating: int = 6  # assumed
 
-    def draw(self, quantiles: Quantiles, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` per-athlete values from across-people quantiles (piecewise linear inverse CDF)."""
-        return np.interp(rng.random(n), (0.0, 0.25, 0.5, 0.75, 1.0), quantiles)
+    def draw(
+        self, quantiles: Quantiles, rng: np.random.Generator, n: int, rank: np.ndarray | None = None
+    ) -> np.ndarray:
+        """``n`` per-athlete values from across-people quantiles (piecewise linear inverse CDF), at the quantile
+        ranks ``rank`` if given."""
+        return np.interp(rng.random(n) if rank is None else rank, (0.0, 0.25, 0.5, 0.75, 1.0), quantiles)
 
 
 FITTED_WELLNESS = WellnessModel()
@@ -195,32 +202,38 @@ def simulate_wellness(
     hrv_drop: np.ndarray,
     episodes: dict[str, tuple[np.ndarray, str, str | np.ndarray]],
     model: WellnessModel = FITTED_WELLNESS,
+    wellness_drop_sd: np.ndarray | float = 0.0,
 ) -> WellnessHistory:
     """Check-ins of every athlete and day (module docstring).
 
     ``load_au`` (A, D) daily sRPE load (NaN = rest), ``usual_load_au`` (A,) the usual mean daily load, ``hrv_drop``
-    (A, D) the share of an HRV drop present (0–1). ``episodes``: kind (``EPISODE_KINDS``) → ((A, D) share present,
-    region group, side `l`/`r` or per athlete; for ``muscle_onset`` a pod muscle name may stand for the group).
+    (A, D) the share of an HRV drop present (0–1), ``wellness_drop_sd`` (A, D) how many of their SDs every item is
+    worse by (a deterioration that only the check-ins see). ``episodes``: kind (``EPISODE_KINDS``) → ((A, D) share
+    present, region group, side `l`/`r` or per athlete; for ``muscle_onset`` a pod muscle name may stand for the
+    group).
     """
     a, d = np.asarray(load_au).shape
     mean = np.stack([model.draw(q, rng, a) for q in model.item_mean])
     sd_fit = np.stack([model.draw(q, rng, a) for q in model.item_sd])
     sd = np.sqrt(np.maximum(sd_fit**2 - model.answer_step**2 / 12.0, 0.2**2))
     missed = model.draw(model.missed_checkin_rate, rng, a)
-    area_share = model.draw(model.sore_area_share, rng, a)
-    one_sided = model.draw(model.one_sided_share, rng, a)
+    rank = np.asarray(rng.random(a))  # the people who report sore areas more often also report one side only more often
+    area_share = model.draw(model.sore_area_share, rng, a, rank)
+    sided = sum(w for g, w in SORE_GROUPS.items() if g not in REGION_NAMES) / sum(SORE_GROUPS.values())
+    one_sided = np.clip(model.draw(model.one_sided_checkin_share, rng, a, rank) / (area_share * sided), 0.0, 1.0)
     z = correlated_items(rng, (a, d), model.item_lag1, np.asarray(model.item_correlation))
     prev, week = load_ratio_terms(load_au, usual_load_au)
     beta_p, beta_w = np.asarray(model.load_beta_previous_day), np.asarray(model.load_beta_7d)
     z += beta_p[:, None, None] * prev + beta_w[:, None, None] * week
     z += np.asarray(model.hrv_drop_item_sd)[:, None, None] * np.asarray(hrv_drop, float)
+    z += np.asarray(wellness_drop_sd, float)
     checked = rng.random((a, d)) >= missed[:, None]
 
     # steady sore reports: the latent soreness item in the athlete's top share (before episodes add to it)
     sore_item = HOOPER_ITEMS.index("soreness")
     groups = list(SORE_GROUPS)
     weights = np.array(list(SORE_GROUPS.values()))
-    habitual = rng.choice(len(groups), size=a, p=weights / weights.sum())
+    habitual = np.asarray(rng.choice(len(groups), size=a, p=weights / weights.sum()))
     other = rng.choice(len(groups), size=(a, d), p=weights / weights.sum())
     group = np.where(rng.random((a, d)) < model.habitual_group_share, habitual[:, None], other)
     report = z[sore_item] >= norm.isf(area_share)[:, None]
@@ -248,7 +261,7 @@ def simulate_wellness(
         share = np.asarray(present, float)
         if not (share > 0).any():
             continue
-        affected = (share > 0).any(axis=1)
+        affected = np.asarray((share > 0).any(axis=1), bool)
         if kind != "soreness_onset":
             affected &= rng.random(a) < model.asymmetry_soreness_share
         g = (muscle_group(group_name) or group_name) if kind == "muscle_onset" else group_name
@@ -299,9 +312,9 @@ def wellness_batches(history: WellnessHistory, athletes: list[str], day_ms: np.n
         for t, region, rating in sore_regions(history, row):
             by_region.setdefault(region, []).append((t, rating))
         for region, points in by_region.items():
-            t = np.array([p[0] for p in points], np.int64)
+            when = np.array([p[0] for p in points], np.int64)
             tags = {"athlete": athlete, "region": region, "source": "history"}
             batches.append(
-                SORENESS.batch(tags, day_ms[t] + CHECKIN_HOUR_MS, {"rating": np.array([p[1] for p in points])})
+                SORENESS.batch(tags, day_ms[when] + CHECKIN_HOUR_MS, {"rating": np.array([p[1] for p in points])})
             )
     return batches
