@@ -57,6 +57,33 @@ def hooper_from_pmsys(value: np.ndarray) -> np.ndarray:
     return np.where((x >= 1) & (x <= 5), 1.0 + (5.0 - x) * 1.5, np.nan)
 
 
+ANSWER_STEP = 1.5
+"""The mapped answers lie on a grid of 1.5 points: rounding adds about ``1.5²/12`` to their variance (Sheppard)."""
+MIN_LATENT_SD = 0.2
+
+
+def latent_sd(observed_sd: float | np.ndarray, step: float = ANSWER_STEP) -> np.ndarray:
+    """The SD of the continuous value behind answers rounded to a grid of ``step`` (Sheppard's correction,
+    ``√(SD² − step²/12)``), at least ``MIN_LATENT_SD``."""
+    sd = np.asarray(observed_sd, float)
+    return np.sqrt(np.maximum(sd * sd - step * step / 12.0, MIN_LATENT_SD**2))
+
+
+def latent_lag1(observed_lag1: float, observed_sd: float, step: float = ANSWER_STEP) -> float:
+    """Lag-1 autocorrelation of the continuous value: rounding noise is white, so it only adds variance."""
+    return float(observed_lag1 * observed_sd**2 / latent_sd(observed_sd, step) ** 2)
+
+
+def latent_correlation(observed: np.ndarray, observed_sd: np.ndarray, step: float = ANSWER_STEP) -> np.ndarray:
+    """Correlation matrix of the continuous values: each pair's covariance over the latent SDs (off-diagonal)."""
+    sd = np.asarray(observed_sd, float)
+    lat = latent_sd(sd, step)
+    factor = np.outer(sd, sd) / np.outer(lat, lat)
+    out = np.clip(np.asarray(observed, float) * factor, -1.0, 1.0)
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
 def item_stats(x: np.ndarray) -> dict[str, float]:
     """Mean, SD and lag-1 autocorrelation of a daily series with gaps (NaN)."""
     x = np.asarray(x, float)
@@ -187,7 +214,19 @@ def fit(data: Path = DEFAULT_DATA) -> dict[str, object]:
                 put(f"{k}_load_beta_previous_day", person, previous)
                 put(f"{k}_load_beta_7d", person, week)
     out: dict[str, object] = {name: distribution(values) for name, values in stats.items()}
-    out["item_correlation"] = {"items": list(ITEMS), "matrix": np.round(pooled_correlation(matrices), 4).tolist()}
+    correlation = pooled_correlation(matrices)
+    out["item_correlation"] = {"items": list(ITEMS), "matrix": np.round(correlation, 4).tolist()}
+    sd = {k: float(np.nanmedian(list(stats[f"{k}_sd"].values()))) for k in ITEMS}
+    out["latent"] = {  # the continuous values behind the answers: what the simulator draws before rounding
+        "item_sd_quantiles": {
+            k: np.round(latent_sd(np.nanpercentile(list(stats[f"{k}_sd"].values()), [0, 25, 50, 75, 100])), 4).tolist()
+            for k in ITEMS
+        },
+        "item_lag1": {
+            k: round(latent_lag1(float(np.nanmedian(list(stats[f"{k}_lag1"].values()))), sd[k]), 4) for k in ITEMS
+        },
+        "item_correlation": np.round(latent_correlation(correlation, np.array([sd[k] for k in ITEMS])), 4).tolist(),
+    }
     return out
 
 

@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, read_flags
-from ingest.model import DAILY, READINESS, SESSION
+from ingest.model import DAILY, READINESS, SESSION, WELLNESS
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
+from ingest.wellness import HOOPER_ITEMS, Wellness, read_wellness
 
 DAILY_FIELDS = (
     "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
     "acwr", "ctl", "atl", "tsb", "rhr_7d", "gct_symmetry_index_pct", "recommend_idn_visit",
+    "hooper_index_7d", "hooper_upper_bound", "idn_regions",
 )  # fmt: skip
 READINESS_FIELDS = ("ln_rmssd", "mean_hr_bpm")
 SESSION_FIELDS = (
@@ -40,6 +42,7 @@ class ReportData:
     idn_flags: list[FlagPoint] = field(default_factory=list)  # the flags of the IDN watch window ending on the last day
     idn_watch_days: int = 7
     profile: list[str] = field(default_factory=list)  # the heart-rate profile TRIMP used, one text per value
+    checkins: list[Wellness] = field(default_factory=list)  # the morning check-ins of the period, by time
 
     @property
     def last_day_ms(self) -> int:
@@ -62,6 +65,7 @@ def data_span(store: Store, athlete: str, end: dt.date) -> tuple[dt.date, dt.dat
             ("session", SESSION_FIELDS),
             ("readiness", READINESS_FIELDS),
             ("daily", DAILY_FIELDS),
+            (WELLNESS.name, HOOPER_ITEMS),
         )
     ]
     joined = np.concatenate(times)
@@ -113,7 +117,8 @@ def load_report_data(
     first_data: dt.date | None = None,
     idn_watch_days: int = 7,
 ) -> ReportData:
-    """Read the athlete's `daily`, `readiness`, `session` and `flag` points of the ``days`` ending on ``end``."""
+    """Read the athlete's `daily`, `readiness`, `session`, `flag` points and check-ins (`wellness` with their sore
+    regions) of the ``days`` ending on ``end``."""
     start_ms = day_start_ms(end - dt.timedelta(days=days - 1))
     end_ms = day_start_ms(end) + DAY_MS
     return ReportData(
@@ -127,4 +132,5 @@ def load_report_data(
         first_data_ms=None if first_data is None else day_start_ms(first_data),
         idn_flags=read_flags(store, athlete, end_ms - idn_watch_days * DAY_MS, end_ms),
         idn_watch_days=idn_watch_days,
+        checkins=read_wellness(store, athlete, start_ms, end_ms),
     )

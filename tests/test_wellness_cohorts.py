@@ -135,7 +135,6 @@ TRADE_OFFS = (
     "wellness.cusum_h=5",
     "wellness.cusum_h=8",
     "wellness.jump_z=inf",
-    "wellness.confirm_cusum_h=4",
     "wellness.confirm_cusum_h=6",
     "wellness.soreness_max_p=0.001",
     "wellness.soreness_max_p=0.00001",

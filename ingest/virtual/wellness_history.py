@@ -11,8 +11,10 @@ The model, per athlete and morning (docs/analytics.md, "Wellness"):
 - **Items** (sleep quality, fatigue, soreness, stress; Hooper 1–7, 7 = worst): a latent value = the athlete's mean
   + SD × (correlated AR(1) noise + responses), rounded to whole numbers and clipped to 1–7. Means, SDs, lag-1
   autocorrelations, the items' correlation and the missed check-ins are fitted by ``bench/wellness_fit.py`` on the
-  PMData PMSys reports (16 people, their 1–5 answers mapped by the anchors); the latent SD is the fitted SD less
-  the 1.5-point rounding of the mapped answers (Sheppard's correction).
+  PMData PMSys reports (16 people, their 1–5 answers mapped by the anchors); SDs, autocorrelations and the
+  correlation are those of the continuous value behind the answers (the mapped answers lie on a 1.5-point grid,
+  whose rounding adds 1.5²/12 to their variance: Sheppard's correction), so that rounding the simulated values
+  to the same grid gives the fitted statistics back (tests/test_wellness_sim.py).
 - **Load response**: each item moves by ``β_prev·(L_{t−1}/m − 1) + β_7d·(L̄7_{t−1}/m − 1)`` of its SDs, ``L`` the
   daily sRPE load and ``m`` the athlete's usual mean daily load; β fitted on the PMData sRPE logs (soreness
   responds, the others barely: Saw et al. 2016 find subjective measures responsive to load in general).
@@ -89,20 +91,21 @@ class WellnessModel:
         (3.963, 4.072, 4.188, 4.380, 4.685),  # soreness
         (3.194, 3.929, 4.120, 4.466, 4.828),  # stress
     )
+    # the continuous values behind the answers ("latent" in bench/wellness_fit.py: the fitted SDs, lag-1
+    # autocorrelations and correlations of the mapped answers without their 1.5-point rounding, Sheppard)
     item_sd: tuple[Quantiles, Quantiles, Quantiles, Quantiles] = (
-        (0.366, 0.777, 1.059, 1.234, 1.535),
-        (0.262, 0.775, 0.923, 1.199, 1.491),
-        (0.290, 0.486, 0.728, 1.119, 1.511),
-        (0.258, 0.682, 0.963, 1.141, 1.387),
+        (0.2, 0.645, 0.966, 1.156, 1.473),
+        (0.2, 0.642, 0.815, 1.118, 1.427),
+        (0.2, 0.221, 0.585, 1.032, 1.448),
+        (0.2, 0.527, 0.861, 1.056, 1.317),
     )
-    item_lag1: Items = (0.139, 0.164, 0.207, 0.310)
+    item_lag1: Items = (0.167, 0.210, 0.320, 0.388)
     item_correlation: tuple[Items, Items, Items, Items] = (
-        (1.0, 0.380, 0.079, 0.235),
-        (0.380, 1.0, 0.203, 0.190),
-        (0.079, 0.203, 1.0, 0.046),
-        (0.235, 0.190, 0.046, 1.0),
+        (1.0, 0.471, 0.108, 0.288),
+        (0.471, 1.0, 0.285, 0.240),
+        (0.108, 0.285, 1.0, 0.064),
+        (0.288, 0.240, 0.064, 1.0),
     )
-    answer_step: float = 1.5  # the fitted answers are on a grid of 1.5 points (1–5 mapped to 1–7)
     missed_checkin_rate: Quantiles = (0.020, 0.089, 0.183, 0.338, 0.496)
     sore_area_share: Quantiles = (0.015, 0.076, 0.165, 0.351, 0.495)
     one_sided_checkin_share: Quantiles = (0.0, 0.0, 0.0088, 0.0199, 0.1456)  # check-ins naming one side only
@@ -214,8 +217,7 @@ def simulate_wellness(
     """
     a, d = np.asarray(load_au).shape
     mean = np.stack([model.draw(q, rng, a) for q in model.item_mean])
-    sd_fit = np.stack([model.draw(q, rng, a) for q in model.item_sd])
-    sd = np.sqrt(np.maximum(sd_fit**2 - model.answer_step**2 / 12.0, 0.2**2))
+    sd = np.stack([model.draw(q, rng, a) for q in model.item_sd])
     missed = model.draw(model.missed_checkin_rate, rng, a)
     rank = np.asarray(rng.random(a))  # the people who report sore areas more often also report one side only more often
     area_share = model.draw(model.sore_area_share, rng, a, rank)
