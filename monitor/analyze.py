@@ -313,9 +313,9 @@ def analyze(
     asymmetry = counted(store.read_many(SESSION.name, (*ASYMMETRY_FIELDS, SUPERSEDED), roster, recent_ms, end_ms))
     readiness = store.read_many(READINESS.name, READINESS_FIELDS, roster, recent_ms, end_ms)
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry)
-    inputs = dataclasses.replace(
-        inputs, wellness=wellness_grid(roster, first_day, n_days, *read_wellness_many(store, roster, recent_ms, end_ms))
-    )
+    items, sore = read_wellness_many(store, roster, recent_ms, end_ms)
+    if len(items):  # no check-ins: no wellness indicators at all (nothing to compute, no empty columns)
+        inputs = dataclasses.replace(inputs, wellness=wellness_grid(roster, first_day, n_days, items, sore))
     derived: list[PointBatch] = []
     for athlete in sorted(set(store.list_athletes("rr")) & set(roster)):
         mornings = _mornings_from_beats(store, athlete, as_of, th, earlier)

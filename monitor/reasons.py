@@ -336,9 +336,7 @@ def soreness(ind: Indicators, th: Thresholds) -> Reason:
         group = SIDED_GROUPS[g]
         left = s.side[row, t] > 0
         sorer, other = ("left", "right") if left else ("right", "left")
-        k = (s.left_sorer if left else s.right_sorer)[g, row, t]
-        n = s.week_checkins[row, t]
-        mean = s.mean_difference[g, row, t]
+        k, n, mean = s.sorer_checkins[row, t], s.week_checkins[row, t], s.mean_difference[row, t]
         return (
             f"Soreness of the {group.replace('_', ' ')}: the {sorer} side was rated at least "
             f"{wt.soreness_diff_points:g} points (of 10) above the {other} on {k} of {n} check-ins in "

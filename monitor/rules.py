@@ -419,7 +419,7 @@ def wellness_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
         reasons.wellness(ind, th),
     )  # fmt: skip
     s = ind.soreness
-    value = np.take_along_axis(s.mean_difference, s.group[None], 0)[0] if s is not None else nan
+    value = s.mean_difference if s is not None else nan
     out["asymmetry_soreness"] = _series(
         "asymmetry_soreness", s.unusual if s is not None else none, none, value,
         s.side * wt.soreness_diff_points if s is not None else nan, np.inf, 1,

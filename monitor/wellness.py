@@ -102,20 +102,17 @@ def hooper_series(
 
 @dataclass(frozen=True)
 class SorenessAsymmetry:
-    """Left/right soreness of every sided region group (``SIDED_GROUPS``), athlete and day; arrays (G, A, D)."""
+    """Left/right soreness of every athlete and day (A, D): the most unusual one-sided soreness of a sided region
+    group (``SIDED_GROUPS``), if any."""
 
-    difference: np.ndarray  # rating left − right on check-in days, NaN otherwise
-    week_checkins: np.ndarray  # check-ins in the window (A, D)
-    left_sorer: np.ndarray  # one-sided check-ins in the window with the left side sorer
-    right_sorer: np.ndarray
-    left_p: np.ndarray  # binomial tail probability of that many at the baseline rate
-    right_p: np.ndarray
-    baseline_ok: np.ndarray  # (A, D) enough baseline check-ins
-    mean_difference: np.ndarray  # mean left − right over the window's check-ins, points
-    unusual: np.ndarray  # (A, D) some side's one-sided soreness is unusual (``unusual_side``)
-    group: np.ndarray  # (A, D) index in SIDED_GROUPS of the most unusual one
-    side: np.ndarray  # (A, D) +1 = left sorer, −1 = right sorer
-    p: np.ndarray  # (A, D) its tail probability, NaN when none is unusual
+    week_checkins: np.ndarray  # check-ins in the window
+    baseline_ok: np.ndarray  # enough baseline check-ins
+    unusual: np.ndarray  # some side of some group is unusually often the sorer one
+    group: np.ndarray  # index in SIDED_GROUPS of the most unusual one (0 when none)
+    side: np.ndarray  # +1 = left sorer, −1 = right sorer
+    sorer_checkins: np.ndarray  # one-sided check-ins of that side in the window (0 when none)
+    p: np.ndarray  # its binomial tail probability at the baseline rate (NaN when none is unusual)
+    mean_difference: np.ndarray  # mean rating left − right of that group over the window's check-ins (NaN: none)
 
 
 def binomial_tail(k: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -132,49 +129,68 @@ def soreness_asymmetry(
     *,
     window_days: int = 7,
     baseline_days: int = 60,
-    min_baseline_checkins: int = 14,
+    min_baseline_checkins: int = 28,
     diff_points: float = 2.0,
     min_checkins: int = 2,
-    max_p: float = 0.001,
+    max_p: float = 0.0001,
 ) -> SorenessAsymmetry:
     """One-sided soreness of each sided group in the last ``window_days`` against the athlete's own rate of the
-    ``baseline_days`` before (module docstring). ``soreness`` (A, D, regions), ``checked_in`` (A, D)."""
+    ``baseline_days`` before (module docstring). ``soreness`` (A, D, regions) ratings 0–10, ``checked_in`` (A, D).
+
+    A side is unusual when it was the sorer one (by ``diff_points`` or more) on at least ``min_checkins`` check-ins
+    of the window, more often than the other side, with a binomial tail of at most ``max_p``; of several, the
+    smallest tail (then the first group) counts. Only the (athlete, group) pairs with any one-sided check-in are
+    computed: they are few, and the grid of every group, athlete and day is large.
+    """
     checked = np.asarray(checked_in, bool)
-    s = np.asarray(soreness, float)
-    left, right = np.moveaxis(s[..., _LEFT], -1, 0), np.moveaxis(s[..., _RIGHT], -1, 0)  # (G, A, D)
-    diff = np.where(checked, left - right, np.nan)
-    one_left = (diff >= diff_points).astype(float)
-    one_right = (diff <= -diff_points).astype(float)
+    a, d = checked.shape
     n_week = rolling_sum(checked.astype(float), window_days)
     n_base = rolling_sum(checked.astype(float), baseline_days, lag=window_days)
-    k_left, k_right = rolling_sum(one_left, window_days), rolling_sum(one_right, window_days)
-    rate_left = (rolling_sum(one_left, baseline_days, lag=window_days) + 0.5) / (n_base + 1.0)
-    rate_right = (rolling_sum(one_right, baseline_days, lag=window_days) + 0.5) / (n_base + 1.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n_week > 0, rolling_sum(np.nan_to_num(diff), window_days) / n_week, np.nan)
-    k_left, k_right = np.rint(k_left).astype(np.int64), np.rint(k_right).astype(np.int64)
-    p_left, p_right = binomial_tail(k_left, n_week, rate_left), binomial_tail(k_right, n_week, rate_right)
     base_ok = n_base >= min_baseline_checkins
-    # the most unusual side: sorer on ≥ min_checkins check-ins, tail ≤ max_p, and more often than the other side
-    cond_l = base_ok & (k_left >= min_checkins) & (p_left <= max_p) & (k_left > k_right)
-    cond_r = base_ok & (k_right >= min_checkins) & (p_right <= max_p) & (k_right > k_left)
-    p = np.where(cond_l, p_left, np.where(cond_r, p_right, np.inf))  # (G, A, D)
-    group = np.argmin(p, axis=0) if len(SIDED_GROUPS) else np.zeros(checked.shape, np.int64)
-    best = np.take_along_axis(p, group[None], 0)[0]
-    left = np.take_along_axis(cond_l, group[None], 0)[0]
+    sore = np.asarray(soreness)
+    diff = sore[..., _LEFT].astype(np.int16) - sore[..., _RIGHT].astype(np.int16)  # (A, D, G); 0 without a check-in
+    one_sided = np.abs(diff) >= diff_points
+    rows, groups = np.nonzero(one_sided.any(axis=1))  # (athlete, group) pairs, by athlete then group
+    best = np.full((a, d), np.inf)
+    group = np.zeros((a, d), np.int64)
+    side = np.ones((a, d))
+    count = np.zeros((a, d), np.int64)
+    mean = np.full((a, d), np.nan)
+    if rows.size:
+        dk = diff[rows, :, groups].astype(float)  # (K, D)
+        nw, nb, ok = n_week[rows], n_base[rows], base_ok[rows]
+        per_side = []
+        for sorer in (dk >= diff_points, dk <= -diff_points):  # left sorer, right sorer
+            k = np.rint(rolling_sum(sorer.astype(float), window_days)).astype(np.int64)
+            rate = (rolling_sum(sorer.astype(float), baseline_days, lag=window_days) + 0.5) / (nb + 1.0)
+            tail = np.ones(k.shape)
+            enough = ok & (k >= max(min_checkins, 1))
+            tail[enough] = binomial_tail(k[enough], nw[enough], rate[enough])
+            per_side.append((k, tail, enough))
+        (k_l, p_l, ok_l), (k_r, p_r, ok_r) = per_side
+        cond_l = ok_l & (p_l <= max_p) & (k_l > k_r)
+        cond_r = ok_r & (p_r <= max_p) & (k_r > k_l)
+        p = np.where(cond_l, p_l, np.where(cond_r, p_r, np.inf))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            week_mean = np.where(nw > 0, rolling_sum(dk, window_days) / nw, np.nan)
+        for i in np.flatnonzero(np.isfinite(p).any(axis=1)):  # pairs that are ever unusual
+            r = rows[i]
+            better = p[i] < best[r]
+            best[r] = np.where(better, p[i], best[r])
+            group[r] = np.where(better, groups[i], group[r])
+            side[r] = np.where(better, np.where(cond_l[i], 1.0, -1.0), side[r])
+            count[r] = np.where(better, np.where(cond_l[i], k_l[i], k_r[i]), count[r])
+            mean[r] = np.where(better, week_mean[i], mean[r])
+    unusual = np.isfinite(best)
     return SorenessAsymmetry(
-        difference=diff,
         week_checkins=np.rint(n_week).astype(np.int64),
-        left_sorer=k_left,
-        right_sorer=k_right,
-        left_p=p_left,
-        right_p=p_right,
         baseline_ok=base_ok,
-        mean_difference=mean,
-        unusual=np.isfinite(best),
+        unusual=unusual,
         group=group,
-        side=np.where(left, 1.0, -1.0),
-        p=np.where(np.isfinite(best), best, np.nan),
+        side=side,
+        sorer_checkins=count,
+        p=np.where(unusual, best, np.nan),
+        mean_difference=np.where(unusual, mean, np.nan),
     )
 
 

@@ -93,39 +93,49 @@ def test_one_sided_soreness_against_the_athletes_own_rate():
     days = 40
     checked = np.ones((1, days), bool)
     sore = _soreness(days, {(38, "calf_r"): 4, (39, "calf_r"): 5, (39, "calf_l"): 3})  # 39: right 2 points above
-    s = soreness_asymmetry(sore, checked, window_days=7, baseline_days=30, min_baseline_checkins=28)
-    g = SIDED_GROUPS.index("calf")
-    assert s.right_sorer[g, 0, 39] == 2 and s.left_sorer[g, 0, 39] == 0 and s.week_checkins[0, 39] == 7
-    rate = 0.5 / 31  # Jeffreys: (0 + ½)/(30 + 1)
-    expected = stats.binom.sf(1, 7, rate)
-    assert s.right_p[g, 0, 39] == pytest.approx(expected)
-    assert s.mean_difference[g, 0, 39] == pytest.approx(-(4 + 2) / 7)
-    at = soreness_asymmetry(sore, checked, window_days=7, baseline_days=30, min_baseline_checkins=28, max_p=expected)
-    assert at.unusual[0, 39] and SIDED_GROUPS[at.group[0, 39]] == "calf" and at.side[0, 39] == -1  # p = max_p
-    below = soreness_asymmetry(
-        sore, checked, window_days=7, baseline_days=30, min_baseline_checkins=28, max_p=np.nextafter(expected, 0)
-    )
-    assert not below.unusual[0, 39]
-    one = soreness_asymmetry(sore, checked, window_days=7, baseline_days=30, min_baseline_checkins=28, min_checkins=3)
-    assert not one.unusual[0, 39]  # two one-sided check-ins, three needed
+    rate = 0.5 / 31  # Jeffreys: (0 + ½)/(30 + 1), 30 baseline check-ins without one
+    expected = stats.binom.sf(1, 7, rate)  # 2 or more of the week's 7 check-ins
+
+    def rule(**kwargs):
+        return soreness_asymmetry(sore, checked, window_days=7, baseline_days=30, min_baseline_checkins=28, **kwargs)
+
+    at = rule(max_p=expected)  # exactly at the bound
+    assert at.unusual[0, 39] and SIDED_GROUPS[at.group[0, 39]] == "calf" and at.side[0, 39] == -1
+    assert at.sorer_checkins[0, 39] == 2 and at.week_checkins[0, 39] == 7
+    assert at.p[0, 39] == pytest.approx(expected)
+    assert at.mean_difference[0, 39] == pytest.approx(-(4 + 2) / 7)
+    assert not at.unusual[0, 38]  # one one-sided check-in so far
+    assert not rule(max_p=np.nextafter(expected, 0)).unusual[0, 39]
+    assert not rule(max_p=1.0, min_checkins=3).unusual[0, 39]  # two one-sided check-ins, three needed
+    assert not rule(max_p=1.0, diff_points=2.5).unusual[0, 39]  # day 39 is 2 points apart: no longer one-sided
 
 
 def test_a_side_sore_as_often_in_the_baseline_is_not_unusual_and_less_than_two_points_is_not_one_sided():
     days = 40
     checked = np.ones((1, days), bool)
+
+    def rule(sore: dict, **kwargs):
+        kwargs = {"window_days": 7, "baseline_days": 30, "min_baseline_checkins": 28, **kwargs}
+        return soreness_asymmetry(_soreness(days, sore), checked, **kwargs)
+
     habitual = {(t, "hamstring_l"): 4 for t in range(0, 33, 3)}  # left hamstring every third day, baseline included
     habitual |= {(38, "hamstring_l"): 4, (39, "hamstring_l"): 4}
-    s = soreness_asymmetry(
-        _soreness(days, habitual), checked, window_days=7, baseline_days=30, min_baseline_checkins=28
-    )
-    assert s.left_sorer[SIDED_GROUPS.index("hamstring"), 0, 39] == 2 and not s.unusual[0, 39]  # 10 of 30 before
+    assert not rule(habitual).unusual[0, 39]  # 2 of 7 at a baseline rate of 10 in 30: p ≈ 0.7
+    assert rule(habitual, max_p=1.0).sorer_checkins[0, 39] == 2
     nearly = {(38, "calf_r"): 4, (38, "calf_l"): 3, (39, "calf_r"): 4, (39, "calf_l"): 3}  # 1 point: bilateral
-    n = soreness_asymmetry(_soreness(days, nearly), checked, window_days=7, baseline_days=30, min_baseline_checkins=28)
-    assert n.right_sorer[SIDED_GROUPS.index("calf"), 0, 39] == 0 and not n.unusual[0, 39]
-    short = soreness_asymmetry(
-        _soreness(days, {(38, "calf_r"): 4, (39, "calf_r"): 4}), checked, baseline_days=30, min_baseline_checkins=31
-    )
-    assert not short.unusual.any()  # 30 baseline check-ins, 31 needed
+    assert not rule(nearly, max_p=1.0).unusual.any()
+    both = {(38, "calf_r"): 4, (39, "calf_l"): 4}  # each side once: neither more often
+    assert not rule(both, max_p=1.0).unusual.any()
+    assert not rule({(38, "calf_r"): 4, (39, "calf_r"): 4}, min_baseline_checkins=31).unusual.any()  # 30 < 31
+
+
+def test_the_most_unusual_group_speaks():
+    days = 40
+    checked = np.ones((1, days), bool)
+    sore = {(37, "quadriceps_l"): 5, (38, "quadriceps_l"): 5, (39, "quadriceps_l"): 5}  # three of them
+    sore |= {(38, "calf_r"): 4, (39, "calf_r"): 4}  # two of them: a larger tail
+    s = soreness_asymmetry(_soreness(days, sore), checked, window_days=7, baseline_days=30, max_p=0.01)
+    assert SIDED_GROUPS[s.group[0, 39]] == "quadriceps" and s.side[0, 39] == 1 and s.sorer_checkins[0, 39] == 3
 
 
 def test_wellness_thresholds_are_checked():
