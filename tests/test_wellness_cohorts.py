@@ -160,15 +160,16 @@ def trade_off_rows(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
 # --- the suite: small cohorts ----------------------------------------------------------------------------------
 
 
-def test_check_ins_add_no_wellness_flag_and_no_visit_to_steady_athletes():
-    result = steady(150, seed=41)
-    for use in ("family", "confirmation"):
-        assert "wellness_poor" not in result[use]["by_signal"], result[use]
-        assert result[use]["idn"] == result["none"]["idn"] == 0
-    # the check-ins change nothing else: the same draws give the same flags without them, apart from soreness
-    family = {k: v for k, v in result["family"]["by_signal"].items() if k != "asymmetry_soreness"}
-    assert family == result["none"]["by_signal"]
-    assert result["family"]["by_signal"].get("asymmetry_soreness", 0) <= 1  # measured ≈ 2 in 1,000
+def test_check_ins_add_few_flags_and_no_visit_to_steady_athletes():
+    result = steady(300, seed=41)
+    family = result["family"]["by_signal"]
+    assert family.get("wellness_poor", 0) <= 3, family  # 27 per 10,000 steady athletes (docs/analytics.md)
+    assert family.get("asymmetry_soreness", 0) <= 4, family  # 37 per 10,000
+    assert "wellness_poor" not in result["confirmation"]["by_signal"]  # only the family raises it
+    assert result["family"]["idn"] == result["confirmation"]["idn"] == result["none"]["idn"] == 0
+    # the check-ins change nothing else: the same draws give the same flags without them
+    wellness = {"wellness_poor", "asymmetry_soreness"}
+    assert {k: v for k, v in family.items() if k not in wellness} == result["none"]["by_signal"]
 
 
 def test_a_one_sided_soreness_is_flagged_within_a_week_and_named():
@@ -179,10 +180,12 @@ def test_a_one_sided_soreness_is_flagged_within_a_week_and_named():
     assert result["none"]["within_7_days"] == 0.0  # without check-ins nothing sees it
 
 
-def test_a_wellness_drop_is_seen_by_the_family_only():
+def test_a_wellness_drop_is_seen_by_the_family():
     result = event("wellness_drop", 150, seed=43, wellness_drop_sd=3.0)
-    assert result["family"]["within_7_days"] >= 0.6, result  # measured on 1,000: docs/analytics.md
-    assert result["confirmation"]["within_7_days"] <= 0.05 and result["none"]["within_7_days"] <= 0.05, result
+    family, confirmation = result["family"]["within_7_days"], result["confirmation"]["within_7_days"]
+    assert family >= 0.8, result  # 0.89 on 1,000 (docs/analytics.md)
+    # as confirmation only by recovery flags on unchanged mornings (0.35 on 1,000); without check-ins never
+    assert confirmation <= family - 0.3 and result["none"]["within_7_days"] == 0.0, result
 
 
 if __name__ == "__main__":
