@@ -102,3 +102,16 @@ def test_report_shows_the_hooper_items_and_the_body_map(tmp_path, filled):
     calf = re.search(r'<ellipse[^>]*data-region="calf_r"[^>]*>.*?</ellipse>', body, re.S).group(0)
     assert 'stroke="#1f2328"' in calf and "candidate region" in calf and "/10" in calf
     assert "Candidate regions: Calf (gastrocnemius), right (<code>calf_r</code>)" in html
+
+
+def test_the_cli_table_and_csv_name_the_candidate_regions(filled, capsys):
+    import csv
+    import io
+
+    assert main(["analyze", "--store", filled.url, "--as-of", AS_OF.isoformat(), "--csv", "--no-catch-up"]) == 0
+    rows = {r["athlete"]: r for r in csv.DictReader(io.StringIO(capsys.readouterr().out))}
+    assert rows["S002"]["recommend_idn_visit"] == "yes" and rows["S002"]["idn_regions"].startswith("calf_r")
+    assert rows["S001"]["idn_regions"] == "" and float(rows["S001"]["hooper_index_7d"]) > 4
+    assert main(["analyze", "--store", filled.url, "--as-of", AS_OF.isoformat(), "--no-catch-up"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "Hooper 7d" in out and "yes: calf_r" in out
