@@ -23,7 +23,8 @@ _STAMP_MS = 0
 def read_due(store: Store, athletes: Iterable[str] | None = None) -> dict[str, int]:
     """Athlete → the earliest time (ms) whose analysis is due, for athletes with a pending mark."""
     wanted = None if athletes is None else set(athletes)
-    frame = store.read(MEASUREMENT, None, list(FIELDS), _STAMP_MS, _STAMP_MS + 1, with_tags=["athlete"])
+    one = next(iter(wanted)) if wanted is not None and len(wanted) == 1 else None  # a single athlete: read only theirs
+    frame = store.read(MEASUREMENT, one, list(FIELDS), _STAMP_MS, _STAMP_MS + 1, with_tags=["athlete"])
     due = {}
     for athlete, from_ms, pending in zip(frame.columns["athlete"], frame.columns["from_ms"], frame.columns["pending"]):
         if (wanted is None or athlete in wanted) and pending == 1 and np.isfinite(from_ms):
@@ -38,12 +39,18 @@ def _batches(marks: Mapping[str, int], pending: bool) -> list[PointBatch]:
     ]
 
 
+def due_batches(store: Store, touched: Mapping[str, int]) -> list[PointBatch]:
+    """The marks `mark_due` writes, for a writer that stores them in one call with its own data."""
+    if not touched:
+        return []
+    pending = read_due(store, touched)
+    return _batches({a: min(t, pending.get(a, t)) for a, t in touched.items()}, True)
+
+
 def mark_due(store: Store, touched: Mapping[str, int]) -> None:
     """Record that each athlete's data changed from ``touched[athlete]`` (ms) on; an earlier pending mark stays."""
-    if not touched:
-        return
-    pending = read_due(store, touched)
-    store.write(_batches({a: min(t, pending.get(a, t)) for a, t in touched.items()}, True))
+    if batches := due_batches(store, touched):
+        store.write(batches)
 
 
 def clear_due(store: Store, analysed: Mapping[str, int]) -> None:

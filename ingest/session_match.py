@@ -17,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest.model import SESSION
-from ingest.store.base import Store
+from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS
 
 MEASUREMENT = SESSION.name
 SAME_SESSION_TOLERANCE_MS = 30 * 60_000
-LOGGED_SOURCES = frozenset({"csv", "rpe"})
+RPE_SOURCE = "rpe"
+"""Source of a session made to carry an RPE (`recovery-monitor rpe`, the check-in page) on a day without one."""
+LOGGED_SOURCES = frozenset({"csv", RPE_SOURCE})
 """Sources of sessions the athlete logged by hand; every other source is a recording."""
 RPE_FIELDS = ("rpe", "srpe_load")
 READ_FIELDS = ("duration_s", "rpe", "srpe_load", "avg_hr_bpm", "distance_m", "trimp", "rr_count")
@@ -98,3 +100,13 @@ def distinct_sessions(sessions: Sequence[StoredSession]) -> list[StoredSession]:
     """The real sessions among the points: each recorded session that has a logged carrier is shown as that one."""
     out = {carrier(sessions, s) for s in sessions}
     return sorted(out, key=lambda s: (s.time_ms, s.source, s.sport))
+
+
+def rpe_batch(target: StoredSession, rpe: float, minutes: float, created: bool) -> PointBatch:
+    """The point attaching a session RPE to ``target``: `rpe`, `srpe_load` (RPE × minutes, Foster) and, for a
+    session created to carry it, `duration_s`; written with the target's tags and start, the fields merge into that
+    point, so no second session appears."""
+    fields = {"rpe": [float(rpe)], "srpe_load": [float(rpe) * minutes]}
+    if created:
+        fields["duration_s"] = [minutes * 60.0]
+    return SESSION.batch(target.tags, [target.time_ms], fields)

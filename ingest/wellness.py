@@ -228,6 +228,15 @@ def read_wellness(store: Store, athlete: str, start_ms: int | None = None, end_m
     return sorted(found, key=lambda w: (w.time_ms, w.source))
 
 
+def stored_submissions(
+    store: Store, athlete: str, start_ms: int | None = None, end_ms: int | None = None
+) -> dict[int, str | None]:
+    """Time (ms) → form ID (None without one) of the athlete's `wellness` points in [start_ms, end_ms): one read,
+    for a writer checking a form or a second against what is stored."""
+    frame = store.read(WELLNESS.name, athlete, ["submission_id"], start_ms, end_ms)
+    return {int(t): stored_text(s) for t, s in zip(frame.time_ms.tolist(), frame.columns["submission_id"])}
+
+
 def find_submission(store: Store, athlete: str, submission_id: str, start_ms: int | None = None) -> Wellness | None:
     """The athlete's check-in stored with the form ID ``submission_id`` (since ``start_ms``), or None."""
     return next((w for w in read_wellness(store, athlete, start_ms) if w.submission_id == submission_id), None)

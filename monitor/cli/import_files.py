@@ -126,29 +126,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCounts | None:
-    """Compute the training loads of the new sessions from heart rate (a better HRmax/HRrest estimate may change
-    older ones too) and mark each touched athlete's analysis due from the earliest day that changed."""
-    from ingest.analysis_due import mark_due
-    from ingest.timeline import MORNING_READING_MAX_S
-    from monitor.analyze import store_mornings
-    from monitor.session_loads import update_session_loads
+    """Loads from heart rate and the analysis marked due for every athlete the import wrote for."""
+    from monitor.imported import after_import
 
     touched: dict[str, int] = {}
     for result in results:
         for athlete, t in result.first_ms.items():
             touched[athlete] = min(t, touched.get(athlete, t))
-    if not touched:
-        return None
-    with_beats = set(store.list_athletes("rr"))
-    for athlete in sorted(touched):
-        if athlete in with_beats:  # morning readings first: the HRrest estimate of the loads uses them
-            store_mornings(store, athlete, touched[athlete] - MORNING_READING_MAX_S * 1000)
-    with_hr = set(store.list_athletes("hr"))
-    loads = update_session_loads(store, [a for a in sorted(touched) if a in with_hr])
-    for athlete, t in loads.first_updated_ms.items():
-        touched[athlete] = min(t, touched.get(athlete, t))
-    mark_due(store, touched)
-    return loads
+    return after_import(store, touched)
 
 
 def _store_failure(error: StoreError, results: list[ImportResult]) -> str:

@@ -19,8 +19,6 @@ from monitor.cli.common import CliError, add_store_option, parse_day
 if TYPE_CHECKING:
     from ingest.session_match import StoredSession
 
-SOURCE = "rpe"
-"""Source tag of a session created by this command (a day without a synced or logged session)."""
 MAX_DURATION_MIN = 24 * 60
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -112,13 +110,10 @@ def _no_session(args: argparse.Namespace, sessions: list[StoredSession], known: 
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from ingest.analysis_due import mark_due
     from ingest.imports.common import utc_ms
     from ingest.imports.session_csv import DEFAULT_START_S, sport_tag
-    from ingest.model import SESSION
-    from ingest.session_match import StoredSession, stored_sessions
+    from ingest.session_match import RPE_SOURCE, StoredSession, rpe_batch, stored_sessions
     from ingest.store import open_store
     from ingest.timeline import DAY_MS, day_start_ms
 
@@ -147,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 when = day.isoformat() if start_ms is None else f"{day.isoformat()} {_hhmm(start_ms)}"
                 raise _no_session(args, sessions, athlete in store.list_athletes(), when)
             time_ms = utc_ms(day, DEFAULT_START_S) if start_ms is None else start_ms
-            target = StoredSession(athlete, time_ms, SOURCE, sport or "other")
+            target = StoredSession(athlete, time_ms, RPE_SOURCE, sport or "other")
         if minutes is None:
             seconds = target.value("duration_s")
             if not seconds > 0:
@@ -155,10 +150,7 @@ def run(args: argparse.Namespace) -> int:
             minutes = seconds / 60
         load = rpe * minutes
         previous = _previous(target, rpe, load, args.replace)
-        fields = {"rpe": np.array([rpe]), "srpe_load": np.array([load])}
-        if created:
-            fields["duration_s"] = np.array([minutes * 60])
-        store.write([SESSION.batch(target.tags, [target.time_ms], fields)])
+        store.write([rpe_batch(target, rpe, minutes, created)])
         mark_due(store, {athlete: target.time_ms})  # the next `analyze` recomputes the days this load changed
     finally:
         store.close()

@@ -35,18 +35,21 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "serve",
         help="run the monitor: scheduled analysis, one webhook alert per prevention-visit episode, health check, "
-        "clinic visit API",
+        "clinic visit API, athlete check-in pages",
         description="Polls the store, analyses every athlete when new sessions arrive (and daily), sends one "
         "webhook alert per athlete and prevention-visit episode, annotates flags in Grafana (with "
-        "GRAFANA_TOKEN), answers GET /healthz and, with CLINIC_API_TOKEN (or CLINIC_API_TOKEN_FILE) set, the clinic "
-        "visit API under /api/v1 (OpenAPI document at /api/v1/openapi.json). Stops cleanly on SIGINT/SIGTERM.",
+        "GRAFANA_TOKEN), answers GET /healthz, serves the athletes' check-in pages under /checkin (personal links: "
+        "`athlete link`) and, with CLINIC_API_TOKEN (or CLINIC_API_TOKEN_FILE) set, the clinic visit API under "
+        "/api/v1 (OpenAPI document at /api/v1/openapi.json) and the clinic's read-only view of the check-in pages. "
+        "Stops cleanly on SIGINT/SIGTERM.",
     )
     add_store_option(parser)
     parser.add_argument(
         "--listen",
         default="127.0.0.1:8787",
         metavar="HOST:PORT",
-        help="HTTP address of the health check and the clinic API; [::1]:PORT for IPv6 (default %(default)s)",
+        help="HTTP address of the health check, the clinic API and the check-in pages; [::1]:PORT for IPv6 "
+        "(default %(default)s)",
     )
     parser.add_argument("--interval", type=float, default=60.0, metavar="S", help="poll every S s (default 60)")
     parser.add_argument(
@@ -131,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.alerts import EpisodeState, StateError, WebhookSender
     from monitor.service.api import clinic_api_mount
     from monitor.service.app import build_app
+    from monitor.service.checkin import checkin_mount
     from monitor.service.monitor import Monitor, ServeConfig
     from monitor.service.server import WebServer, parse_listen
     from monitor.service.shared_store import SharedStore
@@ -184,7 +188,8 @@ def run(args: argparse.Namespace) -> int:
             return 0 if report.ok else 1
         assert listen is not None
         stores = SharedStore(args.store, timeout_s=min(args.store_timeout, 10.0))
-        http = WebServer(*listen, build_app(monitor.health, [clinic_api_mount(stores, auth)])).start()
+        mounts = [clinic_api_mount(stores, auth), checkin_mount(stores, auth)]
+        http = WebServer(*listen, build_app(monitor.health, mounts)).start()
         with StopOnSignals(stop):
             monitor.run(stop)
         log.info("stopped")
