@@ -1,4 +1,5 @@
-"""Athlete detail: load and ACWR, CTL/ATL/TSB, ln rMSSD against the normal range, resting HR, symmetry, flags."""
+"""Athlete detail: load and ACWR, CTL/ATL/TSB, ln rMSSD against the normal range, resting HR, wellness and the
+soreness body map, symmetry, flags."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from dashboards.panels import (
 )
 from dashboards.query import Influx, datasource_ref
 from dashboards.visits import visit_annotation, visits_row
+from dashboards.wellness import wellness_row
 
 WHERE = f"WHERE {ATHLETE_MATCH} AND $timeFilter"
 DAILY = "GROUP BY time(1d) fill(none)"
@@ -266,6 +268,6 @@ def build() -> dash.Dashboard:
         .link(dashboard_links())
         .annotations(flag_annotations())
     )
-    for row in (_status_row, _load_row, _recovery_row, _asymmetry_row, _tables_row, visits_row):
+    for row in (_status_row, _load_row, _recovery_row, wellness_row, _asymmetry_row, _tables_row, visits_row):
         board = row(board)
     return board

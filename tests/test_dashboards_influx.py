@@ -214,7 +214,7 @@ def test_flags_and_report_read_from_influx(influxd, demo, tmp_path):
     finally:
         store.close()
     html = build_report(data)
-    assert html.count("<svg") == 6  # five charts and the flags timeline
+    assert html.count("<svg") == 9  # five charts, two wellness charts, the body map and the flags timeline
     assert "hrv_suppressed" in html and "no data yet" not in html  # every chart has data after the demo
     assert html.count("<circle") > 40  # ~42 mornings of ln rMSSD and morning HR each
 
