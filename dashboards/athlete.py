@@ -11,6 +11,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards.panels import (
     ATHLETE_MATCH,
     ATHLETE_UID,
+    NOT_MUTED,
     SEVERITY_MAPPING,
     TAG,
     athlete_variable,
@@ -190,8 +191,8 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
         "Flags",
         [
             Influx(
-                'SELECT "severity", "family", "signal", "value", "threshold", "window", "since", "reason" '
-                f'FROM "flag" {WHERE} ORDER BY time DESC'
+                'SELECT "severity", "family", "signal", "value", "threshold", "window", "since", "reason", '
+                f'"post_visit" FROM "flag" {WHERE} ORDER BY time DESC'
             )
         ],
         description="Every flag in the time range, newest first: value against threshold, window and reason.",
@@ -221,7 +222,8 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
 
 
 def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
-    """Flags from the store (daily markers), flag episodes published to Grafana (regions) and visits (IDN)."""
+    """Flags from the store (daily markers; those of the quiet window after a visit grey, as muted), flag episodes
+    published to Grafana (regions) and visits (IDN)."""
     stored = (
         dash.AnnotationQuery()
         .name("Flags")
@@ -229,8 +231,21 @@ def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
         .enable(True)
         .icon_color("red")
         .target(
-            Influx(f'SELECT "reason", "signal", "severity" FROM "flag" {WHERE}')
+            Influx(f'SELECT "reason", "signal", "severity" FROM "flag" {WHERE} AND {NOT_MUTED}')
             .ref_id("Flags")
+            .table()
+            .annotation_columns(text="reason", tags="signal,severity")
+        )
+    )
+    muted = (
+        dash.AnnotationQuery()
+        .name("Flags after a visit (muted)")
+        .datasource(datasource_ref())
+        .enable(True)
+        .icon_color("#8c959f")
+        .target(
+            Influx(f'SELECT "reason", "signal", "severity" FROM "flag" {WHERE} AND "post_visit" = true')
+            .ref_id("Muted")
             .table()
             .annotation_columns(text="reason", tags="signal,severity")
         )
@@ -250,7 +265,7 @@ def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
             .limit(100)
         )
     )
-    return [stored, published, visit_annotation()]
+    return [stored, muted, published, visit_annotation()]
 
 
 def build() -> dash.Dashboard:

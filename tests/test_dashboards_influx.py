@@ -35,8 +35,10 @@ VISIT_QUERIES = {
     "recovery-athlete / After-care until / A",
     "recovery-athlete / Treatment response / A",
     "recovery-squad / Squad / G",
+    "recovery-athlete / annotation: Flags after a visit (muted) / -",
 }
-"""The queries on `visit` and `visit_response`: run for the demo's treated athlete."""
+"""The queries on `visit` and `visit_response`, and the flags muted after a visit: run for the demo's treated
+athlete."""
 QUIET_QUERIES = {"recovery-athlete / After-care until / A", "recovery-squad / Squad / G"}
 """Visits less than 24 h before the range's end (`${__to}`): the demo's visit is 9 days old, so nothing at now;
 test_visit_queries_in_the_quiet_period runs them at the end of a range inside its quiet period."""
