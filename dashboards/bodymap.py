@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from html import escape
 
-from dashboards.bodymap_geometry import HEIGHT, SILHOUETTE, WIDTH, shapes, viewers_left
+from dashboards.bodymap_geometry import HEIGHT, SILHOUETTE, VIEWS, WIDTH, shapes, viewers_left
 
 SCALE = 2
 """Report units per unit of the geometry's box."""
@@ -47,7 +47,7 @@ def body_map(
         f"<title>{escape(title)}</title>",
         f'<text x="14" y="18" class="chart-title">{escape(title)}</text>',
     ]
-    for index, view in enumerate(("front", "back")):
+    for index, view in enumerate(VIEWS):
         ox, oy = 20 + index * (VIEW_WIDTH + 20), 30
         out.append(f'<g transform="translate({ox},{oy})">')
         left_label = viewers_left(view).upper()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ingest.regions import REGIONS, Region, Side, View
 
+VIEWS: tuple[View, ...] = ("front", "back")
 WIDTH, HEIGHT = 100, 230
 MIDLINE = WIDTH / 2
 _PLACES: dict[str, tuple[float, float, float, float]] = {

@@ -192,16 +192,12 @@ def test_body_map_sides_colours_and_candidates():
 
 
 def _drawn(markup: str) -> list[list[tuple[str, float, float, float, float]]]:
-    """Per figure (one `<svg>` or one view group each), its ellipses as (region, cx, cy, rx, ry)."""
-    ellipse = re.compile(r'<ellipse [^>]*?\bcx="([\d.]+)" cy="([\d.]+)" rx="([\d.]+)" ry="([\d.]+)"')
-    figures = re.split(r'<figure>|<g transform="translate', markup)[1:]
-    return [
-        [
-            (re.search(r'data-region="([a-z_]+)"', tag).group(1), *map(float, ellipse.match(tag).groups()))  # type: ignore[union-attr]
-            for tag in re.findall(r"<ellipse [^>]*>", figure)
-        ]
-        for figure in figures
-    ]
+    """Per figure (one `<figure>` or one view group each), its ellipses as (region, cx, cy, rx, ry)."""
+    out = []
+    for figure in re.split(r'<figure>|<g transform="translate', markup)[1:]:
+        tags = [dict(re.findall(r'([a-z-]+)="([^"]*)"', tag)) for tag in re.findall(r"<ellipse [^>]*>", figure)]
+        out.append([(a["data-region"], *(float(a[k]) for k in ("cx", "cy", "rx", "ry"))) for a in tags])
+    return out
 
 
 @pytest.mark.parametrize("renderer", ["report", "checkin"])
@@ -216,3 +212,7 @@ def test_both_body_maps_draw_every_region_once_from_the_one_geometry(renderer):
     # the athlete's left on the viewer's right in front, on the viewer's left behind
     assert dict((n, cx) for n, cx, *_ in front)["quadriceps_l"] > MIDLINE
     assert dict((n, cx) for n, cx, *_ in back)["calf_l"] < MIDLINE
+    if renderer == "checkin":  # each tappable region is a labelled button
+        for name in REGION_NAMES:
+            label = region(name).label
+            assert f'role="button" aria-pressed="false" aria-label="{label}"><title>{label}</title>' in markup
