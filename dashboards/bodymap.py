@@ -1,9 +1,10 @@
 """The soreness body map as an inline SVG heat map: front and back, every region of ``ingest.regions`` coloured by
 a value 0–10 (e.g. its highest rating in the last two weeks), candidate regions outlined.
 
-Sides are the athlete's: in the front view the athlete faces the reader, so the athlete's left is on the reader's
-right; in the back view it is on the reader's left. Each view is labelled L and R accordingly. No scripts; each
-region carries a `<title>` with its label and value.
+The figure and the region shapes are the check-in's (dashboards/bodymap_geometry.py), scaled by ``SCALE``. Sides
+are the athlete's: in the front view the athlete faces the reader, so the athlete's left is on the reader's right;
+in the back view it is on the reader's left. Each view is labelled L and R accordingly. No scripts; each region
+carries a `<title>` with its label and value.
 """
 
 from __future__ import annotations
@@ -11,48 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from html import escape
 
-from ingest.regions import REGIONS, Region
+from dashboards.bodymap_geometry import HEIGHT, SILHOUETTE, VIEWS, WIDTH, shapes, viewers_left
 
-VIEW_WIDTH, VIEW_HEIGHT = 200, 410
-MIDLINE = VIEW_WIDTH / 2
+SCALE = 2
+"""Report units per unit of the geometry's box."""
+VIEW_WIDTH, VIEW_HEIGHT = WIDTH * SCALE, HEIGHT * SCALE
 NOT_SORE = "#f6f8fa"
 OUTLINE = "#8c959f"
 CANDIDATE = "#1f2328"
-PLACES: dict[str, tuple[float, float, float, float]] = {
-    # group: (distance of the sided region's centre from the midline, centre y, x radius, y radius) on its view
-    "calf": (19, 318, 11, 22),
-    "soleus": (19, 348, 9, 10),
-    "achilles": (18, 372, 5, 10),
-    "plantar_fascia": (18, 396, 10, 6),
-    "tibialis_anterior": (16, 330, 7, 28),
-    "peroneals": (29, 330, 4, 24),
-    "hamstring": (20, 258, 13, 32),
-    "quadriceps": (20, 248, 13, 34),
-    "adductor": (7, 232, 5, 20),
-    "hip_flexor": (17, 198, 9, 8),
-    "tfl_itb": (33, 238, 4, 30),
-    "glute_max": (19, 210, 15, 14),
-    "glute_med": (30, 190, 10, 8),
-    "piriformis": (12, 194, 6, 4),
-    "quadratus_lumborum": (14, 165, 6, 12),
-    "shoulder": (46, 96, 11, 11),
-    "upper_trap": (22, 84, 14, 7),
-    "cervical": (0, 66, 6, 10),
-    "thoracic": (0, 118, 7, 26),
-    "lumbar": (0, 166, 7, 13),
-    "abdominals": (0, 165, 17, 24),
-}
-"""Where each region group is drawn (ingest/regions.py sets the view); midline groups have distance 0."""
-BODY = (
-    '<circle cx="100" cy="38" r="20"/>'
-    '<path d="M92 56h16v14h-16z"/>'
-    '<path d="M56 84q44-18 88 0l8 8-10 108h-84l-10-108z"/>'
-    '<path d="M52 90l-16 58-6 62 10 2 10-58 14-48z"/>'
-    '<path d="M148 90l16 58 6 62-10 2-10-58-14-48z"/>'
-    '<path d="M66 198h33l-3 100-4 92h-16l-6-92z"/>'
-    '<path d="M101 198h33l-4 100-6 92h-16l-4-92z"/>'
-)
-"""A plain standing figure (head, neck, trunk, arms, legs) in a 200 × 410 box; drawn the same for both views."""
 
 
 def heat_colour(value: float) -> str:
@@ -62,15 +29,6 @@ def heat_colour(value: float) -> str:
     share = (min(value, 10.0) - 1.0) / 9.0
     low, high = (0xF2, 0xCC, 0x0C), (0xD4, 0x4A, 0x3A)
     return "#" + "".join(f"{round(a + (b - a) * share):02x}" for a, b in zip(low, high))
-
-
-def region_centre(region: Region) -> tuple[float, float]:
-    """The centre (x, y) of ``region`` in its view's box, the athlete's sides as seen in that view."""
-    dx, y, _, _ = PLACES[region.group]
-    if region.side is None:
-        return MIDLINE, y
-    readers_left = (region.side == "r") if region.view == "front" else (region.side == "l")
-    return (MIDLINE - dx if readers_left else MIDLINE + dx), y
 
 
 def body_map(
@@ -89,29 +47,31 @@ def body_map(
         f"<title>{escape(title)}</title>",
         f'<text x="14" y="18" class="chart-title">{escape(title)}</text>',
     ]
-    for index, view in enumerate(("front", "back")):
+    for index, view in enumerate(VIEWS):
         ox, oy = 20 + index * (VIEW_WIDTH + 20), 30
-        left_label, right_label = ("R", "L") if view == "front" else ("L", "R")
         out.append(f'<g transform="translate({ox},{oy})">')
-        out.append(f'<g fill="#eaeef2" stroke="{OUTLINE}" stroke-width="1">{BODY}</g>')
-        out.append(f'<text x="{MIDLINE}" y="{VIEW_HEIGHT + 14}" text-anchor="middle" class="tick">{view}</text>')
+        left_label = viewers_left(view).upper()
+        right_label = "R" if left_label == "L" else "L"
+        out.append(
+            f'<text x="{VIEW_WIDTH / 2:g}" y="{VIEW_HEIGHT + 14:g}" text-anchor="middle" class="tick">{view}</text>'
+        )
         out.append(f'<text x="8" y="14" class="tick">{left_label}</text>')
-        out.append(f'<text x="{VIEW_WIDTH - 8}" y="14" text-anchor="end" class="tick">{right_label}</text>')
-        for region in (r for r in REGIONS if r.view == view):
-            x, y = region_centre(region)
-            _, _, rx, ry = PLACES[region.group]
-            value = float(values.get(region.name, 0.0) or 0.0)
-            candidate = region.name in candidates
-            stroke = (
-                f'stroke="{CANDIDATE}" stroke-width="2.5"' if candidate else f'stroke="{OUTLINE}" stroke-width=".6"'
-            )
-            label = f"{region.label}: {'not sore' if not value > 0 else f'{value:g}/10'}"
+        out.append(f'<text x="{VIEW_WIDTH - 8:g}" y="14" text-anchor="end" class="tick">{right_label}</text>')
+        # strokes in the scaled group are divided by SCALE to keep their width on the page
+        out.append(f'<g transform="scale({SCALE:g})">')
+        out.append(f'<g fill="#eaeef2" stroke="{OUTLINE}" stroke-width="{1 / SCALE:g}">{SILHOUETTE}</g>')
+        for s in shapes(view):
+            value = float(values.get(s.region.name, 0.0) or 0.0)
+            candidate = s.region.name in candidates
+            stroke_width = (2.5 if candidate else 0.6) / SCALE
+            stroke = f'stroke="{CANDIDATE if candidate else OUTLINE}" stroke-width="{stroke_width:g}"'
+            label = f"{s.region.label}: {'not sore' if not value > 0 else f'{value:g}/10'}"
             label += " (candidate region)" if candidate else ""
             out.append(
-                f'<ellipse cx="{x:.1f}" cy="{y:.1f}" rx="{rx}" ry="{ry}" fill="{heat_colour(value)}" {stroke} '
-                f'data-region="{escape(region.name)}"><title>{escape(label)}</title></ellipse>'
+                f'<ellipse cx="{s.cx:g}" cy="{s.cy:g}" rx="{s.rx:g}" ry="{s.ry:g}" fill="{heat_colour(value)}" '
+                f'{stroke} data-region="{escape(s.region.name)}"><title>{escape(label)}</title></ellipse>'
             )
-        out.append("</g>")
+        out.append("</g></g>")
     y = VIEW_HEIGHT + 78
     out.append(f'<text x="20" y="{y - 6}" class="legend">rating</text>')
     for step in range(0, 11):

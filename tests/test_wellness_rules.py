@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from dashboards.bodymap import body_map, heat_colour, region_centre
-from ingest.regions import REGION_NAMES, muscle_group, region
+from dashboards.bodymap import body_map, heat_colour
+from dashboards.bodymap_geometry import MIDLINE, shape, shapes
+from ingest.regions import REGION_NAMES, REGIONS, muscle_group, region
 from monitor.asymmetry import predictive_z
+from monitor.service.checkin.bodymap import figures_html
 from monitor.thresholds import load_thresholds
 from monitor.wellness import (
     SIDED_GROUPS,
@@ -172,10 +175,10 @@ def test_pod_muscles_map_to_their_belly_region():
 
 def test_body_map_sides_colours_and_candidates():
     # front view: the athlete faces the reader, so the athlete's left is on the reader's right
-    assert region_centre(region("quadriceps_l"))[0] > 100 > region_centre(region("quadriceps_r"))[0]
+    assert shape(region("quadriceps_l")).cx > MIDLINE > shape(region("quadriceps_r")).cx
     # back view: the athlete's left is on the reader's left
-    assert region_centre(region("calf_l"))[0] < 100 < region_centre(region("calf_r"))[0]
-    assert region_centre(region("lumbar"))[0] == 100
+    assert shape(region("calf_l")).cx < MIDLINE < shape(region("calf_r")).cx
+    assert shape(region("lumbar")).cx == MIDLINE
     assert heat_colour(0) == "#f6f8fa" and heat_colour(1) == "#f2cc0c" and heat_colour(10) == "#d44a3a"
     svg = body_map({"calf_r": 10, "lumbar": 1}, candidates=["calf_r"], caption="a <b> caption")
     calf = next(e for e in svg.split("<ellipse")[1:] if 'data-region="calf_r"' in e)
@@ -184,3 +187,32 @@ def test_body_map_sides_colours_and_candidates():
     assert 'fill="#f6f8fa"' in other and "not sore" in other
     assert svg.count("<ellipse") == len(REGION_NAMES)
     assert "a &lt;b&gt; caption" in svg and "<b>" not in svg
+    # the labels follow the sides: front R … L, back L … R
+    assert re.findall(r'class="tick">([LR])<', svg) == ["R", "L", "L", "R"]
+
+
+def _drawn(markup: str) -> list[list[tuple[str, float, float, float, float]]]:
+    """Per figure (one `<figure>` or one view group each), its ellipses as (region, cx, cy, rx, ry)."""
+    out = []
+    for figure in re.split(r'<figure>|<g transform="translate', markup)[1:]:
+        tags = [dict(re.findall(r'([a-z-]+)="([^"]*)"', tag)) for tag in re.findall(r"<ellipse [^>]*>", figure)]
+        out.append([(a["data-region"], *(float(a[k]) for k in ("cx", "cy", "rx", "ry"))) for a in tags])
+    return out
+
+
+@pytest.mark.parametrize("renderer", ["report", "checkin"])
+def test_both_body_maps_draw_every_region_once_from_the_one_geometry(renderer):
+    markup = body_map({}) if renderer == "report" else str(figures_html())
+    front, back = _drawn(markup)
+    assert sorted(name for name, *_ in front + back) == sorted(REGION_NAMES)  # every region once
+    for view, drawn in (("front", front), ("back", back)):
+        assert {name for name, *_ in drawn} == {r.name for r in REGIONS if r.view == view}
+        # the shapes are the geometry's, in its drawing order (the piriformis over the gluteus maximus)
+        assert drawn == [(s.region.name, s.cx, s.cy, s.rx, s.ry) for s in shapes(view)]
+    # the athlete's left on the viewer's right in front, on the viewer's left behind
+    assert dict((n, cx) for n, cx, *_ in front)["quadriceps_l"] > MIDLINE
+    assert dict((n, cx) for n, cx, *_ in back)["calf_l"] < MIDLINE
+    if renderer == "checkin":  # each tappable region is a labelled button
+        for name in REGION_NAMES:
+            label = region(name).label
+            assert f'role="button" aria-pressed="false" aria-label="{label}"><title>{label}</title>' in markup
