@@ -24,12 +24,13 @@ import numpy as np
 from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import day_start_ms
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
+from ingest.virtual.wellness_history import FITTED_WELLNESS
 from monitor.analyze import analyze
 
 AS_OF = dt.date(2026, 3, 31)
 
 
-def build_store(path: Path, n_athletes: int, days: int, seed: int) -> tuple[SQLiteStore, dict]:
+def build_store(path: Path, n_athletes: int, days: int, seed: int, wellness: bool = False) -> tuple[SQLiteStore, dict]:
     rng = np.random.default_rng(seed)
     onset = np.where(rng.random(n_athletes) < 0.2, rng.integers(days - 60, days - 3, n_athletes), -1)
     kind = rng.integers(0, 4, n_athletes)
@@ -41,6 +42,7 @@ def build_store(path: Path, n_athletes: int, days: int, seed: int) -> tuple[SQLi
         hrv_drop_day=np.where(kind == 1, onset, -1),
         gct_onset_day=np.where(kind == 2, onset, -1),
         muscle_onset_day=np.where(kind == 3, onset, -1),
+        wellness=FITTED_WELLNESS if wellness else None,
     )
     first_day = AS_OF - dt.timedelta(days=days - 1)
     store = SQLiteStore(path)
@@ -55,9 +57,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best is reported")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--wellness", action="store_true", help="every athlete also checks in each morning")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        store, setup = build_store(Path(tmp) / "bench.sqlite", args.athletes, args.days, args.seed)
+        store, setup = build_store(Path(tmp) / "bench.sqlite", args.athletes, args.days, args.seed, args.wellness)
         print(f"setup (untimed): {setup['points']:,} points written in {setup['write_s']} s")
         runs = []
         for _ in range(args.repeat):

@@ -42,6 +42,9 @@ RESAMPLES = 2000
 SEED = 2026
 NOT_EVALUABLE = {
     "asymmetry": "PMData has no running dynamics, muscle or pedal data: asymmetry flags cannot be evaluated",
+    "wellness": "PMData's PMSys wellness reports (1-5 scales, areas without ratings) are not imported as check-ins; "
+    "the wellness family is measured on the simulated cohorts whose check-in noise is fitted to them "
+    "(docs/analytics.md 5b)",
 }
 RECOVERY_NOTE = (
     "only rhr_elevated, from the Fitbit daily resting HR (a device estimate, not a morning reading); PMData has no "

@@ -31,10 +31,11 @@ EXPR_UID = "__expr__"
 LOOKBACK_S = 86_400
 
 FLAG_QUERY = (
-    'SELECT count("value") AS "act_flags" FROM "flag" WHERE "severity" = \'act\' AND time > now() - 1d '
-    'GROUP BY "athlete"'
+    'SELECT count("value") AS "act_flags" FROM "flag" WHERE "severity" = \'act\' AND "post_visit" = false '
+    'AND time > now() - 1d GROUP BY "athlete"'
 )
-"""No `$` in the query: Grafana interpolates environment variables in provisioned rule data (`$$` escapes), so the
+"""Flags of the quiet window after a visit (`post_visit`) never notify. No `$` in the query: Grafana interpolates
+environment variables in provisioned rule data (`$$` escapes), so the
 window is written out instead of `$timeFilter`; it matches the rule's 24 h relative time range."""
 
 SUMMARY = "Prevention visit recommended for athlete {{ $labels.athlete }}"

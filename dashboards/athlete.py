@@ -1,4 +1,5 @@
-"""Athlete detail: load and ACWR, CTL/ATL/TSB, ln rMSSD against the normal range, resting HR, symmetry, flags."""
+"""Athlete detail: load and ACWR, CTL/ATL/TSB, ln rMSSD against the normal range, resting HR, wellness and the
+soreness body map, symmetry, flags."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from grafana_foundation_sdk.models import dashboard as model
 from dashboards.panels import (
     ATHLETE_MATCH,
     ATHLETE_UID,
+    NOT_MUTED,
     SEVERITY_MAPPING,
     TAG,
     athlete_variable,
@@ -25,6 +27,7 @@ from dashboards.panels import (
 )
 from dashboards.query import Influx, datasource_ref
 from dashboards.visits import visit_annotation, visits_row
+from dashboards.wellness import wellness_row
 
 WHERE = f"WHERE {ATHLETE_MATCH} AND $timeFilter"
 DAILY = "GROUP BY time(1d) fill(none)"
@@ -188,8 +191,8 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
         "Flags",
         [
             Influx(
-                'SELECT "severity", "family", "signal", "value", "threshold", "window", "since", "reason" '
-                f'FROM "flag" {WHERE} ORDER BY time DESC'
+                'SELECT "severity", "family", "signal", "value", "threshold", "window", "since", "reason", '
+                f'"post_visit" FROM "flag" {WHERE} ORDER BY time DESC'
             )
         ],
         description="Every flag in the time range, newest first: value against threshold, window and reason.",
@@ -219,7 +222,8 @@ def _tables_row(board: dash.Dashboard) -> dash.Dashboard:
 
 
 def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
-    """Flags from the store (daily markers), flag episodes published to Grafana (regions) and visits (IDN)."""
+    """Flags from the store (daily markers; those of the quiet window after a visit grey, as muted), flag episodes
+    published to Grafana (regions) and visits (IDN)."""
     stored = (
         dash.AnnotationQuery()
         .name("Flags")
@@ -227,8 +231,21 @@ def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
         .enable(True)
         .icon_color("red")
         .target(
-            Influx(f'SELECT "reason", "signal", "severity" FROM "flag" {WHERE}')
+            Influx(f'SELECT "reason", "signal", "severity" FROM "flag" {WHERE} AND {NOT_MUTED}')
             .ref_id("Flags")
+            .table()
+            .annotation_columns(text="reason", tags="signal,severity")
+        )
+    )
+    muted = (
+        dash.AnnotationQuery()
+        .name("Flags after a visit (muted)")
+        .datasource(datasource_ref())
+        .enable(True)
+        .icon_color("#8c959f")
+        .target(
+            Influx(f'SELECT "reason", "signal", "severity" FROM "flag" {WHERE} AND "post_visit" = true')
+            .ref_id("Muted")
             .table()
             .annotation_columns(text="reason", tags="signal,severity")
         )
@@ -248,7 +265,7 @@ def flag_annotations() -> list[cogbuilder.Builder[model.AnnotationQuery]]:
             .limit(100)
         )
     )
-    return [stored, published, visit_annotation()]
+    return [stored, muted, published, visit_annotation()]
 
 
 def build() -> dash.Dashboard:
@@ -266,6 +283,6 @@ def build() -> dash.Dashboard:
         .link(dashboard_links())
         .annotations(flag_annotations())
     )
-    for row in (_status_row, _load_row, _recovery_row, _asymmetry_row, _tables_row, visits_row):
+    for row in (_status_row, _load_row, _recovery_row, wellness_row, _asymmetry_row, _tables_row, visits_row):
         board = row(board)
     return board

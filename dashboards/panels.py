@@ -32,6 +32,8 @@ def tag_match(tag: str) -> str:
 
 
 ATHLETE_MATCH = tag_match("athlete")
+NOT_MUTED = '"post_visit" = false'
+"""Flags outside the quiet window after a visit (docs/episodes.md): those inside it are shown muted."""
 """WHERE clause piece for the `$athlete` variable."""
 
 SEVERITY_COLOURS = {"act": "red", "watch": "orange"}

@@ -16,6 +16,7 @@ from dashboards.flag_source import FlagPoint, active_flags, episodes, flag_runs
 from dashboards.report_data import ReportData, data_span, load_report_data, report_window, running_aftercare
 from dashboards.report_visits import CSS as VISITS_CSS
 from dashboards.report_visits import visits_section
+from dashboards.report_wellness import candidate_line, wellness_section
 from dashboards.svg import Band, HLine, Lane, Region, Series, chart, timeline
 from ingest.store.base import Frame
 from ingest.timeline import DAY_MS, ms_day
@@ -212,7 +213,7 @@ def _idn_section(data: ReportData) -> str:
     items = "".join(f"<li>{escape(reason)}</li>" for reason in idn_reasons(data))
     return (
         f"<p class='idn'><b>Preventive IDN visit recommended on {day}</b> (any act flag that day, or flags of two "
-        f"families within {data.idn_watch_days} days). Why:</p><ul>{items}</ul>"
+        f"families within {data.idn_watch_days} days). Why:</p><ul>{items}</ul>" + candidate_line(data)
     )
 
 
@@ -338,6 +339,8 @@ def build_report(data: ReportData, generated: dt.datetime | None = None) -> str:
 {plots}
 <p class="note">Shaded spans mark flag episodes (red: act, orange: watch). Bands: ACWR 0.8–1.3 (green) and above
 1.5 (red); the ln rMSSD normal range is the mean ± 0.5 SD of the 60 days before each week.</p>
+<h2>Wellness and soreness</h2>
+{wellness_section(data)}
 <h2>Flags</h2>
 {flags_timeline(data)}
 {_flags_table(data)}

@@ -10,14 +10,16 @@ import numpy as np
 from dashboards.flag_source import FlagPoint, read_flags
 from dashboards.report_visits import VisitResult, load_visits
 from dashboards.visit_terms import QUIET_HOURS
-from ingest.model import DAILY, READINESS, SESSION
+from ingest.model import DAILY, READINESS, SESSION, WELLNESS
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
 from ingest.visits import read_visits
+from ingest.wellness import HOOPER_ITEMS, Wellness, read_wellness
 
 DAILY_FIELDS = (
     "status", "ln_rmssd_7d", "ln_rmssd_lower_bound", "ln_rmssd_baseline_mean", "ln_rmssd_baseline_sd",
     "acwr", "ctl", "atl", "tsb", "rhr_7d", "gct_symmetry_index_pct", "recommend_idn_visit",
+    "hooper_index_7d", "hooper_upper_bound", "idn_regions",
 )  # fmt: skip
 READINESS_FIELDS = ("ln_rmssd", "mean_hr_bpm")
 SESSION_FIELDS = (
@@ -65,6 +67,7 @@ class ReportData:
     aftercare_advice: str = ""  # the clinic's after-care advice (`[idn] aftercare_advice`)
     visits: list[VisitResult] = field(default_factory=list)  # visits of the period, with their stored response
     quiet_hours: float = QUIET_HOURS  # the quiet period after a visit (`[idn] quiet_hours`), h
+    checkins: list[Wellness] = field(default_factory=list)  # the morning check-ins of the period, by time
 
     @property
     def last_day_ms(self) -> int:
@@ -87,6 +90,7 @@ def data_span(store: Store, athlete: str, end: dt.date) -> tuple[dt.date, dt.dat
             ("session", SESSION_FIELDS),
             ("readiness", READINESS_FIELDS),
             ("daily", DAILY_FIELDS),
+            (WELLNESS.name, HOOPER_ITEMS),
         )
     ]
     joined = np.concatenate(times)
@@ -138,8 +142,8 @@ def load_report_data(
     first_data: dt.date | None = None,
     idn_watch_days: int = 7,
 ) -> ReportData:
-    """Read the athlete's `daily`, `readiness`, `session` and `flag` points and visits (with their stored response)
-    of the ``days`` ending on ``end``."""
+    """Read the athlete's `daily`, `readiness`, `session` and `flag` points, visits (with their stored response)
+    and check-ins (`wellness` with their sore regions) of the ``days`` ending on ``end``."""
     start_ms = day_start_ms(end - dt.timedelta(days=days - 1))
     end_ms = day_start_ms(end) + DAY_MS
     return ReportData(
@@ -154,4 +158,5 @@ def load_report_data(
         idn_flags=read_flags(store, athlete, end_ms - idn_watch_days * DAY_MS, end_ms),
         idn_watch_days=idn_watch_days,
         visits=load_visits(store, athlete, start_ms, end_ms),
+        checkins=read_wellness(store, athlete, start_ms, end_ms),
     )

@@ -7,6 +7,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from dashboards.athlete import ACWR_STAT, IDN_MAPPING, READINESS_MAPPING
 from dashboards.panels import (
     ATHLETE_MATCH,
+    NOT_MUTED,
     SEVERITY_COLOURS,
     SEVERITY_MAPPING,
     SQUAD_UID,
@@ -38,8 +39,8 @@ ATHLETE_LINK = link("Athlete detail", athlete_detail_url("${__data.fields.athlet
 def _flag_count(severity: str, alias: str) -> str:
     """InfluxQL: per athlete, the number of `severity` flags evaluated in the last 24 h, as column `alias`."""
     return (
-        f'SELECT count("value") AS "{alias}" FROM "flag" WHERE "severity" = \'{severity}\' AND {ATHLETE_MATCH} '
-        f'AND {CURRENT} GROUP BY "athlete"'
+        f'SELECT count("value") AS "{alias}" FROM "flag" WHERE "severity" = \'{severity}\' AND {NOT_MUTED} '
+        f'AND {ATHLETE_MATCH} AND {CURRENT} GROUP BY "athlete"'
     )
 
 
@@ -140,7 +141,7 @@ def _squad_table() -> PanelBuilder:
 
 def _current_flags() -> PanelBuilder:
     query = Influx(
-        'SELECT "athlete", "severity", "family", "signal", "value", "threshold", "since", "reason" '
+        'SELECT "athlete", "severity", "family", "signal", "value", "threshold", "since", "reason", "post_visit" '
         f'FROM "flag" WHERE {ATHLETE_MATCH} AND {CURRENT} ORDER BY time DESC'
     )
     return (

@@ -142,6 +142,12 @@ DAILY = Measurement(
         *fields(FLOAT, "60-day baseline SD of the session SIs, %", *(f"{m}_symmetry_baseline_sd" for m in _ASYMMETRY)),
         *fields(INT, "sessions carrying that SI in the 7 days", *(f"{m}_sessions_7d" for m in _ASYMMETRY)),
         Field("recommend_idn_visit", BOOL, "the IDN rule held that day"),
+        Field("hooper_index", FLOAT, "that morning's Hooper index, 4–28 (higher = worse)"),
+        Field("hooper_index_7d", FLOAT, "mean Hooper index of the check-ins in the 7 days"),
+        *fields(FLOAT, "60-day baseline mean / SD of the Hooper index", "hooper_baseline_mean", "hooper_baseline_sd"),
+        Field("hooper_upper_bound", FLOAT, "normal range upper bound, mean + 0.5 SD"),
+        Field("checkins_7d", INT, "morning check-ins in the 7-day window"),
+        Field("idn_regions", STRING, "candidate regions of the day's IDN recommendation, comma-separated"),
     ),
     "00:00 UTC of the day",
 )
@@ -150,7 +156,7 @@ FLAG = Measurement(
     "an explainable flag",
     (
         ATHLETE,
-        Tag("family", "`load`, `recovery`, `asymmetry`"),
+        Tag("family", "`load`, `recovery`, `asymmetry`, `wellness`"),
         Tag("signal", "e.g. `hrv_suppressed`"),
         Tag("severity", "`watch` or `act`"),
     ),

@@ -69,6 +69,28 @@ REGION_NAMES: tuple[str, ...] = tuple(r.name for r in REGIONS)
 _BY_NAME = {r.name: r for r in REGIONS}
 
 
+REGION_MUSCLES: dict[str, tuple[str, ...]] = {
+    "calf": ("gastrocnemius medialis", "gastrocnemius lateralis"),
+    "soleus": ("soleus",),
+    "achilles": ("gastrocnemius medialis", "gastrocnemius lateralis", "soleus"),
+    "tibialis_anterior": ("tibialis anterior",),
+    "quadriceps": ("vastus lateralis", "vastus medialis", "rectus femoris"),
+    "hamstring": ("biceps femoris", "semitendinosus"),
+    "glute_max": ("gluteus maximus",),
+    "glute_med": ("gluteus medius",),
+}
+"""Body-region group → the muscle-load pod muscles in it (the `muscle` tag of `stride` points,
+``ingest.ble.muscle_load.MUSCLES``). The Achilles tendon is the triceps surae's (both gastrocnemius heads and
+soleus). Every other region (plantar fascia, peroneals, adductors, hip flexors (iliopsoas), TFL/ITB, piriformis,
+quadratus lumborum, trunk, neck, shoulders) holds no pod muscle: its visits have no local measurement."""
+
+
+def muscle_group(muscle: str) -> str | None:
+    """The region group a pod muscle belongs to: the first group of ``REGION_MUSCLES`` holding it, i.e. the muscle
+    belly (`gastrocnemius medialis` → `calf`, `soleus` → `soleus`, never the tendon); None for a muscle outside it."""
+    return next((group for group, muscles in REGION_MUSCLES.items() if muscle in muscles), None)
+
+
 class UnknownRegionError(ValueError):
     """Region names outside the vocabulary; the message names them and lists the allowed names."""
 

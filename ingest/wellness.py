@@ -13,7 +13,7 @@ form's one-time `submission_id` is stored with it, so a caller can tell a resubm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 from ingest.model import SORENESS, WELLNESS
 from ingest.regions import REGION_NAMES, UnknownRegionError
 from ingest.schema import stored_bool, stored_int, stored_text
-from ingest.store.base import PointBatch, Store
+from ingest.store.base import Frame, ManyFrame, PointBatch, Store
 from ingest.timeline import iso_utc
 from ingest.visits import clean_note
 
@@ -240,3 +240,18 @@ def stored_submissions(
 def find_submission(store: Store, athlete: str, submission_id: str, start_ms: int | None = None) -> Wellness | None:
     """The athlete's check-in stored with the form ID ``submission_id`` (since ``start_ms``), or None."""
     return next((w for w in read_wellness(store, athlete, start_ms) if w.submission_id == submission_id), None)
+
+
+WELLNESS_NUMBERS = (*HOOPER_ITEMS, "pain")
+"""The numeric `wellness` fields an analysis reads."""
+
+
+def read_wellness_many(
+    store: Store, athletes: Sequence[str] | None = None, start_ms: int | None = None, end_ms: int | None = None
+) -> tuple[ManyFrame, Frame]:
+    """Bulk read for analysis jobs: the Hooper items and pain of the check-ins of ``athletes`` (default: every
+    athlete) in [start_ms, end_ms) (``Store.read_many``: one read), and every sore region in that range with its
+    `athlete` and `region` tags (one read; a caller keeps the athletes and check-in times it wants)."""
+    items = store.read_many(WELLNESS.name, WELLNESS_NUMBERS, athletes, start_ms, end_ms)
+    sore = store.read(SORENESS.name, None, ("rating",), start_ms, end_ms, with_tags=("athlete", "region"))
+    return items, sore

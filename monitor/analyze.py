@@ -7,6 +7,7 @@ asymmetry indicators (``monitor.rules``) → `daily` and `flag` points and the I
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -15,9 +16,11 @@ from typing import Any
 import numpy as np
 
 from ingest.model import READINESS, REST_DAY, RR, SESSION
-from ingest.store.base import ManyFrame, PointBatch, Store
+from ingest.regions import REGION_NAMES
+from ingest.store.base import Frame, ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
 from ingest.visits import read_visits
+from ingest.wellness import read_wellness_many
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
 from monitor.lifecycle import post_visit_days, quiet_ms
@@ -26,6 +29,7 @@ from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_
 from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
 from monitor.session_loads import SUPERSEDED
 from monitor.thresholds import Thresholds, load_thresholds
+from monitor.wellness import HOOPER_ITEMS, WellnessInputs
 
 
 @dataclass
@@ -238,6 +242,46 @@ def build_inputs(
     )
 
 
+def wellness_grid(
+    athletes: list[str], first_day: dt.date, n_days: int, items: ManyFrame, sore: Frame
+) -> WellnessInputs:
+    """Daily check-ins on the analysis grid (``ingest.wellness.read_wellness_many``): each day's first check-in
+    (its Hooper items and pain) and the sore regions stored with it (same athlete and time); other athletes'
+    regions and regions outside the vocabulary are left out."""
+    shape = (len(athletes), n_days)
+    start_ms = day_start_ms(first_day)
+    first = first_per_day(items.athlete_index, (items.time_ms - start_ms) // DAY_MS, items.time_ms, shape)
+    pick, has = np.maximum(first, 0), first >= 0
+    grids = {
+        name: np.where(has, items.columns[name][pick] if len(items) else np.nan, np.nan)
+        for name in (*HOOPER_ITEMS, "pain")
+    }
+    chosen_ms = np.where(has, items.time_ms[pick] if len(items) else -1, -1)
+    soreness = np.zeros((*shape, len(REGION_NAMES)), np.uint8)
+    if len(sore):
+        row_of = {athlete: i for i, athlete in enumerate(athletes)}
+        index_of = {name: i for i, name in enumerate(REGION_NAMES)}
+        rows = np.array([row_of.get(a, -1) for a in sore.columns["athlete"]], np.int64)
+        region = np.array([index_of.get(r, -1) for r in sore.columns["region"]], np.int64)
+        day = (sore.time_ms - start_ms) // DAY_MS
+        rating = np.nan_to_num(np.asarray(sore.columns["rating"], float))
+        ok = (rows >= 0) & (region >= 0) & (day >= 0) & (day < n_days)
+        ok[ok] &= chosen_ms[rows[ok], day[ok]] == sore.time_ms[ok]
+        soreness[rows[ok], day[ok], region[ok]] = np.clip(np.rint(rating[ok]), 0, 10).astype(np.uint8)
+    return WellnessInputs({k: grids[k] for k in HOOPER_ITEMS}, soreness, grids["pain"])
+
+
+def pod_muscles(store: Store, athletes: list[str], rows: list[int], start_ms: int, end_ms: int) -> list[str | None]:
+    """Per athlete: the muscle the muscle-load pods sat on (sessions' `muscle` field, the latest recorded in
+    [start_ms, end_ms)), read only for the athletes at ``rows``; None for the others and when none is recorded."""
+    out: list[str | None] = [None] * len(athletes)
+    for row in rows:
+        frame = store.read(SESSION.name, athletes[row], ["muscle"], start_ms, end_ms)
+        named = [m for m in frame.columns["muscle"].tolist() if isinstance(m, str) and m]
+        out[row] = named[-1] if named else None
+    return out
+
+
 def mornings_in_beats(store: Store, athlete: str, start_ms: int | None, end_ms: int | None) -> list[Reading]:
     """The morning readings (recordings of at most 10 min with a valid ln rMSSD) in the athlete's beats."""
     frame = store.read(RR.name, athlete, ["rr_ms"], start_ms, end_ms)
@@ -346,6 +390,9 @@ def analyze(
         at = np.array([(m.day - first_day).days for m in mornings], np.int64)
         beat_days[roster.index(athlete), at[(at >= 0) & (at < n_days)]] = True
     inputs = build_inputs(roster, first_day, n_days, sessions, readiness, asymmetry, rest, older, beat_days)
+    items, sore = read_wellness_many(store, roster, recent_ms, end_ms)
+    if len(items):  # no check-ins: no wellness indicators at all (nothing to compute, no empty columns)
+        inputs = dataclasses.replace(inputs, wellness=wellness_grid(roster, first_day, n_days, items, sore))
     derived: list[PointBatch] = []
     for athlete in sorted(beats):
         if beats[athlete]:
@@ -357,6 +404,12 @@ def analyze(
     ind = compute_indicators(inputs, th)
     signals = evaluate_signals(ind, th)
     idn = idn_series(signals, th)
+    recent = slice(max(0, n_days - max(1, write_days) - th.idn.watch_window_days), n_days)
+    muscle_flag = signals["asymmetry_muscle"].flagged if "asymmetry_muscle" in signals else np.zeros_like(idn)
+    if "muscle" in ind.asymmetry:
+        muscle_flag = muscle_flag | (signals["asymmetry_shift"].flagged & ind.asymmetry["muscle"].shift_alarm)
+    needs_muscle = np.flatnonzero((muscle_flag[:, recent] & idn[:, recent].any(axis=1, keepdims=True)).any(axis=1))
+    inputs.pod_muscle[:] = pod_muscles(store, roster, needs_muscle.tolist(), recent_ms, end_ms)
     cols = indicator_columns(ind, th)
     t = n_days - 1
     days = range(max(0, n_days - max(1, write_days)), n_days)
@@ -367,7 +420,7 @@ def analyze(
     clock = time.perf_counter()
     written = 0
     if write and roster:
-        batches = derived + daily_batches(cols, ind, signals, idn, days) + flag_batches(ind, signals, days, muted)
+        batches = derived + daily_batches(cols, ind, signals, idn, days, th) + flag_batches(ind, signals, days, muted)
         written = store.write(batches)
     write_s = time.perf_counter() - clock
     timings = {"read_s": read_s, "compute_s": compute_s, "write_s": write_s}

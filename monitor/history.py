@@ -17,13 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.analysis_due import clear_due, read_due
-from ingest.model import DAILY, READINESS, RR, SESSION
+from ingest.model import DAILY, READINESS, RR, SESSION, WELLNESS
 from ingest.store.base import ManyFrame, Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.analyze import READINESS_FIELDS, SESSION_FIELDS, AnalysisResult, analyze
 from monitor.session_loads import SessionLoadCounts, update_session_loads
 from monitor.thresholds import Thresholds, load_thresholds
 
+CHECKIN_FIELDS = ("hooper_index",)  # a morning check-in (`wellness`) is data the analysis uses
 DAILY_PRESENCE_FIELDS = ("recommend_idn_visit", "readings_7d", "ln_rmssd_7d", "acwr", "ctl")
 RECENT_DAILY_DAYS = 7  # the last analysed day is looked for here first, then in all history
 CHUNK_DAYS = 92  # days written per backfill call (at most the look-back)
@@ -93,15 +94,14 @@ def _first_rr_day(store: Store, athlete: str, before: dt.date) -> dt.date | None
 
 
 def first_data_days(store: Store, athletes: list[str], as_of: dt.date) -> dict[str, dt.date]:
-    """Each athlete's first day with sessions, morning readings or beats on or before ``as_of``."""
+    """Each athlete's first day with sessions, morning readings, check-ins or beats on or before ``as_of``."""
     if not athletes:
         return {}
     end_ms = day_start_ms(as_of) + DAY_MS
     first = _first_time_per_athlete(store.read_many(SESSION.name, SESSION_FIELDS, athletes, None, end_ms))
-    for athlete, t in _first_time_per_athlete(
-        store.read_many(READINESS.name, READINESS_FIELDS, athletes, None, end_ms)
-    ).items():
-        first[athlete] = min(t, first.get(athlete, t))
+    for measurement, fields in ((READINESS.name, READINESS_FIELDS), (WELLNESS.name, CHECKIN_FIELDS)):
+        for athlete, t in _first_time_per_athlete(store.read_many(measurement, fields, athletes, None, end_ms)).items():
+            first[athlete] = min(t, first.get(athlete, t))
     days = {a: ms_day(t) for a, t in first.items()}
     with_beats = set(store.list_athletes("rr"))
     for athlete in athletes:

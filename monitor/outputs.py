@@ -17,6 +17,7 @@ import numpy as np
 from ingest.model import DAILY
 from ingest.schema import INT
 from ingest.store.base import PointBatch
+from monitor.candidates import Candidate, candidate_regions, candidate_text
 from monitor.flags import Flag, flag_batches_of, json_number
 from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
 from monitor.thresholds import Thresholds
@@ -70,6 +71,7 @@ def indicator_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
         cols[f"{metric}_symmetry_baseline_pct"] = when(s.baseline_ok, s.baseline.mean)
         cols[f"{metric}_symmetry_baseline_sd"] = when(s.baseline_ok, s.baseline.sd)
         cols[f"{metric}_sessions_7d"] = s.week.n.astype(float)
+    cols.update(wellness_columns(ind, th))
     return cols
 
 
@@ -77,6 +79,30 @@ def _known_load(ind: Indicators) -> np.ndarray:
     """The day's load, NaN where it is not known (``DailyInputs.load_known``)."""
     known = ind.inputs.load_known
     return ind.inputs.load if known is None else np.where(known, ind.inputs.load, np.nan)
+
+
+def wellness_columns(ind: Indicators, th: Thresholds) -> dict[str, np.ndarray]:
+    """The Hooper index columns (none when the check-ins were not read): that morning's, the 7-day mean, the
+    baseline mean and SD, the normal range's upper bound, and the check-ins in the 7 days."""
+    h = ind.hooper
+    if h is None or ind.inputs.wellness is None:
+        return {}
+    week_ok = h.week.n >= th.wellness.min_checkins_7d
+    return {
+        "hooper_index": ind.inputs.wellness.hooper_index,
+        "hooper_index_7d": np.where(week_ok, h.week.mean, np.nan),
+        "hooper_baseline_mean": np.where(h.ok, h.baseline.mean, np.nan),
+        "hooper_baseline_sd": np.where(h.ok, h.baseline.sd, np.nan),
+        "hooper_upper_bound": np.where(h.ok, h.upper, np.nan),
+        "checkins_7d": h.week.n.astype(float),
+    }
+
+
+def idn_candidates(
+    ind: Indicators, signals: dict[str, SignalSeries], idn: np.ndarray, th: Thresholds, row: int, t: int
+) -> list[Candidate]:
+    """The candidate regions of the day's IDN recommendation (none on a day without one)."""
+    return candidate_regions(ind, signals, th, row, t) if idn[row, t] else []
 
 
 def hrv_status(ind: Indicators, signals: dict[str, SignalSeries], days: slice) -> np.ndarray:
@@ -97,6 +123,7 @@ class AthleteReport:
     flags: list[Flag] = field(default_factory=list)
     recommend_idn_visit: bool = False
     idn_reasons: list[str] = field(default_factory=list)
+    idn_regions: list[str] = field(default_factory=list)  # candidate regions of the recommendation
 
     def to_json(self) -> dict[str, Any]:
         flags = []
@@ -110,6 +137,7 @@ class AthleteReport:
             "flags": flags,
             "recommend_idn_visit": self.recommend_idn_visit,
             "idn_reasons": self.idn_reasons,
+            "idn_regions": self.idn_regions,
             "status": self.status,
         }
 
@@ -143,8 +171,19 @@ def athlete_reports(
         recommend = bool(idn[row, t])
         flags = marked(flags_on(signals, ind, row, t), post_visit is not None and bool(post_visit[row, t]))
         reasons = idn_reasons(signals, ind, th, row, t, flags) if recommend else []
+        candidates = idn_candidates(ind, signals, idn, th, row, t)
+        if recommend:
+            reasons.append(candidate_text(candidates))
         reports.append(
-            AthleteReport(athlete, indicators, status, flags, recommend_idn_visit=recommend, idn_reasons=reasons)
+            AthleteReport(
+                athlete,
+                indicators,
+                status,
+                flags,
+                recommend_idn_visit=recommend,
+                idn_reasons=reasons,
+                idn_regions=[c.region for c in candidates],
+            )
         )
     return reports
 
@@ -160,8 +199,10 @@ def daily_batches(
     signals: dict[str, SignalSeries],
     idn: np.ndarray,
     days: range,
+    th: Thresholds | None = None,
 ) -> list[PointBatch]:
-    """`daily` points of every athlete for the day indices in ``days``; one batch per athlete and field set."""
+    """`daily` points of every athlete for the day indices in ``days``; one batch per athlete and field set. With
+    ``th``, a day with an IDN recommendation carries its candidate regions (`idn_regions`)."""
     status = hrv_status(ind, signals, slice(days.start, days.stop))
     names = list(cols)
     stacked = np.stack([cols[n][:, days.start : days.stop] for n in names])  # (fields, A, T)
@@ -171,9 +212,13 @@ def daily_batches(
     for row, athlete in enumerate(ind.inputs.athletes):
         source = ind.inputs.load_source[row] if ind.inputs.load_source else None
         signature = finite[:, row, :].T  # (T, fields)
+        regions = [
+            ",".join(c.region for c in idn_candidates(ind, signals, idn, th, row, t)) if th is not None else ""
+            for t in days
+        ]
         groups: dict[bytes, list[int]] = {}
         for i in range(len(times)):
-            groups.setdefault(signature[i].tobytes(), []).append(i)
+            groups.setdefault(signature[i].tobytes() + bytes([bool(regions[i])]), []).append(i)
         for members in groups.values():
             j = np.array(members)
             fields: dict[str, np.ndarray] = {}
@@ -184,6 +229,8 @@ def daily_batches(
             fields["recommend_idn_visit"] = idn[row, days.start + j].astype(bool)
             if source:
                 fields["load_source"] = np.full(len(j), source, dtype=object)
+            if regions[j[0]]:
+                fields["idn_regions"] = np.array([regions[i] for i in j], dtype=object)
             batches.append(DAILY.batch({"athlete": athlete}, times[j], fields))
     return batches
 

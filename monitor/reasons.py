@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from monitor.thresholds import Thresholds
+from monitor.wellness import SIDED_GROUPS
 
 if TYPE_CHECKING:
     from monitor.evidence import WindowEvidence
@@ -228,6 +229,7 @@ def _hrv_evidence(ind: Indicators, th: Thresholds, row: int, t: int, until: str 
             f"HRV down and resting HR up together: the joint score of {_mornings(j, row, t, until)} "
             f"{j.score[row, t]:.1f} (≥ {rt.joint_evidence_z:g}; your HRV–HR correlation {rho})"
         )
+    parts += _wellness_confirmation(ind, th, row, t)
     return " and ".join(parts) or "no"
 
 
@@ -242,6 +244,17 @@ def _mornings(e: WindowEvidence, row: int, t: int, until: str | None) -> str:
     if until is None:
         return f"the last {k} mornings" if k == days else f"the {k} mornings of the last {days} days"
     return f"the {k} mornings" + ("" if k == days else f" of the {days} days") + f" up to {until}"
+
+
+def _wellness_confirmation(ind: Indicators, th: Thresholds, row: int, t: int) -> list[str]:
+    """The Hooper evidence, when check-ins confirm recovery flags (``use = "confirmation"``) and it holds."""
+    wt, h = th.wellness, ind.hooper
+    if h is None or wt.use != "confirmation" or not h.above[row, t]:
+        return []
+    evidence = hooper_evidence(ind, th, row, t, wt.confirm_cusum_h)
+    if evidence == "no":
+        return []
+    return [f"worse morning wellness: Hooper index above its normal range, {evidence}"]
 
 
 def rhr(ind: Indicators, th: Thresholds) -> Reason:
@@ -323,5 +336,96 @@ def shift(ind: Indicators, th: Thresholds, metrics: list[str], which: np.ndarray
         if others:
             text += " Also shifted: " + ", ".join(others) + "."
         return text + " A change in how the athlete moves: ask about pain, shoes, bike fit."
+
+    return reason
+
+
+# --- wellness ---------------------------------------------------------------------------------------------------
+
+HOOPER_LABELS = {"sleep_quality": "sleep", "fatigue": "fatigue", "soreness": "soreness", "stress": "stress"}
+
+
+def _items_week(ind: Indicators, th: Thresholds, row: int, t: int) -> str:
+    """The 7-day mean of each Hooper item against its mean in the baseline window ("fatigue 5.3 (usually 4.1)")."""
+    w, wt = ind.inputs.wellness, th.wellness
+    if w is None:
+        return ""
+    lo, base_lo, base_hi = (
+        max(0, t - wt.window_days + 1),
+        max(0, t - wt.window_days - wt.baseline_days + 1),
+        max(0, t - wt.window_days + 1),
+    )
+    parts = []
+    for item, label in HOOPER_LABELS.items():
+        week, base = w.items[item][row, lo : t + 1], w.items[item][row, base_lo:base_hi]
+        if np.isfinite(week).any() and np.isfinite(base).any():
+            parts.append(f"{label} {np.nanmean(week):.1f} (usually {np.nanmean(base):.1f})")
+    return ", ".join(parts)
+
+
+def hooper_evidence(ind: Indicators, th: Thresholds, row: int, t: int, cusum_h: float) -> str:
+    """Why the Hooper index counts as risen: its CUSUM and/or the last check-ins together."""
+    h, wt = ind.hooper, th.wellness
+    if h is None:
+        return "no"
+    parts = []
+    if h.cusum[row, t] > cusum_h:
+        parts.append(f"CUSUM {h.cusum[row, t]:.1f} > {cusum_h:g} baseline SDs")
+    if h.jump[row, t] >= wt.jump_z:
+        parts.append(
+            f"the last {wt.jump_checkins} check-ins {h.jump[row, t]:.1f} SD above your baseline (≥ {wt.jump_z:g})"
+        )
+    return " and ".join(parts) or "no"
+
+
+def wellness(ind: Indicators, th: Thresholds) -> Reason:
+    wt = th.wellness
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        h = ind.hooper
+        if h is None:
+            return ""
+        week, n7 = h.week.mean[row, t], h.week.n[row, t]
+        mean, sd, nb = h.baseline.mean[row, t], h.baseline.sd[row, t], h.baseline.n[row, t]
+        items = _items_week(ind, th, row, t)
+        return (
+            f"{wt.window_days}-day mean Hooper index {_num(week, '.1f')} (sleep + fatigue + soreness + stress, each "
+            f"1–7, higher = worse) is above your normal range (upper bound {_num(h.upper[row, t], '.1f')} = "
+            f"{wt.baseline_days}-day mean {_num(mean, '.1f')} + {wt.range_sd:g} SD, SD {_num(sd, '.1f')}), "
+            f"{_since(since, days)}; {n7} of {wt.window_days} mornings checked in, baseline {nb} check-ins. "
+            f"Confirmed by the recent check-ins: {hooper_evidence(ind, th, row, t, wt.cusum_h)}."
+            + (f" This week: {items}." if items else "")
+            + " Ask about sleep, stress and soreness; keep intensity moderate."
+        )
+
+    return reason
+
+
+def soreness_window(ind: Indicators, th: Thresholds) -> Callable[[int, int], str]:
+    wt = th.wellness
+    text = f"one-sided soreness check-ins in {wt.soreness_window_days}d vs the {wt.baseline_days}d before (binomial)"
+    return lambda row, t: text
+
+
+def soreness(ind: Indicators, th: Thresholds) -> Reason:
+    wt = th.wellness
+
+    def reason(row: int, t: int, act: bool, since: dt.date, days: int) -> str:
+        s = ind.soreness
+        if s is None:
+            return ""
+        g = int(s.group[row, t])
+        group = SIDED_GROUPS[g]
+        left = s.side[row, t] > 0
+        sorer, other = ("left", "right") if left else ("right", "left")
+        k, n, mean = s.sorer_checkins[row, t], s.week_checkins[row, t], s.mean_difference[row, t]
+        return (
+            f"Soreness of the {group.replace('_', ' ')}: the {sorer} side was rated at least "
+            f"{wt.soreness_diff_points:g} points (of 10) above the {other} on {k} of {n} check-ins in "
+            f"{wt.soreness_window_days} days (mean left − right {_num(mean, '+.1f')} points), {_since(since, days)}; "
+            f"that many by chance at your own rate of the {wt.baseline_days} days before has p = "
+            f"{_num(s.p[row, t], '.1g')} (≤ {wt.soreness_max_p:g}). Candidate region {group}_{'l' if left else 'r'}: "
+            "ask where and when it hurts."
+        )
 
     return reason

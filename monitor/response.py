@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ingest.regions import REGION_MUSCLES
 from monitor.asymmetry import symmetry_index_pct
 from monitor.load import daily_count, daily_sum
 
@@ -81,21 +82,6 @@ METRICS: dict[str, Metric] = {
 """The SD floors keep a very steady baseline from inflating the SD units: 1.5 SI points as the asymmetry baseline
 (``asymmetry.sd_floor_pct``); 0.05 ln units and 1 bpm, under the smallest day-to-day SDs of the noise fitted to real
 mornings (0.11 and 3.0 bpm, docs/analytics.md). Verdicts do not depend on them."""
-
-REGION_MUSCLES: dict[str, tuple[str, ...]] = {
-    "calf": ("gastrocnemius medialis", "gastrocnemius lateralis"),
-    "soleus": ("soleus",),
-    "achilles": ("gastrocnemius medialis", "gastrocnemius lateralis", "soleus"),
-    "tibialis_anterior": ("tibialis anterior",),
-    "quadriceps": ("vastus lateralis", "vastus medialis", "rectus femoris"),
-    "hamstring": ("biceps femoris", "semitendinosus"),
-    "glute_max": ("gluteus maximus",),
-    "glute_med": ("gluteus medius",),
-}
-"""Body-region group (``ingest.regions``) → the muscle-load pod muscles in it (the `muscle` tag of `stride`
-points, ``ingest.ble.muscle_load.MUSCLES``). The Achilles tendon is the triceps surae's (both gastrocnemius heads
-and soleus). Every other region (plantar fascia, peroneals, adductors, hip flexors (iliopsoas), TFL/ITB,
-piriformis, quadratus lumborum, trunk, neck, shoulders) holds no pod muscle: its visits have no local measurement."""
 
 
 def region_group(region: str) -> str:

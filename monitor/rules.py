@@ -37,8 +37,16 @@ from monitor.flags import Flag
 from monitor.reasons import ASYMMETRY_METRICS
 from monitor.rolling import RollingStats, rolling_stats, rolling_sum
 from monitor.thresholds import Thresholds
+from monitor.wellness import (
+    SIDED_GROUPS,
+    HooperSeries,
+    SorenessAsymmetry,
+    WellnessInputs,
+    hooper_evidence,
+    wellness_indicators,
+)
 
-FAMILIES = ("load", "recovery", "asymmetry")
+FAMILIES = ("load", "recovery", "asymmetry", "wellness")
 SIGNALS = {
     "acwr_spike": "load",
     "monotony_high": "load",
@@ -46,10 +54,12 @@ SIGNALS = {
     "load_surge": "load",
     "hrv_suppressed": "recovery",
     "rhr_elevated": "recovery",
+    "wellness_poor": "wellness",
     "asymmetry_gct": "asymmetry",
     "asymmetry_muscle": "asymmetry",
     "asymmetry_power": "asymmetry",
     "asymmetry_shift": "asymmetry",
+    "asymmetry_soreness": "asymmetry",
 }
 ASYMMETRY_SIGNAL = {"gct": "asymmetry_gct", "muscle": "asymmetry_muscle", "pedal": "asymmetry_power"}
 
@@ -67,6 +77,8 @@ class DailyInputs:
     asymmetry: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # metric → per-day (Σ SI, Σ SI², sessions)
     load_source: list[str | None] = field(default_factory=list)  # per athlete: "srpe", "trimp" or None
     load_known: np.ndarray | None = None  # (A, D) the day's load is known (None: every day from load_start)
+    wellness: WellnessInputs | None = None  # morning check-ins (monitor.wellness), None = not read
+    pod_muscle: list[str | None] = field(default_factory=list)  # per athlete: the muscle-load pods' muscle, if known
 
 
 def daily_inputs(
@@ -78,6 +90,7 @@ def daily_inputs(
     symmetry_index_pct: dict[str, np.ndarray],
     load_source: str | None = "srpe",
     load_known: np.ndarray | None = None,
+    wellness: WellnessInputs | None = None,
 ) -> DailyInputs:
     """Inputs from per-day arrays ``(athletes, days)`` with at most one session per day (NaN = none), e.g. a
     simulated history: load NaN → rest day; a row's data starts on its first session. ``load_known`` (bool, same
@@ -101,6 +114,7 @@ def daily_inputs(
         asymmetry=asym,
         load_source=[load_source] * len(athletes),
         load_known=None if load_known is None else np.asarray(load_known, dtype=bool),
+        wellness=wellness,
     )
 
 
@@ -165,6 +179,8 @@ class Indicators:
     rhr_upper: np.ndarray
     rhr_cusum: np.ndarray  # one-sided CUSUM of rising resting HR
     asymmetry: dict[str, AsymmetrySeries]
+    hooper: HooperSeries | None = None  # the Hooper index against its baseline (check-ins read)
+    soreness: SorenessAsymmetry | None = None  # left/right soreness of the body map
 
 
 def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
@@ -258,6 +274,7 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         for metric in ASYMMETRY_METRICS
         if metric in inputs.asymmetry
     }
+    hooper, soreness = wellness_indicators(inputs.wellness, th.wellness) if inputs.wellness else (None, None)
     return Indicators(
         inputs=inputs,
         load_days=history,
@@ -294,6 +311,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         rhr_upper=rhr_upper,
         rhr_cusum=rhr_cusum,
         asymmetry=asym,
+        hooper=hooper,
+        soreness=soreness,
     )
 
 
@@ -396,10 +415,11 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     with np.errstate(invalid="ignore"):
         confirmed = ind.hrv_evidence.score <= -rt.evidence_z  # magnitude-scaled: fewer mornings when further down
         confirmed |= ind.joint_evidence.score >= rt.joint_evidence_z
+        confirmed |= wellness_confirms(ind, th)
         below_range = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower)
         below = held(below_range & confirmed, below_range)  # then stays up while the 7-day mean is below the range
         rhr_high = ind.rhr_ok & (ind.rhr_week.mean > ind.rhr_upper)
-        rhr_confirmed = ind.rhr_cusum > rt.rhr_cusum_h
+        rhr_confirmed = (ind.rhr_cusum > rt.rhr_cusum_h) | wellness_confirms(ind, th)
         big_drop = ind.hrv_week.mean < ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd
         # act: far stronger HRV evidence than the watch, or resting HR up and confirmed too (Buchheit 2014)
         big_drop &= (ind.hrv_evidence.score <= -rt.act_z) | (rhr_high & rhr_confirmed)
@@ -441,6 +461,7 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
             "asymmetry_shift", alarms.any(axis=0), np.zeros_like(which, bool), statistic, bound, np.inf, 1,
             reasons.shift_window(ind, th, metrics, which), reasons.shift(ind, th, metrics, which),
         )  # fmt: skip
+    out.update(wellness_signals(ind, th))
     return out
 
 
@@ -459,6 +480,49 @@ def load_confirmed(ind: Indicators, th: Thresholds) -> np.ndarray:
     """The week is heavy on the athlete's own scale: the last ``acute_days`` held at least ``heavy_week_units``
     typical training days (each day counted at most ``typical_day_cap``), with enough known days."""
     return _ge(np.round(ind.load_units_7d, 9), th.load.heavy_week_units)
+
+
+# --- wellness: a family of its own or confirmation of the recovery flags (thresholds [wellness] use) -----------
+
+
+def wellness_confirms(ind: Indicators, th: Thresholds) -> np.ndarray:
+    """(A, D) or False: with ``use = "confirmation"``, a worse Hooper index (above its range, CUSUM above
+    ``confirm_cusum_h`` or the last check-ins at ``jump_z``) confirms an HRV or resting-HR change."""
+    if ind.hooper is None or th.wellness.use != "confirmation":
+        return np.zeros(ind.inputs.load.shape, bool)
+    return hooper_evidence(ind.hooper, th.wellness.confirm_cusum_h, th.wellness.jump_z)
+
+
+def wellness_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]:
+    """``wellness_poor`` (with ``use = "family"``) and ``asymmetry_soreness``; never raised without check-ins."""
+    wt = th.wellness
+    shape = ind.inputs.load.shape
+    none = np.zeros(shape, bool)
+    nan = np.full(shape, np.nan)
+    h = ind.hooper
+    poor = hooper_evidence(h, wt.cusum_h, wt.jump_z) if h is not None and wt.use == "family" else none
+    out: dict[str, SignalSeries] = {}
+    out["wellness_poor"] = _series(
+        "wellness_poor", poor, none, h.week.mean if h is not None else nan, h.upper if h is not None else nan,
+        np.inf, wt.persistence_days, f"{wt.window_days}d mean Hooper index vs {wt.baseline_days}d normal range",
+        reasons.wellness(ind, th),
+    )  # fmt: skip
+    s = ind.soreness
+    value = s.mean_difference if s is not None else nan
+    out["asymmetry_soreness"] = _series(
+        "asymmetry_soreness", s.unusual if s is not None else none, none, value,
+        s.side * wt.soreness_diff_points if s is not None else nan, np.inf, 1,
+        reasons.soreness_window(ind, th), reasons.soreness(ind, th),
+    )  # fmt: skip
+    return out
+
+
+def soreness_group(ind: Indicators, row: int, t: int) -> tuple[str, str] | None:
+    """(region group, sorer side `l`/`r`) of the unusual one-sided soreness on that day, None when there is none."""
+    s = ind.soreness
+    if s is None or not s.unusual[row, t]:
+        return None
+    return SIDED_GROUPS[int(s.group[row, t])], "l" if s.side[row, t] > 0 else "r"
 
 
 # --- flags and the IDN recommendation -------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 DEFAULTS_PATH = Path(__file__).with_name("thresholds.toml")
 ACWR_VARIANTS = ("ewma", "coupled", "uncoupled")
+WELLNESS_USES = ("family", "confirmation", "off")
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,30 @@ class AsymmetryThresholds:
 
 
 @dataclass(frozen=True)
+class WellnessThresholds:
+    use: str
+    window_days: int
+    min_checkins_7d: int
+    baseline_days: int
+    min_baseline_checkins: int
+    flag_min_baseline_checkins: int
+    range_sd: float
+    sd_floor_points: float
+    cusum_k: float
+    cusum_h: float
+    confirm_cusum_h: float
+    jump_checkins: int
+    jump_z: float
+    persistence_days: int
+    soreness_window_days: int
+    soreness_diff_points: float
+    soreness_min_checkins: int
+    soreness_max_p: float
+    candidate_days: int
+    candidate_min_rating: int
+
+
+@dataclass(frozen=True)
 class IdnThresholds:
     watch_window_days: int
     min_watch_families: int
@@ -117,6 +142,7 @@ class Thresholds:
     recovery: RecoveryThresholds
     asymmetry: AsymmetryThresholds
     idn: IdnThresholds
+    wellness: WellnessThresholds
 
 
 _CLASSES = {
@@ -125,6 +151,7 @@ _CLASSES = {
     "recovery": RecoveryThresholds,
     "asymmetry": AsymmetryThresholds,
     "idn": IdnThresholds,
+    "wellness": WellnessThresholds,
 }
 
 
@@ -198,9 +225,13 @@ def _validate(t: Thresholds, origin: str) -> None:
     if any(d < 1 for d in days) or t.analysis.lookback_days < t.load.chronic_days:
         raise ValueError(f"thresholds {origin}: every window must be ≥ 1 day and lookback ≥ load.chronic_days")
     _validate_idn(t.idn, origin)
+    _validate_wellness(t.wellness, origin)
     recent = t.analysis.recent_lookback_days
-    recovery_days = max(t.recovery.baseline_days, t.recovery.noise_days) + t.recovery.window_days
-    needed = max(recovery_days, t.asymmetry.baseline_days + t.asymmetry.window_days)
+    needed = max(
+        max(t.recovery.baseline_days, t.recovery.noise_days) + t.recovery.window_days,
+        t.asymmetry.baseline_days + t.asymmetry.window_days,
+        t.wellness.baseline_days + max(t.wellness.window_days, t.wellness.soreness_window_days),
+    )
     if not needed <= recent <= t.analysis.lookback_days:
         raise ValueError(
             f"thresholds {origin}: analysis.recent_lookback_days must cover the recovery and asymmetry baseline "
@@ -222,6 +253,18 @@ def _validate_idn(idn: IdnThresholds, origin: str) -> None:
             f"thresholds {origin}: idn.aftercare_advice must be text of 1 to {MAX_ADVICE_CHARS} characters "
             f"(got {len(advice)})"
         )
+
+
+def _validate_wellness(w: WellnessThresholds, origin: str) -> None:
+    if w.use not in WELLNESS_USES:
+        raise ValueError(f"thresholds {origin}: wellness.use must be one of {', '.join(WELLNESS_USES)}")
+    for key, value in dataclasses.asdict(w).items():
+        if isinstance(value, int | float) and not value >= 0:
+            raise ValueError(f"thresholds {origin}: wellness.{key} must be a number ≥ 0, not {value}")
+        if key.endswith("days") and value < 1:
+            raise ValueError(f"thresholds {origin}: wellness.{key} must be ≥ 1 day")
+    if w.jump_checkins < 1 or not 0 < w.soreness_max_p <= 1:
+        raise ValueError(f"thresholds {origin}: need wellness.jump_checkins ≥ 1 and 0 < wellness.soreness_max_p ≤ 1")
 
 
 def load_thresholds(path: str | Path | None = None) -> Thresholds:

@@ -77,6 +77,7 @@ def future_batches(athlete: str, today: dt.date, now_ms: int, days: int = 21) ->
             "window": np.array(["7d acute vs 28d chronic load"] * 3, dtype=object),
             "since": np.array([(today - dt.timedelta(days=2)).isoformat()] * 3, dtype=object),
             "reason": np.array(["ACWR above 1.5"] * 3, dtype=object),
+            "post_visit": np.zeros(3, bool),  # as the analysis writes it: outside a visit's quiet window
         },
     )
     seconds = np.arange(now_ms - 600_000, now_ms, 1000, dtype=np.int64)

@@ -18,12 +18,15 @@ from monitor.rules import (
     idn_series,
 )
 from monitor.thresholds import Thresholds, load_thresholds
+from monitor.wellness import WellnessInputs
 
 
 def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64) -> DailyInputs:
     """The rules engine's daily inputs for a simulated history: sRPE load, mornings and session symmetry."""
     h = history
-    return daily_inputs(
+    w = h.wellness
+    checkins = WellnessInputs(dict(w.items), w.soreness, w.pain) if w is not None else None
+    inputs = daily_inputs(
         h.athlete_ids,
         first_day,
         h.srpe_load,
@@ -37,7 +40,10 @@ def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64)
         # as monitor.analyze.known_load_days for an sRPE athlete: a day's load is known when a session was logged
         # or a morning reading shows the athlete used the device (no session then = rest)
         load_known=np.isfinite(h.srpe_load) | np.isfinite(h.ln_rmssd) | np.isfinite(h.morning_hr_bpm),
+        wellness=checkins,
     )
+    inputs.pod_muscle.extend([h.pod_muscle] * len(h.athlete_ids))
+    return inputs
 
 
 def replay_engine(

@@ -225,7 +225,8 @@ def test_analyze_on_a_real_influxd_matches_the_embedded_store(influx_store, stor
     assert [r.athlete for r in on_influx.athletes] == [r.athlete for r in on_sqlite.athletes]
     for a, b in zip(on_influx.athletes, on_sqlite.athletes):
         assert [(f.signal, f.severity, f.since) for f in a.flags] == [(f.signal, f.severity, f.since) for f in b.flags]
-        assert a.indicators["acwr"] == pytest.approx(b.indicators["acwr"], rel=1e-9)
+        acwr, expected = a.indicators["acwr"], b.indicators["acwr"]  # None: too few known days (S003, S004)
+        assert (acwr is None and expected is None) or acwr == pytest.approx(expected, rel=1e-9)
     assert influx_store.count("daily") == 6
     frame = influx_store.read("flag", "S003", ["value", "reason"], tags={"signal": "hrv_suppressed"})
     assert len(frame) == 1

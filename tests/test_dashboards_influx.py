@@ -35,8 +35,10 @@ VISIT_QUERIES = {
     "recovery-athlete / After-care until / A",
     "recovery-athlete / Treatment response / A",
     "recovery-squad / Squad / G",
+    "recovery-athlete / annotation: Flags after a visit (muted) / -",
 }
-"""The queries on `visit` and `visit_response`: run for the demo's treated athlete."""
+"""The queries on `visit` and `visit_response`, and the flags muted after a visit: run for the demo's treated
+athlete."""
 QUIET_QUERIES = {"recovery-athlete / After-care until / A", "recovery-squad / Squad / G"}
 """Visits less than 24 h before the range's end (`${__to}`): the demo's visit is 9 days old, so nothing at now;
 test_visit_queries_in_the_quiet_period runs them at the end of a range inside its quiet period."""
@@ -214,7 +216,7 @@ def test_flags_and_report_read_from_influx(influxd, demo, tmp_path):
     finally:
         store.close()
     html = build_report(data)
-    assert html.count("<svg") == 6  # five charts and the flags timeline
+    assert html.count("<svg") == 9  # five charts, two wellness charts, the body map and the flags timeline
     assert "hrv_suppressed" in html and "no data yet" not in html  # every chart has data after the demo
     assert html.count("<circle") > 40  # ~42 mornings of ln rMSSD and morning HR each
 

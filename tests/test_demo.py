@@ -132,7 +132,9 @@ def test_demo_prints_a_readable_table(tmp_path, capsys):
     store = SQLiteStore(tmp_path / "demo.sqlite")
     try:  # the whole simulated history is analysed, so the report draws it (not one day of indicators)
         for athlete in ("demo-01", "demo-02"):
-            first = store.read("session", athlete, ["duration_s"]).time_ms[0] // 86_400_000
+            sessions = store.read("session", athlete, ["duration_s"]).time_ms[0]
+            checkins = store.read("wellness", athlete, ["hooper_index"]).time_ms[0]
+            first = min(sessions, checkins) // 86_400_000  # from the first day with data the analysis uses
             today = store.read("daily", athlete, ["recommend_idn_visit"]).time_ms[-1] // 86_400_000
             assert store.count("daily", athlete) == today - first + 1 >= 42
     finally:

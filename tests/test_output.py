@@ -124,7 +124,8 @@ def test_analyze_keeps_every_column(squad_url, capsys, monkeypatch, columns):
 def test_analyze_csv(squad_url, capsys):
     assert main(["analyze", "--store", squad_url, "--as-of", AS_OF.isoformat(), "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert len(rows) == 6 and list(rows[0]) == ["athlete", *CSV_INDICATORS, "flags", "recommend_idn_visit"]
+    columns = ["athlete", *CSV_INDICATORS, "flags", "recommend_idn_visit", "idn_regions"]
+    assert len(rows) == 6 and list(rows[0]) == columns
     assert "hrv_suppressed (act)" in rows[2]["flags"] and rows[2]["recommend_idn_visit"] == "yes"
     assert float(rows[0]["ctl"]) > 0
 

@@ -43,7 +43,7 @@ FLAGS = (
 )
 WINDOW = (1280, 2000)
 README_WINDOW = (1000, 1800)  # the plots, without the tables: keeps docs/report-screenshot.png small
-PLOTS = 6  # five charts and the flags timeline
+PLOTS = 9  # five charts, two wellness charts (the demo checks in), the soreness body map and the flags timeline
 
 
 def require_chromium() -> Path:

@@ -16,6 +16,7 @@ from scipy.signal import lfilter
 from ingest.model import READINESS, SESSION
 from ingest.store.base import PointBatch
 from ingest.timeline import DAY_MS
+from ingest.virtual.wellness_history import WellnessHistory, WellnessModel, simulate_wellness, wellness_batches
 
 SESSION_HOUR_MS = 17 * 3_600_000  # sessions start at 17:00 UTC
 MORNING_HOUR_MS = 6 * 3_600_000 + 1_800_000  # morning readings at 06:30 UTC
@@ -51,6 +52,7 @@ class TrainingHistory:
     visit_effect: np.ndarray | None = None  # (A,) the visit's treatment effect was simulated
     pod_muscle: str | np.ndarray | None = None  # the muscle the pods sat on (sessions' `muscle` field): one for
     # everyone or (A,) per athlete; None or "" = not recorded
+    wellness: WellnessHistory | None = None  # morning check-ins, when simulated (``wellness=`` a model)
 
 
 def _onsets(value: int | np.ndarray | None, n: int) -> np.ndarray:
@@ -200,6 +202,12 @@ def simulate_training_history(
     missed_morning_rate: float | None = None,
     noise: NoiseModel = LEGACY_NOISE,
     id_prefix: str = "S",
+    wellness: WellnessModel | None = None,
+    soreness_onset_day: int | np.ndarray | None = None,
+    soreness_group: str = "calf",
+    soreness_side: str | np.ndarray = "r",
+    wellness_drop_day: int | np.ndarray | None = None,
+    wellness_drop_sd: float = 2.0,
 ) -> TrainingHistory:
     """Daily sRPE-logged training, running/cycling asymmetry and morning HRV of ``n_athletes`` over ``days``.
 
@@ -228,6 +236,13 @@ def simulate_training_history(
     muscle-load pods sat on (a `stride` `muscle` name) for the sessions' `muscle` field, for everyone or per athlete;
     None (or "" for an athlete) writes no such field.
     Without visits the draws and every output are those of the same call without these arguments.
+
+    Wellness (``wellness``, a ``WellnessModel``, e.g. ``FITTED_WELLNESS``; None = no check-ins): morning check-ins
+    (``ingest.virtual.wellness_history``) drawn after everything else, so every other output is the same as without
+    them. ``soreness_onset_day`` (needs ``wellness``; per athlete as for events) starts a persistent soreness of
+    ``soreness_group`` on ``soreness_side`` (`l`/`r`, or per athlete), ``events["soreness_onset"]``;
+    ``wellness_drop_day`` makes every Hooper item ``wellness_drop_sd`` of its SDs worse from then on and nothing
+    else, ``events["wellness_drop"]``.
     """
     a, d = n_athletes, days
     if a < 0 or d < 1:
@@ -297,6 +312,23 @@ def simulate_training_history(
         ln = ln - ln_sd[:, None] * visit_soreness_sd * (np.arange(d) == visit[:, None] + 1)
     rise = rng.uniform(*hrv_drop_rhr_rise_bpm, a)[:, None]
     rhr = rest[:, None] + hr_sd[:, None] * z_hr + rise * drop
+    checkins = None
+    if wellness is not None:
+        events["soreness_onset"] = _onsets(soreness_onset_day, a)
+        events["wellness_drop"] = _onsets(wellness_drop_day, a)
+        load = when(has, rpe * minutes)
+        usual = np.nanmean(np.where(camp, np.nan, np.nan_to_num(load)), axis=1) if d else np.zeros(a)
+        muscle = pod_muscle if isinstance(pod_muscle, str) and pod_muscle else "calf"  # per-athlete pods: calf
+        episodes = {
+            "soreness_onset": (episode("soreness_onset"), soreness_group, soreness_side),
+            "gct_onset": (episode("gct_onset"), "calf", "r" if gct_right_rise_pct >= 0 else "l"),
+            "muscle_onset": (episode("muscle_onset"), muscle, "r" if muscle_si_shift_pct <= 0 else "l"),
+            "pedal_onset": (episode("pedal_onset"), "quadriceps", "r" if pedal_si_shift_pct <= 0 else "l"),
+        }
+        worse = wellness_drop_sd * episode("wellness_drop")
+        checkins = simulate_wellness(rng, load, usual, drop, episodes, wellness, worse)
+    elif soreness_onset_day is not None or wellness_drop_day is not None:
+        raise ValueError("soreness_onset_day and wellness_drop_day need check-ins (wellness=a WellnessModel)")
     return TrainingHistory(
         athlete_ids=[f"{id_prefix}{i + 1:0{max(3, len(str(a)))}d}" for i in range(a)],
         sex=np.where(female, "female", "male"),
@@ -319,6 +351,7 @@ def simulate_training_history(
         visit_day=visit,
         visit_effect=np.broadcast_to(np.asarray(visit_effect, dtype=bool), (a,)).copy(),
         pod_muscle=pod_muscle if pod_muscle is None or isinstance(pod_muscle, str) else np.asarray(pod_muscle),
+        wellness=checkins,
     )
 
 
@@ -367,6 +400,8 @@ def training_history_batches(history: TrainingHistory, first_day_ms: int) -> lis
                 "mean_hr_bpm": h.morning_hr_bpm[i, m],
             }
             batches.append(READINESS.batch({"athlete": athlete}, day_ms[m] + MORNING_HOUR_MS, fields))
+    if h.wellness is not None:
+        batches += wellness_batches(h.wellness, h.athlete_ids, day_ms)
     return batches
 
 

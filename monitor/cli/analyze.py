@@ -1,4 +1,4 @@
-"""`recovery-monitor analyze`: load, recovery and asymmetry indicators, flags and the IDN recommendation."""
+"""`recovery-monitor analyze`: load, recovery, wellness and asymmetry indicators, flags and the IDN recommendation."""
 
 from __future__ import annotations
 
@@ -140,12 +140,12 @@ def _fmt(value: float | None, digits: int = 2) -> str:
 
 
 TABLE_COLUMNS = (
-    "athlete", "ACWR", "mono / strain", "CTL / ATL / TSB", "ln rMSSD 7d", "RHR 7d", "SI GCT/muscle/pedal", "flags",
-    "IDN visit",
+    "athlete", "ACWR", "mono / strain", "CTL / ATL / TSB", "ln rMSSD 7d", "RHR 7d", "Hooper 7d",
+    "SI GCT/muscle/pedal", "flags", "IDN visit",
 )  # fmt: skip
 CSV_INDICATORS = (
     "acwr", "monotony", "strain", "ctl", "atl", "tsb", "ln_rmssd_7d", "ln_rmssd_lower_bound", "rhr_7d",
-    "gct_symmetry_index_pct", "muscle_symmetry_index_pct", "pedal_symmetry_index_pct",
+    "hooper_index_7d", "gct_symmetry_index_pct", "muscle_symmetry_index_pct", "pedal_symmetry_index_pct",
 )  # fmt: skip
 
 
@@ -173,9 +173,10 @@ def table_rows(result: AnalysisResult) -> list[list[str]]:
                 " / ".join(_fmt(i.get(k), 0) for k in ("ctl", "atl", "tsb")),
                 hrv,
                 _fmt(i.get("rhr_7d"), 1),
+                _fmt(i.get("hooper_index_7d"), 1),
                 si,
                 _flag_lines(report, markup=True),
-                "[bold red]yes[/]" if report.recommend_idn_visit else "no",
+                _idn_cell(report, markup=True),
             ]
         )
     return rows
@@ -183,21 +184,30 @@ def table_rows(result: AnalysisResult) -> list[list[str]]:
 
 def csv_rows(result: AnalysisResult) -> tuple[list[str], list[list[str]]]:
     """Columns and rows of `--csv`: one indicator per column as the JSON has it (empty = insufficient data)."""
-    columns = ["athlete", *CSV_INDICATORS, "flags", "recommend_idn_visit"]
+    columns = ["athlete", *CSV_INDICATORS, "flags", "recommend_idn_visit", "idn_regions"]
     rows = []
     for report in result.athletes:
         values = [report.indicators.get(name) for name in CSV_INDICATORS]
         numbers = ["" if v is None else str(v) for v in values]
         flags = "" if not report.flags else _flag_lines(report, markup=False)
-        rows.append([report.athlete, *numbers, flags, "yes" if report.recommend_idn_visit else "no"])
+        visit = "yes" if report.recommend_idn_visit else "no"
+        rows.append([report.athlete, *numbers, flags, visit, ",".join(report.idn_regions)])
     return columns, rows
+
+
+def _idn_cell(report: AthleteReport, markup: bool) -> str:
+    """`no`, or `yes` with the candidate regions of the recommendation."""
+    if not report.recommend_idn_visit:
+        return "no"
+    yes = "[bold red]yes[/]" if markup else "yes"
+    return f"{yes}: {', '.join(report.idn_regions)}" if report.idn_regions else yes
 
 
 def print_table(result: AnalysisResult, console: Console) -> None:
     """The athletes as a table, or a list when the table does not fit (monitor.cli.tables)."""
     from monitor.cli import tables
 
-    right = TABLE_COLUMNS[1:7]
+    right = TABLE_COLUMNS[1:8]
     title = f"Recovery monitor on {result.as_of.isoformat()}"
     tables.print_table(title, TABLE_COLUMNS, table_rows(result), console=console, right=right)
     timings = ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in result.timings_s.items())

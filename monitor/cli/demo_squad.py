@@ -8,10 +8,12 @@ import datetime as dt
 
 import numpy as np
 
+from ingest.model import SESSION, SORENESS, WELLNESS
 from ingest.store.base import PointBatch
 from ingest.timeline import day_start_ms
 from ingest.virtual.physiology import AthleteProfile
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
+from ingest.virtual.wellness_history import FITTED_WELLNESS
 
 HEALTHY, HRV_SUPPRESSED, LOAD_SPIKE, ASYMMETRY_GCT = "healthy", "hrv_suppressed", "load_spike", "asymmetry_gct"
 TREATED = "treated"
@@ -116,8 +118,10 @@ def training_batches(
         visit_day=np.where(treated, total - 1 - VISIT_DAYS_BEFORE_TODAY, -1),
         visit_effect=True,
         pod_muscle=np.where(treated, POD_MUSCLE, ""),
+        wellness=FITTED_WELLNESS,  # morning check-ins, drawn last: the sessions above are the same without them
     )
     names = dict(zip(history.athlete_ids, (p.athlete_id for p in squad)))
     first_day = today - dt.timedelta(days=total - 1)
     batches = training_history_batches(history, day_start_ms(first_day))
-    return [_rename(b, names) for b in batches if b.measurement == "session"]
+    kept = (SESSION.name, WELLNESS.name, SORENESS.name)
+    return [_rename(b, names) for b in batches if b.measurement in kept]

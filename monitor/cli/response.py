@@ -99,7 +99,8 @@ def print_table(document: dict[str, Any]) -> None:
     title = f"Treatment response, data up to {document['as_of']}"
     tables.print_table(title, TABLE_COLUMNS, table_rows(document), console=console)
     summary = document["summary"]
-    tables.note(console, f"{summary['visits']} visits, {summary['complete']} with day 8 passed.")
+    n = summary["visits"]
+    tables.note(console, f"{n} visit{'s' * (n != 1)}, {summary['complete']} with day 8 passed.")
     for line in summary_lines(document):
         tables.note(console, line)
     legend = "The 7 days before each visit against days 2–8 after: improvement in the athlete's baseline SDs [95 % "

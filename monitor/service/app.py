@@ -27,11 +27,17 @@ def build_app(health: StatusProvider, mounts: Sequence[BaseRoute] = ()) -> Starl
     routes: list[BaseRoute] = [*health_routes(health), *mounts]
     paths = sorted({*HEALTH_PATHS, *_paths(mounts)})
 
+    prefixes = [route.path for route in mounts if isinstance(route, Mount)]
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        headers = {**NO_STORE, **(exc.headers or {})}
+        path = request.url.path
+        mounted = next((p for p in prefixes if path.startswith(p + "/")), None)
+        if mounted is not None:  # a path no route of that feature matches (e.g. a line break in an ID): its shape
+            message = f"no such path under {mounted} (a segment may hold characters no route accepts)"
+            return JSONResponse({"error": "not_found", "message": message}, exc.status_code, headers=headers)
         status = "not found" if exc.status_code == 404 else exc.detail
-        return JSONResponse(
-            {"status": status, "paths": paths}, exc.status_code, headers={**NO_STORE, **(exc.headers or {})}
-        )
+        return JSONResponse({"status": status, "paths": paths}, exc.status_code, headers=headers)
 
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error})
