@@ -3,13 +3,14 @@ the treatment response is descriptive. No Grafana or store imports: the report a
 
 from __future__ import annotations
 
+from monitor.lifecycle import quiet_ms
 from monitor.thresholds import load_thresholds
 
 QUIET_HOURS: float = load_thresholds().idn.quiet_hours
 """The quiet period (after-care) after a visit, h: no NSAIDs or ice on the treated area, and the expected
 post-needling soreness is not a new warning sign: the default `[idn] quiet_hours` (monitor/thresholds.toml), which
 the dashboards are generated with; the report takes the clinic's `--thresholds`."""
-QUIET_MS = round(QUIET_HOURS * 3_600_000)
+QUIET_MS = quiet_ms(QUIET_HOURS)
 
 DESCRIPTIVE = (
     "Descriptive only: there is no control group, and athletes also change their training after a visit "
@@ -19,4 +20,4 @@ DESCRIPTIVE = (
 
 def quiet_until_ms(at_ms: int, quiet_hours: float = QUIET_HOURS) -> int:
     """The end of the quiet period (after-care) of ``quiet_hours`` after a visit at ``at_ms`` (ms since the epoch)."""
-    return at_ms + round(quiet_hours * 3_600_000)
+    return at_ms + quiet_ms(quiet_hours)

@@ -17,6 +17,7 @@ from ingest.store.base import Store
 from ingest.timeline import DAY_MS, day_start_ms, iso_utc, ms_day
 from ingest.visits import Visit, read_visits
 from ingest.wellness import read_wellness
+from monitor.lifecycle import quiet_ms
 from monitor.session_loads import SUPERSEDED
 from monitor.thresholds import load_thresholds
 
@@ -83,14 +84,14 @@ def _number(value: object) -> float | None:
 def recent_visits(store: Store, athlete: str, now_ms: int, hours: float = AFTERCARE_HOURS) -> list[Visit]:
     """The athlete's visits of the last ``hours`` + 24 h (up to now), by time: while there is one, the morning form
     asks whether the after-care advice was followed."""
-    return read_visits(store, athlete, start_ms=now_ms - round((max(hours, 0) + 24) * 3_600_000), end_ms=now_ms + 1)
+    return read_visits(store, athlete, start_ms=now_ms - quiet_ms(max(hours, 0) + 24), end_ms=now_ms + 1)
 
 
 def aftercare(
     visits: list[Visit], now_ms: int, hours: float = AFTERCARE_HOURS, advice: str = AFTERCARE_ADVICE
 ) -> Aftercare | None:
     """The reminder while the latest visit's window [visit, visit + hours) runs, else None (``visits``: by time)."""
-    window = round(hours * 3_600_000)
+    window = quiet_ms(hours)
     running = [v for v in visits if v.at_ms <= now_ms < v.at_ms + window]
     return Aftercare(running[-1], running[-1].at_ms + window, advice) if running else None
 
