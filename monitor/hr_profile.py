@@ -215,8 +215,9 @@ def resolve_profile(
     elif rest_bpm is not None and _in_range(rest_bpm, HR_REST_RANGE_BPM):
         hr_rest = ProfileValue(rest_bpm, ESTIMATED, f"median morning HR of {mornings} mornings (last 90 days)")
     else:
-        why = f"{mornings} mornings with HR in the last 90 days, 3 needed" if rest_bpm is None else "implausible"
-        hr_rest = ProfileValue(HR_REST_DEFAULT_BPM, DEFAULT, f"default ({why})")
+        counted = f"{mornings} morning{'s' * (mornings != 1)} with HR in the last 90 days, 3 needed"
+        why = counted if rest_bpm is None else "the estimate was implausible"
+        hr_rest = ProfileValue(HR_REST_DEFAULT_BPM, DEFAULT, why)  # shown as "(default: <why>)"
     if stored.sex is not None:
         sex = ProfileValue(stored.sex, SET, "set with athlete set")
     else:

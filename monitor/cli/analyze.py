@@ -211,6 +211,7 @@ def print_table(result: AnalysisResult, console: Console) -> None:
     title = f"Recovery monitor on {result.as_of.isoformat()}"
     tables.print_table(title, TABLE_COLUMNS, table_rows(result), console=console, right=right)
     timings = ", ".join(f"{k.removesuffix('_s')} {v:.2f} s" for k, v in result.timings_s.items())
-    tables.note(console, f"{len(result.athletes)} athletes; {result.points_written} points written ({timings}).")
+    n = len(result.athletes)
+    tables.note(console, f"{n} athlete{'s' * (n != 1)}; {result.points_written} points written ({timings}).")
     legend = "— = insufficient data (building baseline). ACWR describes load change; it is not an injury risk."
     tables.note(console, legend)
