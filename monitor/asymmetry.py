@@ -171,7 +171,8 @@ def asymmetry_series(
     ``sd_floor_pct``, so that a very stable athlete's tiny drifts do not count as many SDs) and fed to a
     two-sided CUSUM; the alarm is the CUSUM above ``cusum_h`` while the 7-day SI and the baseline are both
     sufficient. A large shift needs no accumulation: the jump alarm fires when the mean of the last
-    ``jump_sessions`` session days is ``jump_z`` or more normal scores from the baseline (``recent_score``).
+    ``jump_sessions`` session days is ``jump_z`` or more normal scores from the baseline (``recent_score``), however
+    far apart those sessions were, and holds while the latest of them is within the 7-day window.
     """
     n = np.asarray(n_sessions, dtype=float)
     week = window_stats(si_sum, si_sq_sum, n, window_days)
@@ -186,7 +187,7 @@ def asymmetry_series(
     cusum_alarm = week_ok & base_ok & ((up > cusum_h) | (down > cusum_h))
     jump = recent_score(z, jump_sessions, valid=base_ok)
     with np.errstate(invalid="ignore"):
-        jump_alarm = week_ok & base_ok & (np.abs(jump) >= jump_z)
+        jump_alarm = (week.n >= 1) & base_ok & (np.abs(jump) >= jump_z)
     return AsymmetrySeries(
         week, base, week_ok, base_ok, shift, up, down, cusum_alarm, jump, jump_alarm, cusum_alarm | jump_alarm
     )

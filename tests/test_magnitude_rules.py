@@ -218,6 +218,25 @@ def test_asymmetry_jump_fires_at_its_bound_and_names_the_evidence():
             assert "CUSUM" not in flag.reason and "nan" not in flag.reason
 
 
+def test_a_large_shift_is_seen_in_two_sessions_a_week_or_more_apart():
+    th = load_thresholds()
+    at = th.asymmetry
+    si = sessions(-12.0)
+    gap = at.window_days + 2  # the 2nd session 9 days after the 1st: never 2 sessions in one 7-day window
+    si[:, ONSET + 1 :] = np.nan
+    si[:, ONSET + gap] = -12.0
+    s = asy.asymmetry_series(
+        *daily(si), window_days=at.window_days, baseline_days=at.baseline_days,
+        min_sessions_baseline=at.min_baseline_sessions, cusum_h=1e9, jump_z=at.jump_z,
+    )  # fmt: skip
+    assert not s.week_ok[0, ONSET + at.window_days :].any()  # the 7-day SI never has the 2 shifted sessions ...
+    assert s.jump_z[0, ONSET + gap] < -at.jump_z  # ... the 2 sessions' evidence is there
+    alarm = s.jump_alarm[0]
+    assert not alarm[:ONSET + gap].any() and alarm[ONSET + gap]
+    last = ONSET + gap + at.window_days - 1  # held while the last session is in the week, not after
+    assert alarm[ONSET + gap : last + 1].all() and not alarm[last + 1 :].any()
+
+
 def test_a_cusum_alarm_still_says_cusum():
     th = load_thresholds()
     si = sessions(-12.0)

@@ -187,16 +187,16 @@ def _pattern_then(last: list[float], steady: bool = False) -> np.ndarray:
 def test_load_surge_tiers_are_inclusive_boundaries() -> None:
     th = load_thresholds()
     lt = th.load
-    assert (lt.heavy_short_days, lt.heavy_short_factor, lt.heavy_days, lt.heavy_factor) == (3, 3.0, 4, 2.0)
+    assert (lt.heavy_short_days, lt.heavy_short_factor, lt.heavy_days, lt.heavy_factor) == (3, 3.5, 4, 2.3)
     assert (lt.heavy_long_days, lt.heavy_long_factor, lt.heavy_slack_days) == (7, 1.6, 1)
     assert (lt.heavy_sds, lt.heavy_log_sd_floor) == (3.0, 0.1)
     # training days of 100 AU and 0 SD: e^(3 × 0.1) = 1.35 would make a heavy day; the fixed factors are stricter
     # here only when lower, so these athletes vary: 50 and 200 AU (typical 100 AU, SD of ln 0.70, e^(3σ) = 8)
     cases = [
-        ([200.0] * 4, True, 200.0),
-        ([200.0] * 3 + [199.9], False, None),  # 4 days at 2 ×
-        ([300.0] * 3, True, 300.0),
-        ([300.0, 299.9, 300.0], False, None),  # 3 days at 3 ×
+        ([230.0] * 4, True, 230.0),
+        ([230.0] * 3 + [229.9], False, None),  # 4 days at 2.3 ×
+        ([350.0] * 3, True, 350.0),
+        ([350.0, 349.9, 350.0], False, None),  # 3 days at 3.5 ×
         ([160.0] * 7, True, 160.0),
         ([160.0] * 6 + [159.9], False, None),  # 7 days at 1.6 ×
     ]
