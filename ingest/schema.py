@@ -38,6 +38,9 @@ class Field:
     meaning: str = ""
 
 
+STATE_TIME = "1970-01-01T00:00:00Z"  # the timestamp of a measurement that holds one current point per athlete
+
+
 @dataclass(frozen=True)
 class Measurement:
     """One measurement: its tags, its fields and what its timestamp means."""
@@ -47,6 +50,11 @@ class Measurement:
     tags: tuple[Tag, ...]
     fields: tuple[Field, ...]
     time: str = ""
+
+    @property
+    def is_state(self) -> bool:
+        """One point per athlete at time 0 (the ``time`` says so): the athlete's current state, not data in time."""
+        return self.time.startswith(STATE_TIME)
 
     @property
     def tag_names(self) -> tuple[str, ...]:

@@ -294,3 +294,18 @@ def test_strings_with_line_breaks_quotes_and_commas_round_trip_in_the_embedded_s
     assert store.delete_athlete(A) == 4 and raw_points(store) == set()
     assert cli(capsys, "import", str(tmp_path / "out"), "--store", url)[0] == 0
     assert raw_points(store) == before
+
+
+def test_list_shows_a_current_state_point_without_a_1970_time(store: Store, capsys) -> None:
+    from ingest.analysis_due import mark_due
+    from ingest.model import MEASUREMENTS
+
+    assert {m.name for m in MEASUREMENTS if m.is_state} == {"analysis_due", "checkin_link"}
+    mark_due(store, {A: T0})  # the analysis bookkeeping: one point at time 0
+    code, out, err = cli(capsys, "list", "--store", store.url, "--json")
+    assert (code, err) == (0, "")
+    measurements = json.loads(out)["athletes"][0]["measurements"]
+    assert measurements["analysis_due"] == {"points": 1, "state": True}
+    assert measurements["session"]["first"] == "2026-01-01T00:00:00Z"
+    code, out, _ = cli(capsys, "list", "--store", store.url)
+    assert code == 0 and "(current state)" in out and "1970" not in out

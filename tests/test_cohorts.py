@@ -151,6 +151,8 @@ class CohortResult:
     with_data: int  # athletes with enough readings of the event's data in onset..onset+3
     detected_with_data: int  # ... of whom detected within WITHIN_DAYS
     act_delays: list[int] = dataclasses.field(default_factory=list)  # ... to the first right flag of severity act
+    with_data_7d: int = 0  # athletes with enough readings of the event's data in onset..onset+7
+    detected_with_data_7d: int = 0  # ... of whom detected within 7 days
 
     @property
     def sensitivity(self) -> float:
@@ -159,6 +161,10 @@ class CohortResult:
     @property
     def sensitivity_with_data(self) -> float:
         return self.detected_with_data / max(self.with_data, 1)
+
+    @property
+    def within_7_days_with_data(self) -> float:
+        return self.detected_with_data_7d / max(self.with_data_7d, 1)
 
     def within(self, days: int, act: bool = False) -> float:
         return sum(d <= days for d in (self.act_delays if act else self.delays)) / self.athletes
@@ -174,6 +180,8 @@ def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> 
     first_act = np.argmax(act, axis=1)[act.any(axis=1)]
     in_time = (first >= 0) & (first <= WITHIN_DAYS)
     seen = np.isfinite(getattr(h, data)[:, ONSET : ONSET + WITHIN_DAYS + 1]).sum(axis=1) >= needed
+    seen_7d = np.isfinite(getattr(h, data)[:, ONSET : ONSET + 8]).sum(axis=1) >= needed
+    in_7d = (first >= 0) & (first <= 7)
     any_before = np.any([s.flagged[:, :ONSET] for s in signals.values()], axis=0).any(axis=1)
     return CohortResult(
         name,
@@ -184,6 +192,8 @@ def event_cohort(name: str, n: int, seed: int, th: Thresholds | None = None) -> 
         int(seen.sum()),
         int((in_time & seen).sum()),
         sorted(first_act.tolist()),
+        int(seen_7d.sum()),
+        int((in_7d & seen_7d).sum()),
     )
 
 
@@ -237,6 +247,8 @@ def report(n: int, seed: int) -> dict:
                 "athletes_with_data": e.with_data,
                 "sensitivity_within_5_days": round(e.within(5), 4),
                 "sensitivity_within_7_days": round(e.within(7), 4),
+                "sensitivity_within_7_days_with_data": round(e.within_7_days_with_data, 4),
+                "athletes_with_data_7_days": e.with_data_7d,
                 "median_delay_days": float(np.median(e.delays)) if e.delays else None,
                 "max_delay_days_within_14": max(e.delays) if e.delays else None,
                 "detected_within_14_days": len(e.delays),

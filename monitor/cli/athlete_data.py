@@ -61,6 +61,9 @@ def run_list(args: argparse.Namespace) -> int:
     from ingest.timeline import iso_utc
     from monitor.cli.tables import print_table
 
+    from ingest.model import MEASUREMENTS
+
+    state = {m.name for m in MEASUREMENTS if m.is_state}  # one current point each: its time is no data time
     store = open_store(args.store)
     try:
         athletes = {athlete: measurement_summary(store.series(athlete)) for athlete in store.list_athletes()}
@@ -76,6 +79,8 @@ def run_list(args: argparse.Namespace) -> int:
                     "points": sum(m["points"] for m in measurements.values()),
                     "measurements": {
                         name: {**m, "first": iso_utc(m["first_ms"]), "last": iso_utc(m["last_ms"])}
+                        if name not in state
+                        else {"points": m["points"], "state": True}
                         for name, m in measurements.items()
                     },
                 }
@@ -88,9 +93,10 @@ def run_list(args: argparse.Namespace) -> int:
         print(f"no athletes in {url}")
         return 0
     rows = [
-        [escape(athlete), escape(name), str(m["points"]), iso_utc(m["first_ms"]), iso_utc(m["last_ms"])]
+        [escape(athlete), escape(name), str(m["points"]), *(("(current state)", "") if name in state else times)]
         for athlete, measurements in athletes.items()
         for name, m in measurements.items()
+        for times in [(iso_utc(m["first_ms"]), iso_utc(m["last_ms"]))]
     ]
     print_table(
         f"Athletes in {escape(url)}", ("athlete", "measurement", "points", "first", "last"), rows, right=("points",)
