@@ -232,7 +232,7 @@ def test_a_large_shift_is_seen_in_two_sessions_a_week_or_more_apart():
     assert not s.week_ok[0, ONSET + at.window_days :].any()  # the 7-day SI never has the 2 shifted sessions ...
     assert s.jump_z[0, ONSET + gap] < -at.jump_z  # ... the 2 sessions' evidence is there
     alarm = s.jump_alarm[0]
-    assert not alarm[:ONSET + gap].any() and alarm[ONSET + gap]
+    assert not alarm[: ONSET + gap].any() and alarm[ONSET + gap]
     last = ONSET + gap + at.window_days - 1  # held while the last session is in the week, not after
     assert alarm[ONSET + gap : last + 1].all() and not alarm[last + 1 :].any()
 

@@ -56,12 +56,11 @@ def add_parsers(actions: argparse._SubParsersAction) -> None:
 def run_list(args: argparse.Namespace) -> int:
     from rich.markup import escape
 
+    from ingest.model import MEASUREMENTS
     from ingest.store import open_store
     from ingest.store.export import measurement_summary
     from ingest.timeline import iso_utc
     from monitor.cli.tables import print_table
-
-    from ingest.model import MEASUREMENTS
 
     state = {m.name for m in MEASUREMENTS if m.is_state}  # one current point each: its time is no data time
     store = open_store(args.store)
