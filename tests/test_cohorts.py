@@ -1,6 +1,7 @@
 """Synthetic cohorts: known load spikes, HRV drops and asymmetry onsets are flagged within days; steady athletes
 are never flagged. Sensitivity and specificity are printed (``pytest -s``); ``python tests/test_cohorts.py
---athletes 1000`` measures them on larger cohorts (the numbers in docs/analytics.md)."""
+--athletes 1000`` measures them on larger cohorts (the numbers in docs/analytics.md); the trade-off tables:
+``tests/cohort_trade_offs.py``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from engine_replay import replay_engine
-from rich.console import Console
-from rich.progress import track
 
 from ingest.virtual.training_history import FITTED_NOISE, LEGACY_NOISE, NoiseModel, simulate_training_history
 from monitor.rules import SIGNALS, SignalSeries
@@ -265,22 +264,6 @@ def report(n: int, seed: int) -> dict:
     }
 
 
-# One change of the defaults per row of the trade-off table in docs/analytics.md ("" = the defaults).
-TRADE_OFFS = (
-    "",
-    "load.heavy_factor=1.8",
-    "load.heavy_factor=2.0",
-    "load.heavy_short_factor=2.5",
-    "recovery.evidence_z=4.75",
-    "recovery.evidence_z=5.25",
-    "recovery.noise_days=60",
-    "asymmetry.cusum_h=2.5",
-    "asymmetry.cusum_h=3.5",
-    "load.acwr_persistence_days=2",
-    "load.acwr_watch=1.4",
-)
-
-
 def with_change(th: Thresholds, change: str) -> Thresholds:
     """The thresholds with ``section.key=value`` changed (several separated by spaces; empty: unchanged)."""
     for item in change.split():
@@ -290,55 +273,6 @@ def with_change(th: Thresholds, change: str) -> Thresholds:
         kind = type(getattr(old, key))
         th = dataclasses.replace(th, **{section: dataclasses.replace(old, **{key: kind(value)})})
     return th
-
-
-def trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
-    """Markdown rows: steady athletes flagged (of ``n × steady_seeds``) and 3-day sensitivity per change."""
-    rows = []
-    for change in track(TRADE_OFFS, description="trade-offs", console=Console(stderr=True)):
-        th = with_change(load_thresholds(), change)
-        steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
-        flagged = sum(s.any_flag_athletes for s in steady)
-        events = [event_cohort(name, n, seed + 1 + i, th) for i, name in enumerate(COHORTS)]
-        cells = " | ".join(f"{e.sensitivity:.3f} ({e.sensitivity_with_data:.3f})" for e in events)
-        rows.append(f"| {change or 'defaults'} | {flagged} of {n * steady_seeds:,} | {cells} |")
-    return rows
-
-
-# The recovery family's trade-off table in docs/analytics.md §5 ("What the mornings allow").
-RECOVERY_TRADE_OFFS = (
-    "",
-    *(f"recovery.evidence_z={z}" for z in (4.5, 4.75, 5.25, 5.5)),
-    "recovery.noise_days=60",
-    "recovery.noise_days=60 recovery.evidence_z=4.75",
-    "recovery.joint_evidence_z=5.0",
-    "recovery.joint_evidence_z=inf",
-    "recovery.act_z=5.5",
-    "recovery.act_z=6.0",
-)
-
-
-def recovery_trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
-    """Markdown rows: steady athletes with a recovery flag and with an IDN recommendation (of ``n × steady_seeds``),
-    HRV drops within 3 days (with data) and 7 days, with an act flag within 7 days, −5 SD drops by their 2nd and 3rd
-    morning (resting HR unchanged: by the 2nd)."""
-    rows = []
-    for change in track(RECOVERY_TRADE_OFFS, description="recovery trade-offs", console=Console(stderr=True)):
-        th = with_change(load_thresholds(), change)
-        steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
-        drop = event_cohort("hrv_drop", n, seed + 1 + list(COHORTS).index("hrv_drop"), th)
-        large = [large_cohort("hrv_drop_large", n, seed + 20, th, readings=r) for r in (2, 3)]
-        large.append(large_cohort("hrv_drop_large_hrv_only", n, seed + 21, th))
-        cells = [
-            f"{sum(s.flagged_athletes['recovery'] for s in steady)}",
-            f"{sum(s.idn_athletes for s in steady)}",
-            f"{drop.sensitivity_with_data:.3f}",
-            f"{drop.within(7):.3f}",
-            f"{drop.within(7, act=True):.3f}",
-            *(f"{hit / seen:.3f}" for hit, seen in large),
-        ]
-        rows.append(f"| {change or 'defaults'} | " + " | ".join(cells) + " |")
-    return rows
 
 
 def test_a_lower_decision_interval_catches_more_onsets_within_three_days():
@@ -424,16 +358,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--athletes", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--trade-offs", action="store_true", help="print the trade-off table of docs/analytics.md")
-    parser.add_argument("--recovery-trade-offs", action="store_true", help="the recovery family's trade-off table")
     parser.add_argument("--legacy-noise", action="store_true", help="the made-up noise the rules were first tuned on")
     args = parser.parse_args()
     if args.legacy_noise:
         NOISE["noise"] = LEGACY_NOISE
-    if args.trade_offs:
-        print("\n".join(trade_off_table(args.athletes, args.seed)))
-    elif args.recovery_trade_offs:
-        print("\n".join(recovery_trade_off_table(args.athletes, args.seed)))
-    else:
-        print(json.dumps(report(args.athletes, args.seed), indent=2))
+    print(json.dumps(report(args.athletes, args.seed), indent=2))
     _ = SIGNALS
