@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from ingest.importer import decode_file
-from monitor.rules import compute_indicators, daily_inputs, evaluate_signals
+from monitor.indicators import compute_indicators, daily_inputs
+from monitor.signals import evaluate_signals
 from monitor.thresholds import load_thresholds
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "hrv-daily"

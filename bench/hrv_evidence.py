@@ -8,7 +8,7 @@ cohorts with the noise fitted to real athletes (docs/analytics.md §5, "What the
    drops it flags within 3 days (with ≥ 3 mornings in them), and of −5 SD drops by their 2nd morning. Kinder
    still: the onset known, one test of the mornings of days 0–3 (the 4-day window, its ``c`` set the same way).
 2. **Alternatives**, on the same cohorts and seeds as ``tests/test_cohorts.py`` and the engine's own baseline
-   windows (``monitor.rules.compute_indicators``): the day-to-day carry-over in the variance of a window's mean
+   windows (``monitor.indicators.compute_indicators``): the day-to-day carry-over in the variance of a window's mean
    (``Var = Σᵢⱼ φ^|i−j|`` over its mornings; the same as prewhitening by AR(1) for a step change), with the athlete's
    own φ from the noise window (≥ 0) or the fitted 0.14; and the joint HRV-down/HR-up score
    ``(z_HR − z_lnRMSSD)/√(2(1 − ρ))`` (ρ the athlete's own correlation, ≤ 0), alone or with the HRV evidence.
@@ -36,8 +36,9 @@ from ingest.virtual.training_history import (
     simulate_training_history,
 )
 from monitor.evidence import predictive_z
+from monitor.indicators import compute_indicators, daily_inputs
 from monitor.rolling import rolling_sum
-from monitor.rules import compute_indicators, daily_inputs, evaluate_signals
+from monitor.signals import evaluate_signals
 from monitor.thresholds import load_thresholds
 
 STEADY_DAYS, EVENT_DAYS, ONSET = 183, 150, 120  # as tests/test_cohorts.py

@@ -33,7 +33,7 @@ from ingest.store.sqlite import SQLiteStore
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from monitor.history import catch_up, plan_catch_up
 from monitor.rolling import rolling_sum
-from monitor.rules import FAMILIES, SIGNALS
+from monitor.signals import FAMILIES, SIGNALS
 from monitor.thresholds import load_thresholds
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pmdata"

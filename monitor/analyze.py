@@ -1,7 +1,7 @@
 """The analysis job over the store: ``analyze`` runs the full analytics for every athlete at once.
 
 Sessions and mornings (stored `readiness` points, else readings found in the beats) → daily load, recovery and
-asymmetry indicators (``monitor.rules``) → `daily` and `flag` points and the IDN recommendation. Reads use
+asymmetry indicators (``monitor.indicators``, ``monitor.signals``) → `daily` and `flag` points and the IDN recommendation. Reads use
 ``Store.read_many``; computation is vectorised across athletes.
 """
 
@@ -23,11 +23,13 @@ from ingest.visits import read_visits
 from ingest.wellness import read_wellness_many
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
+from monitor.indicators import DailyInputs, compute_indicators
 from monitor.lifecycle import post_visit_days, quiet_ms
 from monitor.load import daily_count, daily_sum, srpe_load
 from monitor.outputs import AthleteReport, athlete_reports, daily_batches, flag_batches, indicator_columns
-from monitor.rules import DailyInputs, compute_indicators, evaluate_signals, idn_series
+from monitor.rules import idn_series
 from monitor.session_loads import SUPERSEDED
+from monitor.signals import evaluate_signals
 from monitor.thresholds import Thresholds, load_thresholds
 from monitor.wellness import HOOPER_ITEMS, WellnessInputs
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.regions import REGION_NAMES, muscle_group
-from monitor.rules import Indicators, SignalSeries, soreness_group
+from monitor.indicators import Indicators
+from monitor.signals import SignalSeries, soreness_group
 from monitor.thresholds import Thresholds
 
 SEGMENTAL_REGION = "lumbar"

@@ -221,7 +221,7 @@ def monotony(
     Clipped to [0, ``MONOTONY_MAX``]; equal non-zero loads give the maximum, a week without load gives 0.
     NaN before ``window`` days of data. With a ``known`` mask (same shape, True = the day's load is known) the
     mean and SD are those of the known days of the window (NaN when none is known); callers decide how many
-    known days they need (``monitor.rules``).
+    known days they need (``monitor.indicators``).
     """
     x = np.asarray(load, dtype=float)
     k = np.ones_like(x) if known is None else np.asarray(known, dtype=float)

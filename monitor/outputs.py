@@ -19,7 +19,9 @@ from ingest.schema import INT
 from ingest.store.base import PointBatch
 from monitor.candidates import Candidate, candidate_regions, candidate_text
 from monitor.flags import Flag, flag_batches_of, json_number
-from monitor.rules import Indicators, SignalSeries, flags_on, idn_reasons
+from monitor.indicators import Indicators
+from monitor.rules import flags_on, idn_reasons
+from monitor.signals import SignalSeries
 from monitor.thresholds import Thresholds
 
 INSUFFICIENT = "insufficient data"

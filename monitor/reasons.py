@@ -1,4 +1,4 @@
-"""Plain-language reasons and window texts of the flags raised by ``monitor.rules``.
+"""Plain-language reasons and window texts of the flags raised by ``monitor.signals``.
 
 Each factory returns ``reason(row, t, act, since, days) -> str`` for one signal: the value against its threshold
 with units and window, since when, the data behind it and a suggested action. Descriptive, never diagnostic: no
@@ -18,7 +18,7 @@ from monitor.wellness import SIDED_GROUPS
 
 if TYPE_CHECKING:
     from monitor.evidence import WindowEvidence
-    from monitor.rules import Indicators
+    from monitor.indicators import Indicators
 
 Reason = Callable[[int, int, bool, dt.date, int], str]
 

@@ -8,15 +8,9 @@ import numpy as np
 
 from ingest.virtual.training_history import TrainingHistory
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
-from monitor.rules import (
-    DailyInputs,
-    Indicators,
-    SignalSeries,
-    compute_indicators,
-    daily_inputs,
-    evaluate_signals,
-    idn_series,
-)
+from monitor.indicators import DailyInputs, Indicators, compute_indicators, daily_inputs
+from monitor.rules import idn_series
+from monitor.signals import SignalSeries, evaluate_signals
 from monitor.thresholds import Thresholds, load_thresholds
 from monitor.wellness import WellnessInputs
 

@@ -14,7 +14,7 @@ import numpy as np
 from engine_replay import replay_engine
 
 from ingest.virtual.training_history import FITTED_NOISE, LEGACY_NOISE, NoiseModel, simulate_training_history
-from monitor.rules import SIGNALS, SignalSeries
+from monitor.signals import SIGNALS, SignalSeries
 from monitor.thresholds import Thresholds, load_thresholds
 
 STEADY_DAYS = 183  # six months, counted from the very first day

@@ -17,7 +17,9 @@ from monitor.evidence import (
     recent_score,
     window_evidence,
 )
-from monitor.rules import compute_indicators, daily_inputs, evaluate_signals, flags_on
+from monitor.indicators import compute_indicators, daily_inputs
+from monitor.rules import flags_on
+from monitor.signals import evaluate_signals
 from monitor.thresholds import load_thresholds
 
 DAYS, ONSET = 100, 90

@@ -8,7 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from monitor.rules import compute_indicators, daily_inputs, evaluate_signals, flags_on
+from monitor.indicators import compute_indicators, daily_inputs
+from monitor.rules import flags_on
+from monitor.signals import evaluate_signals
 from monitor.thresholds import load_thresholds
 
 FIRST_DAY = np.datetime64("2026-08-01")

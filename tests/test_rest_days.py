@@ -19,7 +19,9 @@ from ingest.timeline import DAY_MS, day_start_ms
 from monitor import load as ld
 from monitor.analyze import analyze
 from monitor.cli.main import main
-from monitor.rules import compute_indicators, daily_inputs, evaluate_signals, flags_on
+from monitor.indicators import compute_indicators, daily_inputs
+from monitor.rules import flags_on
+from monitor.signals import evaluate_signals
 from monitor.thresholds import load_thresholds
 
 A = "A01"

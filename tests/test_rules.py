@@ -1,4 +1,4 @@
-"""The flag engine (monitor.rules): signals, explainable flags, the IDN rule, thresholds and missing data."""
+"""The flag engine (monitor.indicators, .signals, .rules): signals, explainable flags, the IDN rule, thresholds and missing data."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ import pytest
 from engine_replay import history_inputs
 
 from ingest.virtual.training_history import simulate_training_history
+from monitor.indicators import compute_indicators, daily_inputs
 from monitor.rolling import rolling_stats
-from monitor.rules import (
-    SIGNALS,
-    compute_indicators,
-    daily_inputs,
-    evaluate_signals,
-    flags_on,
-    idn_reasons,
-    idn_series,
-    run_length,
-)
+from monitor.rules import flags_on, idn_reasons, idn_series
+from monitor.signals import SIGNALS, evaluate_signals, run_length
 from monitor.thresholds import DEFAULTS_PATH, load_thresholds
 
 FIRST_DAY = np.datetime64("2025-01-06")
