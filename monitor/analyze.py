@@ -1,8 +1,8 @@
 """The analysis job over the store: ``analyze`` runs the full analytics for every athlete at once.
 
 Sessions and mornings (stored `readiness` points, else readings found in the beats) → daily load, recovery and
-asymmetry indicators (``monitor.indicators``, ``monitor.signals``) → `daily` and `flag` points and the IDN recommendation. Reads use
-``Store.read_many``; computation is vectorised across athletes.
+asymmetry indicators (``monitor.indicators``, ``monitor.signals``) → `daily` and `flag` points and the IDN
+recommendation. Reads use ``Store.read_many``; computation is vectorised across athletes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The flag engine (monitor.indicators, .signals, .rules): signals, explainable flags, the IDN rule, thresholds and missing data."""
+"""The flag engine (monitor.indicators, .signals, .rules): signals, explainable flags, the IDN rule, thresholds
+and missing data."""
 
 from __future__ import annotations
 
