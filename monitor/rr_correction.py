@@ -47,7 +47,6 @@ MRR_LIMIT = 3.0  # |mRR| / Th2 above this is long or short
 MAX_PASSES = 100  # safety bound; the count has to fall on every pass anyway
 MIN_BEATS = 4  # shorter series are returned unchanged
 EXCLUDE_MAX_PASSES = 10  # detection passes of ``excluded_intervals`` (a reading needs 2–3 at 5 % artifacts)
-OUTLIER_SDS = 3.5  # ``excluded_intervals`` then leaves out a kept interval this many robust SDs from its local median
 ArtifactSizes = tuple[int, int, int, int]  # ectopic, missed, extra, long/short beats
 
 
@@ -372,10 +371,8 @@ def excluded_intervals(rr_ms: np.ndarray) -> RRExclusion:
     and change the series (at most ``EXCLUDE_MAX_PASSES``). An original interval is excluded if any pass flagged it,
     flagged the interval before it (a misplaced, dropped or inserted beat ends the flagged interval, so the next one
     is corrupt too), or changed it. The first interval (no predecessor) and the last two (no look-ahead) cannot be
-    classified and are always excluded. Last, a kept interval ``OUTLIER_SDS`` or more robust SDs (1.4826 × MAD of
-    the kept intervals' deviations) from the median of its 11 kept neighbours is excluded and counted as long/short:
-    at high HRV the detector's thresholds, scaled by the beat-to-beat spread, let a 25–50 % long or short beat
-    through. The HRV then uses only successive differences of two kept intervals, so a replaced beat never enters it.
+    classified and are always excluded. The HRV then uses only successive differences of two kept intervals, so a
+    replaced beat never enters it.
     """
     rr = np.asarray(rr_ms, dtype=float)
     if rr.ndim != 1:
@@ -405,18 +402,4 @@ def excluded_intervals(rr_ms: np.ndarray) -> RRExclusion:
             break
         origin = np.where(source >= 0, origin[np.maximum(source, 0)], -1)
         st = _update_stats(current, source, st)
-    outliers = _far_from_local_median(rr, excluded)
-    excluded[outliers] = True
-    counts = (*counts[:3], counts[3] + outliers.size)
     return RRExclusion(excluded, ArtifactCounts(*counts), passes)
-
-
-def _far_from_local_median(rr: np.ndarray, excluded: np.ndarray) -> np.ndarray:
-    """Indices of kept intervals ``OUTLIER_SDS`` or more robust SDs from the median of their kept neighbours."""
-    kept_at = np.flatnonzero(~excluded)
-    if kept_at.size < MEDIAN_WINDOW_BEATS:
-        return _NONE
-    kept = rr[kept_at]
-    deviation = kept - window_quantiles(kept, MEDIAN_WINDOW_BEATS, (0.5,))[0]
-    sd = 1.4826 * np.median(np.abs(deviation - np.median(deviation)))
-    return kept_at[np.abs(deviation) >= OUTLIER_SDS * sd] if sd > 0 else _NONE
