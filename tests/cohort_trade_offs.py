@@ -7,6 +7,7 @@ synthetic cohorts of ``tests/test_cohorts.py`` (fitted noise, steady athletes ov
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 import test_cohorts as cohorts
 from rich.console import Console
@@ -14,7 +15,7 @@ from rich.progress import track
 from test_cohorts import COHORTS, event_cohort, large_cohort, load_spike_large, steady_cohort, with_change
 
 from ingest.virtual.training_history import LEGACY_NOISE
-from monitor.thresholds import load_thresholds
+from monitor.thresholds import Thresholds, load_thresholds
 
 # One change of the defaults per row of the trade-off table in docs/analytics.md ("" = the defaults).
 TRADE_OFFS = (
@@ -32,17 +33,26 @@ TRADE_OFFS = (
 )
 
 
+def rows(changes: tuple[str, ...], what: str, cells: Callable[[Thresholds], list[str]]) -> list[str]:
+    """One markdown row per change of the default thresholds: the change, then ``cells`` measured with it."""
+    out = []
+    for change in track(changes, description=what, console=Console(stderr=True)):
+        out.append(f"| {change or 'defaults'} | " + " | ".join(cells(with_change(load_thresholds(), change))) + " |")
+    return out
+
+
 def trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
     """Markdown rows: steady athletes flagged (of ``n × steady_seeds``) and 3-day sensitivity per change."""
-    rows = []
-    for change in track(TRADE_OFFS, description="trade-offs", console=Console(stderr=True)):
-        th = with_change(load_thresholds(), change)
-        steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
-        flagged = sum(s.any_flag_athletes for s in steady)
+
+    def cells(th: Thresholds) -> list[str]:
+        flagged = sum(steady_cohort(n, seed + k, th=th).any_flag_athletes for k in range(steady_seeds))
         events = [event_cohort(name, n, seed + 1 + i, th) for i, name in enumerate(COHORTS)]
-        cells = " | ".join(f"{e.sensitivity:.3f} ({e.sensitivity_with_data:.3f})" for e in events)
-        rows.append(f"| {change or 'defaults'} | {flagged} of {n * steady_seeds:,} | {cells} |")
-    return rows
+        return [
+            f"{flagged} of {n * steady_seeds:,}",
+            *(f"{e.sensitivity:.3f} ({e.sensitivity_with_data:.3f})" for e in events),
+        ]
+
+    return rows(TRADE_OFFS, "trade-offs", cells)
 
 
 # The recovery family's trade-off table in docs/analytics.md §5 ("What the mornings allow").
@@ -62,14 +72,13 @@ def recovery_trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[
     """Markdown rows: steady athletes with a recovery flag and with an IDN recommendation (of ``n × steady_seeds``),
     HRV drops within 3 days (with data) and 7 days, with an act flag within 7 days, −5 SD drops by their 2nd and 3rd
     morning (resting HR unchanged: by the 2nd)."""
-    rows = []
-    for change in track(RECOVERY_TRADE_OFFS, description="recovery trade-offs", console=Console(stderr=True)):
-        th = with_change(load_thresholds(), change)
+
+    def cells(th: Thresholds) -> list[str]:
         steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
         drop = event_cohort("hrv_drop", n, seed + 1 + list(COHORTS).index("hrv_drop"), th)
         large = [large_cohort("hrv_drop_large", n, seed + 20, th, readings=r) for r in (2, 3)]
         large.append(large_cohort("hrv_drop_large_hrv_only", n, seed + 21, th))
-        cells = [
+        return [
             f"{sum(s.flagged_athletes['recovery'] for s in steady)}",
             f"{sum(s.idn_athletes for s in steady)}",
             f"{drop.sensitivity_with_data:.3f}",
@@ -77,8 +86,8 @@ def recovery_trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[
             f"{drop.within(7, act=True):.3f}",
             *(f"{hit / seen:.3f}" for hit, seen in large),
         ]
-        rows.append(f"| {change or 'defaults'} | " + " | ".join(cells) + " |")
-    return rows
+
+    return rows(RECOVERY_TRADE_OFFS, "recovery trade-offs", cells)
 
 
 # The load family's rows (docs/analytics.md §5, "Load-family trade-off").
@@ -97,22 +106,18 @@ LOAD_TRADE_OFFS = (
 def load_trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[str]:
     """Markdown rows: steady athletes with a load flag and with any flag (of ``n × steady_seeds``), the doubled camp
     within 3, 5 and 7 days, the tripled camp (≥ 3 × the chronic daily load) within 3 days."""
-    rows = []
-    for change in track(LOAD_TRADE_OFFS, description="load trade-offs", console=Console(stderr=True)):
-        th = with_change(load_thresholds(), change)
+
+    def cells(th: Thresholds) -> list[str]:
         steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
         camp = event_cohort("load_spike", n, seed + 1 + list(COHORTS).index("load_spike"), th)
         tripled = load_spike_large(n, seed + 30, th)["flagged_by_a_load_signal_within_3_days"]
-        cells = [
+        return [
             f"{sum(s.flagged_athletes['load'] for s in steady)}",
             f"{sum(s.any_flag_athletes for s in steady)}",
-            f"{camp.sensitivity:.3f}",
-            f"{camp.within(5):.3f}",
-            f"{camp.within(7):.3f}",
-            f"{tripled:.3f}",
+            *(f"{value:.3f}" for value in (camp.sensitivity, camp.within(5), camp.within(7), tripled)),
         ]
-        rows.append(f"| {change or 'defaults'} | " + " | ".join(cells) + " |")
-    return rows
+
+    return rows(LOAD_TRADE_OFFS, "load trade-offs", cells)
 
 
 if __name__ == "__main__":
