@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from platformdirs import user_data_dir
 
+from ingest.secrets import SecretError, secret_from_env
 from ingest.store.base import Frame, ManyFrame, PointBatch, RetryBudget, Store
 from ingest.store.errors import StoreConfigError
 
@@ -45,15 +46,10 @@ def resolve_store_url(url: str | None, env: Mapping[str, str] = os.environ) -> s
 
 
 def _influx_token(env: Mapping[str, str]) -> str | None:
-    if env.get("INFLUX_TOKEN"):
-        return env["INFLUX_TOKEN"].strip()
-    token_file = env.get("INFLUX_TOKEN_FILE")
-    if token_file:
-        try:
-            return Path(token_file).read_text().strip()
-        except OSError as exc:
-            raise StoreConfigError(f"INFLUX_TOKEN_FILE {token_file}: {exc.strerror or exc}") from exc
-    return None
+    try:
+        return secret_from_env("INFLUX_TOKEN", env)[0]
+    except SecretError as exc:
+        raise StoreConfigError(str(exc)) from None
 
 
 def open_store(

@@ -80,12 +80,12 @@ def run_provision(args: argparse.Namespace) -> int:
 
 def grafana_token(env: os._Environ[str] | dict[str, str] = os.environ) -> str:
     """The service-account token from GRAFANA_TOKEN or GRAFANA_TOKEN_FILE (never printed)."""
-    token = (env.get(TOKEN_ENV) or "").strip()
-    if not token and env.get(TOKEN_FILE_ENV):
-        try:
-            token = Path(env[TOKEN_FILE_ENV]).read_text().strip()
-        except OSError as exc:
-            raise CliError(f"{TOKEN_FILE_ENV} {env[TOKEN_FILE_ENV]}: {exc.strerror or exc}") from None
+    from ingest.secrets import SecretError, secret_from_env
+
+    try:
+        token, _ = secret_from_env(TOKEN_ENV, env)
+    except SecretError as exc:
+        raise CliError(str(exc)) from None
     if not token:
         raise CliError(f"set {TOKEN_ENV} to a Grafana service-account token (Editor role) to publish")
     return token

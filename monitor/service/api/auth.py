@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
-from pathlib import Path
+
+from ingest.secrets import SecretError, secret_from_env
 
 TOKEN_ENV = "CLINIC_API_TOKEN"
 TOKEN_FILE_ENV = "CLINIC_API_TOKEN_FILE"
@@ -31,15 +32,10 @@ def _digest(token: str) -> bytes:
 def token_digest(env: Mapping[str, str] = os.environ) -> bytes | None:
     """SHA-256 of the clinic token from `CLINIC_API_TOKEN` or the file named by `CLINIC_API_TOKEN_FILE`;
     None when neither is set. `TokenConfigError` for an unreadable file or a token under 16 characters."""
-    source, token = TOKEN_ENV, (env.get(TOKEN_ENV) or "").strip()
-    if not token and env.get(TOKEN_FILE_ENV):
-        source = f"{TOKEN_FILE_ENV} {env[TOKEN_FILE_ENV]}"
-        try:
-            token = Path(env[TOKEN_FILE_ENV]).read_text().strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TokenConfigError(f"{source}: {getattr(exc, 'strerror', None) or exc}") from None
-        if not token:
-            raise TokenConfigError(f"{source}: the file is empty")
+    try:
+        token, source = secret_from_env(TOKEN_ENV, env)
+    except SecretError as exc:
+        raise TokenConfigError(str(exc)) from None
     if not token:
         return None
     if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
