@@ -313,10 +313,11 @@ def test_false_alarm_rate_over_a_thousand_steady_athletes():
     steady = steady_cohort(1000, seed=2026)
     print(f"\n1000 steady athletes: specificity {steady.specificity:.4f}, flags {steady.flagged_athletes}")
     load = sum(steady.flagged_athletes[s] for s in LOAD_SIGNALS)
-    assert load <= 3  # 31 of 10,000 (docs/analytics.md §5)
+    assert load <= 2  # measured 1 (9 of 10,000: docs/analytics.md §5)
     recovery = steady.flagged_athletes["hrv_suppressed"] + steady.flagged_athletes["rhr_elevated"]
     assert recovery <= 8  # measured 5 (13 of 10,000: docs/analytics.md §5)
-    assert steady.specificity >= 0.99 and steady.idn_athletes <= 2  # measured 0.992 and 0 (0 of 10,000)
+    assert steady.any_flag_athletes <= 8  # measured 6 (27 of 10,000 over ten seeds: the 0.3 % target)
+    assert steady.specificity >= 0.99 and steady.idn_athletes <= 2  # measured 0.994 and 0 (0 of 10,000)
 
 
 def test_hrv_drops_are_flagged_within_days_and_large_ones_by_their_third_morning():
