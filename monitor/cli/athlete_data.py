@@ -91,11 +91,14 @@ def run_list(args: argparse.Namespace) -> int:
     if not athletes:
         print(f"no athletes in {url}")
         return 0
+
+    def span(name: str, m: dict[str, int]) -> list[str]:
+        return ["(current state)", ""] if name in state else [iso_utc(m["first_ms"]), iso_utc(m["last_ms"])]
+
     rows = [
-        [escape(athlete), escape(name), str(m["points"]), *(("(current state)", "") if name in state else times)]
+        [escape(athlete), escape(name), str(m["points"]), *span(name, m)]
         for athlete, measurements in athletes.items()
         for name, m in measurements.items()
-        for times in [(iso_utc(m["first_ms"]), iso_utc(m["last_ms"]))]
     ]
     print_table(
         f"Athletes in {escape(url)}", ("athlete", "measurement", "points", "first", "last"), rows, right=("points",)
