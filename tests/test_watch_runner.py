@@ -24,7 +24,8 @@ from monitor.cli.main import main
 HR_MAX_BPM, HR_REST_BPM = 186.0, 47.0
 DAYS = 84  # 12 weeks ending yesterday
 SPIKE_DAYS = 8  # the last 8 days: every run three times as long, mornings with HRV suppressed
-REST_WEEKDAYS = (1, 4)  # Tuesday and Friday
+REST_DAYS = (2, 5)  # two rest days a week, counted from the spike's first day (the same whatever today's weekday)
+INTERVAL_DAY = 3  # ... and one interval run
 TODAY = dt.datetime.now(dt.UTC).date()
 FIRST = TODAY - dt.timedelta(days=DAYS)
 ONSET = TODAY - dt.timedelta(days=SPIKE_DAYS)
@@ -74,11 +75,13 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Runner:
         day = FIRST + dt.timedelta(days=i)
         morning = morning_rr_ms(rng, suppressed=day >= ONSET + dt.timedelta(days=1))
         (folder / f"morning-{day.isoformat()}.txt").write_text("\n".join(str(int(v)) for v in morning) + "\n")
-        if day.weekday() in REST_WEEKDAYS:
+        if (day - ONSET).days % 7 in REST_DAYS:
             continue
         minutes = rng.uniform(25.0, 40.0) * (3.0 if day >= ONSET else 1.0)
         start = dt.datetime.combine(day, dt.time(17, 0), dt.UTC)
-        write_run_fit(folder / f"run-{day.isoformat()}.fit", start, run_hr(rng, minutes, day.weekday() == 3))
+        write_run_fit(
+            folder / f"run-{day.isoformat()}.fit", start, run_hr(rng, minutes, (day - ONSET).days % 7 == INTERVAL_DAY)
+        )
         run_days.append(day)
     store_path = tmp_path_factory.mktemp("store") / "runner.sqlite"
     url = f"sqlite:///{store_path}"
