@@ -25,10 +25,10 @@ from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from ingest.virtual.training_history import simulate_training_history
 from ingest.visits import new_visit, write_visits
 from monitor.alerts import AlertRecord, EpisodeState, WebhookSender, episode_id
-from monitor.lifecycle import HOUR_MS, episode_of, episodes
+from monitor.lifecycle import HOUR_MS
 from monitor.service import monitor as service
 from monitor.service.analysis import Recommendation
-from monitor.service.episodes import Decision
+from monitor.service.episodes import decision_from, first_day
 from monitor.thresholds import load_thresholds
 
 FIRST_DAY = dt.date(2025, 1, 6)
@@ -115,7 +115,7 @@ class Outcome:
 
 
 def replay_serve(cohort: Cohort, per_day: int = 4) -> Outcome:
-    """Serve's decisions (`monitor.lifecycle.episodes` and `monitor.service.episodes.Decision`, as
+    """Serve's decisions (`monitor.service.episodes.decision_from`, the part of `decide` that reads no store, as
     `Monitor._episode` takes them) at every cycle, without a store: the recorded alert is kept in memory."""
     out = Outcome([], [])
     for row, athlete in enumerate(cohort.athletes):
@@ -126,20 +126,17 @@ def replay_serve(cohort: Cohort, per_day: int = 4) -> Outcome:
             recommended = days[as_of]
             if not recommended and (previous is None or previous.closed):
                 continue
-            first = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
-            first = first if previous is None else min(first, previous.episode_start)
-            found = episodes(
+            decision = decision_from(
                 days,
                 [v for v in visits if v[1] <= now_ms],
-                first,
+                first_day(as_of, WINDOW_DAYS, previous),
                 as_of,
+                previous,
+                previous,
                 end_after_days=END_AFTER_DAYS,
                 max_days=MAX_DAYS,
                 quiet_window_ms=QUIET_MS,
-                announced=None if previous is None else previous.episode_start,
             )
-            announced = None if previous is None else episode_of(found, previous.episode_start)
-            decision = Decision(tuple(found), previous, previous, announced)
             if (c := decision.closing) is not None:
                 previous = c
                 out.closed.append(

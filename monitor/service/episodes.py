@@ -152,15 +152,46 @@ def decide(
     visits from then up to `now_ms`. `recommended`: the analysis' verdict on `as_of` itself.
     """
     previous = latest(state.last(athlete), stored)
-    first = as_of - dt.timedelta(days=window_days - 1)
-    if previous is not None:
-        first = min(first, previous.episode_start)
+    first = first_day(as_of, window_days, previous)
     days = recommendation_days(store, athlete, first, as_of)
     days[as_of] = recommended
     visits = read_visits(store, athlete, start_ms=day_start_ms(first) - quiet_window_ms, end_ms=now_ms + 1)
-    found = episodes(
+    return decision_from(
         days,
         [(v.visit_id, v.at_ms) for v in visits],
+        first,
+        as_of,
+        previous,
+        stored,
+        end_after_days=end_after_days,
+        max_days=max_days,
+        quiet_window_ms=quiet_window_ms,
+    )
+
+
+def first_day(as_of: dt.date, window_days: int, previous: AlertRecord | None) -> dt.date:
+    """The first day `decide` looks at: `window_days` back from `as_of`, or the last alerted episode's first day."""
+    first = as_of - dt.timedelta(days=window_days - 1)
+    return first if previous is None else min(first, previous.episode_start)
+
+
+def decision_from(
+    days: dict[dt.date, bool],
+    visits: list[tuple[str, int]],
+    first: dt.date,
+    as_of: dt.date,
+    previous: AlertRecord | None,
+    stored: AlertRecord | None,
+    *,
+    end_after_days: int,
+    max_days: int,
+    quiet_window_ms: int,
+) -> Decision:
+    """`decide` without the store: the episodes of `days` (recommended or not) and `visits` (ID, ms) from `first`
+    to `as_of`, and which of them the last alert (`previous`) announced."""
+    found = episodes(
+        days,
+        visits,
         first,
         as_of,
         end_after_days=end_after_days,
