@@ -22,6 +22,7 @@ from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_p
 from ingest.visits import read_visits
 from ingest.wellness import read_wellness_many
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
+from monitor.candidates import muscle_asymmetry_flagged
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
 from monitor.indicators import DailyInputs, compute_indicators
 from monitor.lifecycle import post_visit_days, quiet_ms
@@ -407,9 +408,7 @@ def analyze(
     signals = evaluate_signals(ind, th)
     idn = idn_series(signals, th)
     recent = slice(max(0, n_days - max(1, write_days) - th.idn.watch_window_days), n_days)
-    muscle_flag = signals["asymmetry_muscle"].flagged if "asymmetry_muscle" in signals else np.zeros_like(idn)
-    if "muscle" in ind.asymmetry:
-        muscle_flag = muscle_flag | (signals["asymmetry_shift"].flagged & ind.asymmetry["muscle"].shift_alarm)
+    muscle_flag = muscle_asymmetry_flagged(ind, signals)
     needs_muscle = np.flatnonzero((muscle_flag[:, recent] & idn[:, recent].any(axis=1, keepdims=True)).any(axis=1))
     inputs.pod_muscle[:] = pod_muscles(store, roster, needs_muscle.tolist(), recent_ms, end_ms)
     cols = indicator_columns(ind, th)

@@ -24,12 +24,13 @@ import numpy as np
 
 from ingest.regions import REGION_NAMES, muscle_group
 from monitor.indicators import Indicators
-from monitor.signals import SignalSeries, soreness_group
+from monitor.reasons import ASYMMETRY_METRICS
+from monitor.signals import ASYMMETRY_SIGNAL, SignalSeries, soreness_group
 from monitor.thresholds import Thresholds
 
 SEGMENTAL_REGION = "lumbar"
 """The region a gait (ground-contact) or pedalling asymmetry names: the lumbosacral segments of the legs."""
-_SEGMENTAL = {"gct": "ground-contact time", "pedal": "pedal power"}
+_SEGMENTAL = ("gct", "pedal")  # the asymmetry metrics that name the segmental level
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,25 @@ def candidate_regions(
     found_muscle = _muscle_candidate(ind, signals, row, lo, t)
     if found_muscle is not None:
         found.setdefault(found_muscle.region, []).append(found_muscle.why)
-    for metric, name in _SEGMENTAL.items():
+    for metric in _SEGMENTAL:
         shift = ind.asymmetry[metric].shift_alarm if metric in ind.asymmetry else None
-        level = {"gct": "asymmetry_gct", "pedal": "asymmetry_power"}[metric]
-        day_level = _last_flag_day(signals.get(level), row, lo, t)
+        day_level = _last_flag_day(signals.get(ASYMMETRY_SIGNAL[metric]), row, lo, t)
         day_shift = _last_flag_day(signals.get("asymmetry_shift"), row, lo, t, shift) if shift is not None else None
         if day_level is not None or day_shift is not None:
-            found.setdefault(SEGMENTAL_REGION, []).append(f"segmental level of a {name} asymmetry")
+            found.setdefault(SEGMENTAL_REGION, []).append(f"segmental level of a {ASYMMETRY_METRICS[metric]} asymmetry")
     return [Candidate(region, "; ".join(why)) for region, why in found.items()]
+
+
+def muscle_asymmetry_flagged(
+    ind: Indicators, signals: dict[str, SignalSeries], row: int | slice = slice(None)
+) -> np.ndarray:
+    """Days (of athlete ``row``, default every athlete) with a muscle-load asymmetry flag: `asymmetry_muscle`, or
+    `asymmetry_shift` with the muscle SI among the shifted metrics. The pods' muscle then names a candidate."""
+    level = signals.get("asymmetry_muscle")
+    flagged = np.zeros(ind.inputs.load[row].shape, bool) if level is None else level.flagged[row]
+    if "muscle" in ind.asymmetry:
+        flagged = flagged | (signals["asymmetry_shift"].flagged[row] & ind.asymmetry["muscle"].shift_alarm[row])
+    return flagged
 
 
 def _muscle_candidate(ind: Indicators, signals: dict[str, SignalSeries], row: int, lo: int, t: int) -> Candidate | None:
@@ -87,17 +99,10 @@ def _muscle_candidate(ind: Indicators, signals: dict[str, SignalSeries], row: in
     muscle = ind.inputs.pod_muscle[row] if row < len(ind.inputs.pod_muscle) else None
     if series is None or not muscle or (group := muscle_group(muscle)) is None:
         return None
-    days = [
-        d
-        for d in (
-            _last_flag_day(signals.get("asymmetry_muscle"), row, lo, t),
-            _last_flag_day(signals.get("asymmetry_shift"), row, lo, t, series.shift_alarm),
-        )
-        if d is not None
-    ]
-    if not days:
+    days = np.flatnonzero(muscle_asymmetry_flagged(ind, signals, row)[lo : t + 1])
+    if not days.size:
         return None
-    si = series.week.mean[row, max(days)]
+    si = series.week.mean[row, lo + int(days[-1])]
     if not np.isfinite(si) or si == 0:
         return None
     side = "l" if si > 0 else "r"

@@ -146,7 +146,8 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
     lost_7d = np.clip(history, 0, lt.acute_days) - known_7d
     lost_28d = np.clip(history, 0, lt.chronic_days) - known_28d
     enough_28d = lost_28d <= lt.chronic_days - lt.min_known_days_28d
-    enough = (lost_7d <= lt.acute_days - lt.min_known_days_7d) & enough_28d
+    week_ok = lost_7d <= lt.acute_days - lt.min_known_days_7d  # Foster's mean and SD over the known days
+    enough = week_ok & enough_28d
 
     def gate(ok: np.ndarray, values: np.ndarray) -> np.ndarray:
         return np.where(ok, values, np.nan)
@@ -156,7 +157,6 @@ def compute_indicators(inputs: DailyInputs, th: Thresholds) -> Indicators:
         "coupled": gate(enough, ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=True, start=start)),
         "uncoupled": gate(enough, ld.acwr_rolling(x, lt.acute_days, lt.chronic_days, coupled=False, start=start)),
     }
-    week_ok = lost_7d <= lt.acute_days - lt.min_known_days_7d  # Foster's mean and SD over the known days
     mono = gate(week_ok, ld.monotony(raw, lt.monotony_days, start, known))
     strain = gate(week_ok, ld.strain(raw, lt.monotony_days, start, known))
     finite = np.isfinite(strain)

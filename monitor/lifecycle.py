@@ -33,7 +33,6 @@ import numpy as np
 from ingest.timeline import DAY_MS, day_start_ms
 
 CloseReason = Literal["treated", "resolved", "expired"]
-CLOSE_REASONS: tuple[CloseReason, ...] = ("treated", "resolved", "expired")
 HOUR_MS = 3_600_000
 
 

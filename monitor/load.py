@@ -3,8 +3,9 @@
 Pure numpy/scipy functions. Daily series are arrays whose **last axis is days** (one row per athlete is fine:
 everything is vectorised across rows); a rest day is a zero, never NaN. A day whose load is not known (a
 log-based athlete logged nothing that day and nothing shows a rest day) is carried by a separate ``known`` mask
-(``fill_unknown``, ``typical_day_load``, ``heavy_days_ratio``, ``load_in_typical_days``). Index 0 of the last axis
-is the first day of the series unless a per-row ``start`` index says where each row's data begins.
+(``fill_unknown``, ``training_days``, ``lowest_load``, ``load_in_typical_days``, ``monotony``, ``strain``). Index
+0 of the last axis is the first day of the series unless a per-row ``start`` index says where each row's data
+begins.
 
 Constants are named for what they are: the ACWR EWMA uses ``λ = 2/(N+1)`` (Williams 2017), the PMC uses the
 decay ``k = e^(−1/N)`` (GoldenCheetah PMCData.cpp). They differ (0.25 vs 0.133 for N = 7) and are not mixed.

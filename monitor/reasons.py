@@ -136,9 +136,8 @@ def strain(ind: Indicators, th: Thresholds) -> Reason:
     return reason
 
 
-def surge_window(th: Thresholds, tiers: list[tuple[int, float]], strongest: np.ndarray) -> Callable[[int, int], str]:
+def surge_window(tiers: list[tuple[int, float]], strongest: np.ndarray) -> Callable[[int, int], str]:
     """`each of the last 4 days vs 1.9 × your typical training day` for the tier that speaks for the flag."""
-    del th
 
     def window(row: int, t: int) -> str:
         days, factor = tiers[int(strongest[row, t])]
@@ -401,10 +400,9 @@ def wellness(ind: Indicators, th: Thresholds) -> Reason:
     return reason
 
 
-def soreness_window(ind: Indicators, th: Thresholds) -> Callable[[int, int], str]:
+def soreness_window(th: Thresholds) -> str:
     wt = th.wellness
-    text = f"one-sided soreness check-ins in {wt.soreness_window_days}d vs the {wt.baseline_days}d before (binomial)"
-    return lambda row, t: text
+    return f"one-sided soreness check-ins in {wt.soreness_window_days}d vs the {wt.baseline_days}d before (binomial)"
 
 
 def soreness(ind: Indicators, th: Thresholds) -> Reason:

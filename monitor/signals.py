@@ -149,17 +149,18 @@ def evaluate_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     fired = _ge(np.take_along_axis(past, strongest[None], 0)[0], 1.0)
     out["load_surge"] = _series(
         "load_surge", fired, np.zeros_like(strongest, bool), value, bound, np.inf, 1,
-        reasons.surge_window(th, tiers, strongest), reasons.surge(ind, th, tiers, strongest),
+        reasons.surge_window(tiers, strongest), reasons.surge(ind, th, tiers, strongest),
     )  # fmt: skip
 
     with np.errstate(invalid="ignore"):
+        by_wellness = wellness_confirms(ind, th)
         confirmed = ind.hrv_evidence.score <= -rt.evidence_z  # magnitude-scaled: fewer mornings when further down
         confirmed |= ind.joint_evidence.score >= rt.joint_evidence_z
-        confirmed |= wellness_confirms(ind, th)
+        confirmed |= by_wellness
         below_range = ind.hrv_ok & (ind.hrv_week.mean < ind.hrv_lower)
         below = held(below_range & confirmed, below_range)  # then stays up while the 7-day mean is below the range
         rhr_high = ind.rhr_ok & (ind.rhr_week.mean > ind.rhr_upper)
-        rhr_confirmed = (ind.rhr_cusum > rt.rhr_cusum_h) | wellness_confirms(ind, th)
+        rhr_confirmed = (ind.rhr_cusum > rt.rhr_cusum_h) | by_wellness
         big_drop = ind.hrv_week.mean < ind.hrv_base.mean - rt.act_sd * ind.hrv_base.sd
         # act: far stronger HRV evidence than the watch, or resting HR up and confirmed too (Buchheit 2014)
         big_drop &= (ind.hrv_evidence.score <= -rt.act_z) | (rhr_high & rhr_confirmed)
@@ -241,7 +242,7 @@ def wellness_signals(ind: Indicators, th: Thresholds) -> dict[str, SignalSeries]
     out["asymmetry_soreness"] = _series(
         "asymmetry_soreness", s.unusual if s is not None else none, none, value,
         s.side * wt.soreness_diff_points if s is not None else nan, np.inf, 1,
-        reasons.soreness_window(ind, th), reasons.soreness(ind, th),
+        reasons.soreness_window(th), reasons.soreness(ind, th),
     )  # fmt: skip
     return out
 
