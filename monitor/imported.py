@@ -6,7 +6,7 @@ terminal.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from ingest.analysis_due import mark_due
 from ingest.model import HR, RR
@@ -14,6 +14,15 @@ from ingest.store.base import Store
 from ingest.timeline import MORNING_READING_MAX_S
 from monitor.analyze import store_mornings
 from monitor.session_loads import SessionLoadCounts, update_session_loads
+
+
+def earliest_written(first_ms_per_file: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Athlete → the earliest time any of the files' imports wrote for them (``ImportResult.first_ms`` each)."""
+    earliest: dict[str, int] = {}
+    for first_ms in first_ms_per_file:
+        for athlete, t in first_ms.items():
+            earliest[athlete] = min(t, earliest.get(athlete, t))
+    return earliest
 
 
 def after_import(store: Store, first_ms: Mapping[str, int]) -> SessionLoadCounts | None:

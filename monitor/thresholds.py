@@ -130,7 +130,7 @@ class IdnThresholds:
     min_watch_families: int
     quiet_hours: float
     episode_max_days: int
-    aftercare_advice: str
+    aftercare_advice: str  # trimmed by load_thresholds
 
 
 @dataclass(frozen=True)
@@ -280,4 +280,6 @@ def load_thresholds(path: str | Path | None = None) -> Thresholds:
     except TypeError as exc:
         raise ValueError(f"thresholds {DEFAULTS_PATH}: incomplete defaults: {exc}") from exc
     _validate(result, origin)
-    return result
+    return dataclasses.replace(
+        result, idn=dataclasses.replace(result.idn, aftercare_advice=result.idn.aftercare_advice.strip())
+    )

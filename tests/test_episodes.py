@@ -203,6 +203,8 @@ def test_a_clinic_sets_its_quiet_hours_expiry_and_advice_and_bad_values_are_one_
     assert load_thresholds(custom).idn.watch_window_days == load_thresholds().idn.watch_window_days
     custom.write_text(f'[idn]\naftercare_advice = "{"x" * 1000}"\n')
     assert len(load_thresholds(custom).idn.aftercare_advice) == 1000, "the longest advice allowed"
+    custom.write_text('[idn]\naftercare_advice = "  Rest the calf.\\n"\n')
+    assert load_thresholds(custom).idn.aftercare_advice == "Rest the calf.", "trimmed once, where it is loaded"
     custom.write_text("[idn]\nquiet_hours = 0\n")
     assert quiet_ms(load_thresholds(custom).idn.quiet_hours) == 0, "0 turns the quiet period off"
     bad = {

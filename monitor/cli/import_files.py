@@ -127,13 +127,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _after_import(store: Store, results: list[ImportResult]) -> SessionLoadCounts | None:
     """Loads from heart rate and the analysis marked due for every athlete the import wrote for."""
-    from monitor.imported import after_import
+    from monitor.imported import after_import, earliest_written
 
-    touched: dict[str, int] = {}
-    for result in results:
-        for athlete, t in result.first_ms.items():
-            touched[athlete] = min(t, touched.get(athlete, t))
-    return after_import(store, touched)
+    return after_import(store, earliest_written(r.first_ms for r in results))
 
 
 def _store_failure(error: StoreError, results: list[ImportResult]) -> str:

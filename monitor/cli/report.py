@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         moment_ms = min(int(now.timestamp() * 1000), day_start_ms(last) + DAY_MS - 1)  # as of the report's last day
         data.aftercare = running_aftercare(store, args.athlete, moment_ms, quiet_ms(idn.quiet_hours))
         data.quiet_hours = idn.quiet_hours
-        data.aftercare_advice = idn.aftercare_advice.strip()
+        data.aftercare_advice = idn.aftercare_advice
         if args.athlete in store.list_athletes("hr"):
             data.profile = profile_lines(profile_in_use(store, args.athlete))
         if any(v.missing_response for v in data.visits):  # store the response, as `recovery-monitor response` does

@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
             return 0 if report.ok else 1
         assert listen is not None
         stores = SharedStore(args.store, timeout_s=min(args.store_timeout, 10.0))
-        settings = Settings(aftercare_hours=idn.quiet_hours, aftercare_advice=idn.aftercare_advice.strip())
+        settings = Settings(aftercare_hours=idn.quiet_hours, aftercare_advice=idn.aftercare_advice)
         mounts = [clinic_api_mount(stores, auth, on_visit=monitor.wake), checkin_mount(stores, auth, settings=settings)]
         http = WebServer(*listen, build_app(monitor.health, mounts)).start()
         with StopOnSignals(stop):

@@ -317,7 +317,7 @@ class Monitor:
     def _remind(self, store: Store, visit: Visit, until_ms: int, report: CycleReport) -> None:
         assert self.sender is not None
         sent_at = self._clock()
-        advice = self._idn.aftercare_advice.strip()
+        advice = self._idn.aftercare_advice
         payload = post_visit_care_payload(
             visit.athlete, visit.visit_id, visit.regions, visit.at_ms, until_ms, advice, sent_at
         )

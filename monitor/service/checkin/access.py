@@ -29,7 +29,8 @@ from ingest.store.base import Store
 FORM_MAX_AGE_S = 24 * 3600
 RATE_CAPACITY = 10
 RATE_PERIOD_S = 60.0
-KINDS = ("morning", "rpe", "upload")
+FORM_KINDS = {"morning": "morning", "session": "rpe", "upload": "upload"}
+"""Page → the kind of form it sends (a form token is good for its own kind only)."""
 
 
 class AccessError(Exception):

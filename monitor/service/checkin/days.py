@@ -26,7 +26,7 @@ SESSION_WINDOW_MS = 24 * 3_600_000
 """Sessions offered for an RPE: those that started in the last 24 h."""
 _IDN = load_thresholds().idn
 AFTERCARE_HOURS: float = _IDN.quiet_hours
-AFTERCARE_ADVICE: str = _IDN.aftercare_advice.strip()
+AFTERCARE_ADVICE: str = _IDN.aftercare_advice
 """The defaults of `[idn] quiet_hours` and `aftercare_advice` (monitor/thresholds.toml, docs/episodes.md); `serve
 --thresholds` passes the clinic's own."""
 READINESS_WORDS = {

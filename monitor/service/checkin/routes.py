@@ -25,10 +25,18 @@ from ingest.links import Link, looks_like_token, token_sha256
 from ingest.store.base import Store
 from ingest.store.errors import StoreError
 from ingest.wellness import WellnessError
-from monitor.service.api.auth import TOKEN_ENV, BearerAuth
+from monitor.service.api.auth import REALM, TOKEN_ENV, BearerAuth
 from monitor.service.api.body import read_capped
 from monitor.service.api.errors import ApiError
-from monitor.service.checkin.access import BAD_LINK, AccessError, Forms, LinkResolver, RateLimiter, Receipt
+from monitor.service.checkin.access import (
+    BAD_LINK,
+    FORM_KINDS,
+    AccessError,
+    Forms,
+    LinkResolver,
+    RateLimiter,
+    Receipt,
+)
 from monitor.service.checkin.forms import MAX_FORM_BYTES, FormErrors, parse_morning, parse_rpe
 from monitor.service.checkin.pages import PAGES, Settings, page_context, store_morning, store_rpe
 from monitor.service.checkin.render import error_page, html
@@ -89,7 +97,7 @@ class CheckinRoutes:
 
     def _context(self, store: Store, athlete: str, name: str, link: Link | None, **extra: Any) -> dict[str, Any]:
         context = page_context(store, athlete, name, self.clock_ms(), self.settings)
-        kind = {"morning": "morning", "session": "rpe", "upload": "upload"}.get(name)
+        kind = FORM_KINDS.get(name)
         token = self.forms.issue(link, kind) if link is not None and kind else None
         return {**context, "form_token": token, "readonly": link is None, "nav": name, **extra}
 
@@ -97,7 +105,7 @@ class CheckinRoutes:
         token, name = request.path_params["token"], request.path_params.get("page", "")
         root = request.scope.get("root_path", "")
         base = f"{root}/{token}"
-        if name not in ("morning", "session", "upload"):
+        if name not in FORM_KINDS:
             return error_page(405, "Nothing can be sent to this page.", base=base)
         try:
             if not looks_like_token(token):
@@ -111,7 +119,7 @@ class CheckinRoutes:
             def write(store: Store) -> Receipt | tuple[Link, dict[str, str]]:
                 """Everything in one turn with the store: the link, the form's token, its values, the write."""
                 link = self.links.resolve(store, token)
-                form_id = self._checked(link, "rpe" if name == "session" else name, form)
+                form_id = self._checked(link, FORM_KINDS[name], form)
                 now_ms = self.clock_ms()
                 try:
                     if name == "morning":
@@ -223,7 +231,7 @@ class CheckinRoutes:
 
 
 def _clinic_error(exc: AccessError) -> Response:
-    headers = {"WWW-Authenticate": 'Bearer realm="recovery-monitor clinic API"'} if exc.status == 401 else None
+    headers = {"WWW-Authenticate": f'Bearer realm="{REALM}"'} if exc.status == 401 else None
     return error_page(exc.status, exc.message, headers=headers)
 
 

@@ -20,7 +20,7 @@ from starlette.types import Message
 
 from ingest.importer import DUPLICATE, FAILED, IMPORTED, import_file
 from ingest.store.base import Store
-from monitor.imported import after_import
+from monitor.imported import after_import, earliest_written
 from monitor.service.api.body import DRAIN_BYTES
 from monitor.service.checkin.access import AccessError
 
@@ -77,7 +77,7 @@ async def read_upload(request: Request, limit: int = MAX_UPLOAD_BYTES) -> Upload
     try:
         form = await Request(request.scope, capped).form(max_files=MAX_FILES, max_fields=50)
     except _TooLarge:
-        await _drain(receive, received)
+        await _drain(receive)
         raise too_large() from None
     except Exception as exc:  # Starlette's MultiPartException (too many files or fields, a malformed body)
         raise AccessError(422, f"The upload could not be read: {' '.join(str(exc).split())[:120]}") from None
@@ -86,7 +86,7 @@ async def read_upload(request: Request, limit: int = MAX_UPLOAD_BYTES) -> Upload
     return Uploaded(fields, files)
 
 
-async def _drain(receive: Callable[[], Awaitable[Message]], received: int) -> None:
+async def _drain(receive: Callable[[], Awaitable[Message]]) -> None:
     """Read and drop at most `DRAIN_BYTES` more of the body, so that the 413 page reaches a client still sending
     (the clinic API's rule, monitor/service/api/body.py); the connection is then closed."""
     more, drained = True, 0
@@ -130,7 +130,7 @@ def import_uploads(store: Store, athlete: str, uploads: list[tuple[str, bytes]])
     """Check and import each (shown name, bytes) for ``athlete``; the analysis is marked due from the earliest
     point written."""
     statuses: list[FileStatus] = []
-    first_ms: dict[str, int] = {}
+    written: list[dict[str, int]] = []
     with tempfile.TemporaryDirectory(prefix="checkin-upload-") as folder:
         for i, (name, data) in enumerate(uploads):
             problem = fit_problem(data[:14])
@@ -140,15 +140,14 @@ def import_uploads(store: Store, athlete: str, uploads: list[tuple[str, bytes]])
             path = Path(folder) / f"{i:02d}.fit"
             path.write_bytes(data)
             result = import_file(store, path, athlete)
-            for who, t in result.first_ms.items():
-                first_ms[who] = min(t, first_ms.get(who, t))
+            written.append(result.first_ms)
             if result.status == IMPORTED:
                 statuses.append(FileStatus(name, IMPORTED, f"imported: {_summary(result.summary)}"))
             elif result.status == DUPLICATE:
                 statuses.append(FileStatus(name, DUPLICATE, f"already imported: {_summary(result.summary)}"))
             else:
                 statuses.append(FileStatus(name, FAILED, f"{result.error or result.status}; nothing was stored"))
-    after_import(store, first_ms)
+    after_import(store, earliest_written(written))
     return statuses
 
 
