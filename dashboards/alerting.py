@@ -15,7 +15,7 @@ from grafana_foundation_sdk.builders import expr
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import alerting as model
 
-from dashboards.panels import ATHLETE_UID
+from dashboards.panels import ATHLETE_UID, NOT_MUTED
 from dashboards.query import DATASOURCE_UID, Influx
 
 ALERT_FOLDER_UID = "recovery-alerts"
@@ -31,7 +31,7 @@ EXPR_UID = "__expr__"
 LOOKBACK_S = 86_400
 
 FLAG_QUERY = (
-    'SELECT count("value") AS "act_flags" FROM "flag" WHERE "severity" = \'act\' AND "post_visit" = false '
+    f'SELECT count("value") AS "act_flags" FROM "flag" WHERE "severity" = \'act\' AND {NOT_MUTED} '
     'AND time > now() - 1d GROUP BY "athlete"'
 )
 """Flags of the quiet window after a visit (`post_visit`) never notify. No `$` in the query: Grafana interpolates

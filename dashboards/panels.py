@@ -32,9 +32,9 @@ def tag_match(tag: str) -> str:
 
 
 ATHLETE_MATCH = tag_match("athlete")
+"""WHERE clause piece for the `$athlete` variable."""
 NOT_MUTED = '"post_visit" = false'
 """Flags outside the quiet window after a visit (docs/episodes.md): those inside it are shown muted."""
-"""WHERE clause piece for the `$athlete` variable."""
 
 SEVERITY_COLOURS = {"act": "red", "watch": "orange"}
 SEVERITY_MAPPING = {severity: (severity, colour) for severity, colour in SEVERITY_COLOURS.items()}

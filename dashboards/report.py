@@ -15,7 +15,7 @@ import numpy as np
 from dashboards.flag_source import FlagPoint, active_flags, episodes, flag_runs
 from dashboards.report_data import ReportData, data_span, load_report_data, report_window, running_aftercare
 from dashboards.report_visits import CSS as VISITS_CSS
-from dashboards.report_visits import visits_section
+from dashboards.report_visits import utc_minute, visits_section
 from dashboards.report_wellness import candidate_line, wellness_section
 from dashboards.svg import Band, HLine, Lane, Region, Series, chart, timeline
 from ingest.store.base import Frame
@@ -218,7 +218,7 @@ def _idn_section(data: ReportData) -> str:
 
 
 def _when(time_ms: int) -> str:
-    return dt.datetime.fromtimestamp(time_ms // 1000, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{utc_minute(time_ms)} UTC"
 
 
 def aftercare_section(data: ReportData) -> str:

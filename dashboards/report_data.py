@@ -13,7 +13,7 @@ from dashboards.visit_terms import QUIET_HOURS
 from ingest.model import DAILY, READINESS, SESSION, WELLNESS
 from ingest.store.base import Frame, Store
 from ingest.timeline import DAY_MS, day_start_ms, earliest_of_each_day, ms_day
-from ingest.visits import read_visits
+from ingest.visits import visits_in_window
 from ingest.wellness import HOOPER_ITEMS, Wellness, read_wellness
 
 DAILY_FIELDS = (
@@ -41,9 +41,7 @@ class AftercareNote:
 
 def running_aftercare(store: Store, athlete: str, moment_ms: int, window_ms: int) -> list[AftercareNote]:
     """The athlete's visits whose after-care window holds ``moment_ms`` (visit ≤ moment < visit + window)."""
-    if window_ms <= 0:
-        return []
-    visits = read_visits(store, athlete, start_ms=moment_ms - window_ms + 1, end_ms=moment_ms + 1)
+    visits = visits_in_window(store, moment_ms, window_ms, athlete)
     return [AftercareNote(v.visit_id, v.at_ms, v.at_ms + window_ms, v.regions) for v in visits]
 
 

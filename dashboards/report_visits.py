@@ -16,6 +16,7 @@ from typing import Any
 
 from dashboards.visit_terms import DESCRIPTIVE, QUIET_HOURS, quiet_until_ms
 from ingest.model import VISIT_RESPONSE
+from ingest.schema import stored_int, stored_text
 from ingest.store.base import Store
 from ingest.timeline import DAY_MS, ms_day
 from ingest.visits import Visit, read_visits
@@ -73,16 +74,6 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _int(value: Any) -> int | None:
-    value = _value(value)
-    return None if value is None else round(float(value))
-
-
-def _text(value: Any) -> str | None:
-    value = _value(value)
-    return value if isinstance(value, str) and value else None
-
-
 def read_responses(store: Store, athlete: str, start_ms: int, end_ms: int) -> dict[str, dict[str, LevelResult]]:
     """The stored `visit_response` points of visits in [start_ms, end_ms): visit ID → level → result."""
     frame = store.read(
@@ -91,7 +82,7 @@ def read_responses(store: Store, athlete: str, start_ms: int, end_ms: int) -> di
     c = frame.columns
     found: dict[str, dict[str, LevelResult]] = {}
     for i in range(len(frame)):
-        verdict = _text(c["verdict"][i])
+        verdict = stored_text(c["verdict"][i])
         if verdict is None:
             continue
         found.setdefault(str(c["visit_id"][i]), {})[str(c["level"][i])] = LevelResult(
@@ -99,10 +90,10 @@ def read_responses(store: Store, athlete: str, start_ms: int, end_ms: int) -> di
             _float(c["improvement_sd"][i]),
             _float(c["ci95_low_sd"][i]),
             _float(c["ci95_high_sd"][i]),
-            _int(c["days_pre"][i]),
-            _int(c["days_post"][i]),
-            _text(c["metrics"][i]),
-            _text(c["muscles"][i]),
+            stored_int(c["days_pre"][i]),
+            stored_int(c["days_post"][i]),
+            stored_text(c["metrics"][i]),
+            stored_text(c["muscles"][i]),
         )
     return found
 
@@ -119,7 +110,8 @@ def load_visits(store: Store, athlete: str, start_ms: int, end_ms: int) -> list[
     return results
 
 
-def _time(time_ms: int) -> str:
+def utc_minute(time_ms: int) -> str:
+    """`YYYY-MM-DD HH:MM` (UTC) of a time in ms."""
     return dt.datetime.fromtimestamp(time_ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M")
 
 
@@ -134,9 +126,9 @@ def _visit_cells(v: Visit, rows: int, quiet_hours: float) -> str:
         f"<br>{label}: {escape(str(value))}" for label, value in (("needles", v.needles), ("note", v.note)) if value
     )
     return (
-        f"<td{span}>{_time(v.at_ms)}<br><small>{escape(v.visit_id)}</small></td>"
+        f"<td{span}>{utc_minute(v.at_ms)}<br><small>{escape(v.visit_id)}</small></td>"
         f"<td{span}>{escape(', '.join(v.regions))}</td><td{span}>{who}{extra}</td>"
-        f"<td{span}>{_time(quiet_until_ms(v.at_ms, quiet_hours))}</td>"
+        f"<td{span}>{utc_minute(quiet_until_ms(v.at_ms, quiet_hours))}</td>"
     )
 
 

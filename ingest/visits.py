@@ -241,6 +241,14 @@ def read_visits(
     return _visits(frame, athlete)
 
 
+def visits_in_window(store: Store, moment_ms: int, window_ms: int, athlete: str | None = None) -> list[Visit]:
+    """The visits (of one athlete, or of everyone) whose window of ``window_ms`` after them holds ``moment_ms``:
+    visit ≤ moment < visit + window (the quiet window and its after-care, docs/episodes.md)."""
+    if window_ms <= 0:
+        return []
+    return read_visits(store, athlete, start_ms=moment_ms - window_ms + 1, end_ms=moment_ms + 1)
+
+
 def find_visit(store: Store, visit_id: str) -> Visit | None:
     """The visit with ID ``visit_id``, or None when there is none or it was removed."""
     if not isinstance(visit_id, str) or not visit_id:

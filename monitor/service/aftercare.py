@@ -13,7 +13,7 @@ import math
 
 from ingest.model import AFTERCARE
 from ingest.store.base import PointBatch, Store
-from ingest.visits import Visit, read_visits
+from ingest.visits import Visit, visits_in_window
 from monitor.alerts.state import AftercareRecord
 from monitor.service.episodes import CHANNEL
 
@@ -22,9 +22,7 @@ AFTERCARE_FIELDS = AFTERCARE.field_names  # visit_id, until_ms, sent_ms, http_st
 
 def running_visits(store: Store, now_ms: int, window_ms: int) -> list[Visit]:
     """Every athlete's visits whose quiet window runs at `now_ms`: visit ≤ now < visit + `window_ms`."""
-    if window_ms <= 0:
-        return []
-    return read_visits(store, start_ms=now_ms - window_ms + 1, end_ms=now_ms + 1)
+    return visits_in_window(store, now_ms, window_ms)
 
 
 def stored_aftercare(store: Store, start_ms: int, end_ms: int) -> dict[str, AftercareRecord]:

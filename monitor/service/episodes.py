@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from ingest.model import ALERT, DAILY, FLAG
+from ingest.schema import stored_int, stored_text
 from ingest.store.base import PointBatch, Store
 from ingest.timeline import DAY_MS, day_start_ms, ms_day
 from ingest.visits import read_visits
@@ -49,17 +48,6 @@ def recommendation_days(store: Store, athlete: str, first: dt.date, last: dt.dat
     return days
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _integer(value: Any) -> int | None:
-    if value is None or isinstance(value, str):
-        return None
-    number = float(value)
-    return None if math.isnan(number) else int(number)
-
-
 def stored_alerts(store: Store, athlete: str | None = None) -> dict[str, AlertRecord]:
     """Athlete → their most recent acknowledged alert recorded in the store (one athlete's, or everyone's)."""
     frame = store.read(ALERT_MEASUREMENT, athlete, list(ALERT_FIELDS), tags={"channel": CHANNEL}, with_tags=["athlete"])
@@ -67,7 +55,7 @@ def stored_alerts(store: Store, athlete: str | None = None) -> dict[str, AlertRe
     for i, time_ms in enumerate(frame.time_ms.tolist()):
         values = {RECORD_ATTRIBUTES[name]: frame.columns[name][i] for name in ALERT_FIELDS}
         owner = str(frame.columns["athlete"][i])
-        episode, sent = _text(values["episode_id"]), _integer(values["sent_ms"])
+        episode, sent = stored_text(values["episode_id"]), stored_int(values["sent_ms"])
         if episode is None or sent is None:
             continue
         record = AlertRecord(
@@ -75,11 +63,11 @@ def stored_alerts(store: Store, athlete: str | None = None) -> dict[str, AlertRe
             episode,
             ms_day(time_ms),
             sent,
-            _integer(values["http_status"]) or 0,
-            closed_reason=_text(values["closed_reason"]),
-            closed_ms=_integer(values["closed_ms"]),
-            visit_id=_text(values["visit_id"]),
-            closed_status=_integer(values["closed_status"]),
+            stored_int(values["http_status"]) or 0,
+            closed_reason=stored_text(values["closed_reason"]),
+            closed_ms=stored_int(values["closed_ms"]),
+            visit_id=stored_text(values["visit_id"]),
+            closed_status=stored_int(values["closed_status"]),
         )
         found[owner] = latest(found.get(owner), record) or record
     return found
