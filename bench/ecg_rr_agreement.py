@@ -19,7 +19,7 @@ import numpy as np
 
 from ingest.virtual.ecg_waveform import ECG_SAMPLE_RATE_HZ, beat_times_s, ecg_uv
 from ingest.virtual.physiology import make_squad, session_hr
-from monitor.ecg import r_peak_indices, r_peak_times_s, rr_agreement_ms
+from monitor.ecg import ecg_rr_ms, r_peak_indices, rr_agreement_ms
 
 WORKLOADS = {"rest": 0.0, "run": 0.6, "near max": 0.95}
 NOISE_UV = (8.0, 25.0, 50.0)
@@ -55,7 +55,7 @@ def main() -> None:
                 peaks_s = beat_times_s(rr, first_beat_s=0.5)
                 t = np.arange(0.0, peaks_s[-1] + 0.5, 1 / fs)
                 ecg = np.rint(ecg_uv(t, peaks_s, rng, noise_uv=noise))
-                ecg_rr = np.diff(r_peak_times_s(ecg, fs)) * 1000.0
+                ecg_rr = ecg_rr_ms(ecg, fs)
                 grid_rr = np.diff(r_peak_indices(ecg, fs)) * 1000.0 / fs
                 beats, found = beats + peaks_s.size, found + ecg_rr.size + 1
                 for target, series in ((refined, ecg_rr), (grid, grid_rr)):

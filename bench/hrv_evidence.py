@@ -35,7 +35,7 @@ from ingest.virtual.training_history import (
     correlated_mornings,
     simulate_training_history,
 )
-from monitor.evidence import predictive_z
+from monitor.evidence import deviations, joint_score, predictive_z
 from monitor.indicators import compute_indicators, daily_inputs
 from monitor.rolling import rolling_sum
 from monitor.signals import evaluate_signals
@@ -182,14 +182,11 @@ def joint(ind, ln, hr, rho):
     rt = load_thresholds().recovery
     hr_noise = rolling_stats(hr, rt.noise_days, lag=rt.window_days)
     shape = ln.shape
+    hr_dev, ln_dev = deviations(hr, ind.rhr_base.mean, hr_noise.sd), deviations(ln, ind.hrv_base.mean, ind.hrv_noise.sd)
     total, count, best = np.zeros(shape), np.zeros(shape), np.full(shape, np.nan)
     for lag in range(rt.window_days):
-        el, eh = np.full(shape, np.nan), np.full(shape, np.nan)
-        el[:, lag:], eh[:, lag:] = ln[:, : shape[1] - lag], hr[:, : shape[1] - lag]
         with np.errstate(invalid="ignore", divide="ignore"):
-            w = ((eh - ind.rhr_base.mean) / hr_noise.sd - (el - ind.hrv_base.mean) / ind.hrv_noise.sd) / np.sqrt(
-                2.0 * (1.0 - rho)
-            )
+            w = joint_score(hr_dev(lag), ln_dev(lag), rho)
             has = np.isfinite(w)
             total, count = total + np.where(has, w, 0.0), count + has
             z = predictive_z(total / count, 0.0, 1.0, np.minimum(ind.hrv_base.n, ind.rhr_base.n), readings=count,

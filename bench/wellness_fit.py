@@ -31,8 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from noise_fit import DEFAULT_DATA, MIN_SESSIONS, daily_sd, distribution, lag1_autocorrelation, missed_rate
 
-ITEMS = ("sleep_quality", "fatigue", "soreness", "stress")
-"""The four Hooper items, in the order of the check-in and of ``ingest.virtual.wellness``."""
+from ingest.wellness import HOOPER_ITEMS
+
 LEFT_LOWER_LEG, RIGHT_LOWER_LEG = "48979004", "32696007"
 LEFT_UPPER_ARM, RIGHT_UPPER_ARM = "368208006", "368209003"
 SIDED_AREAS = ((LEFT_LOWER_LEG, RIGHT_LOWER_LEG), (LEFT_UPPER_ARM, RIGHT_UPPER_ARM))
@@ -160,7 +160,7 @@ def pmsys_wellness(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray], list[
             by_day.setdefault(day, row)
     days = np.array(sorted(by_day), np.int64)
     rows = [by_day[int(d)] for d in days]
-    items = {k: hooper_from_pmsys(np.array([float(r[k] or 0) for r in rows])) for k in ITEMS}
+    items = {k: hooper_from_pmsys(np.array([float(r[k] or 0) for r in rows])) for k in HOOPER_ITEMS}
     areas = [{a.strip() for a in r["soreness_area"].strip("[]").split(",") if a.strip()} for r in rows]
     return days, items, areas
 
@@ -205,27 +205,30 @@ def fit(data: Path = DEFAULT_DATA) -> dict[str, object]:
         put("missed_checkin_rate", person, missed_rate(grids["fatigue"]))
         for stat, value in area_stats(areas).items():
             put(stat, person, value)
-        matrices.append(np.column_stack([items[k] for k in ITEMS]))
+        matrices.append(np.column_stack([items[k] for k in HOOPER_ITEMS]))
         srpe = path.with_name("srpe.csv")
         load = pmsys_daily_load(srpe, int(days[0]), int(days[-1] - days[0]) + 1) if srpe.exists() else np.zeros(1)
         if (load > 0).sum() >= MIN_SESSIONS:
-            for k in ITEMS:
+            for k in HOOPER_ITEMS:
                 previous, week = load_response(grids[k], load)
                 put(f"{k}_load_beta_previous_day", person, previous)
                 put(f"{k}_load_beta_7d", person, week)
     out: dict[str, object] = {name: distribution(values) for name, values in stats.items()}
     correlation = pooled_correlation(matrices)
-    out["item_correlation"] = {"items": list(ITEMS), "matrix": np.round(correlation, 4).tolist()}
-    sd = {k: float(np.nanmedian(list(stats[f"{k}_sd"].values()))) for k in ITEMS}
+    out["item_correlation"] = {"items": list(HOOPER_ITEMS), "matrix": np.round(correlation, 4).tolist()}
+    sd = {k: float(np.nanmedian(list(stats[f"{k}_sd"].values()))) for k in HOOPER_ITEMS}
     out["latent"] = {  # the continuous values behind the answers: what the simulator draws before rounding
         "item_sd_quantiles": {
             k: np.round(latent_sd(np.nanpercentile(list(stats[f"{k}_sd"].values()), [0, 25, 50, 75, 100])), 4).tolist()
-            for k in ITEMS
+            for k in HOOPER_ITEMS
         },
         "item_lag1": {
-            k: round(latent_lag1(float(np.nanmedian(list(stats[f"{k}_lag1"].values()))), sd[k]), 4) for k in ITEMS
+            k: round(latent_lag1(float(np.nanmedian(list(stats[f"{k}_lag1"].values()))), sd[k]), 4)
+            for k in HOOPER_ITEMS
         },
-        "item_correlation": np.round(latent_correlation(correlation, np.array([sd[k] for k in ITEMS])), 4).tolist(),
+        "item_correlation": np.round(
+            latent_correlation(correlation, np.array([sd[k] for k in HOOPER_ITEMS])), 4
+        ).tolist(),
     }
     return out
 

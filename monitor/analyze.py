@@ -20,7 +20,7 @@ from ingest.regions import REGION_NAMES
 from ingest.store.base import Frame, ManyFrame, PointBatch, Store
 from ingest.timeline import DAY_MS, MORNING_READING_MAX_S, day_start_ms, first_per_day
 from ingest.visits import read_visits
-from ingest.wellness import read_wellness_many
+from ingest.wellness import HOOPER_ITEMS, read_wellness_many
 from monitor.asymmetry import si_from_left_share_pct, symmetry_index_pct
 from monitor.candidates import muscle_asymmetry_flagged
 from monitor.hrv import HrvMetrics, hrv_metrics, split_readings
@@ -32,7 +32,7 @@ from monitor.rules import idn_series
 from monitor.session_loads import SUPERSEDED
 from monitor.signals import evaluate_signals
 from monitor.thresholds import Thresholds, load_thresholds
-from monitor.wellness import HOOPER_ITEMS, WellnessInputs
+from monitor.wellness import WellnessInputs
 
 
 @dataclass

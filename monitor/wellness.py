@@ -23,12 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.regions import REGION_NAMES, REGIONS
+from ingest.wellness import HOOPER_ITEMS
 from monitor.asymmetry import cusum, predictive_z
 from monitor.evidence import recent_score
 from monitor.rolling import RollingStats, rolling_stats, rolling_sum
 from monitor.thresholds import WellnessThresholds
 
-HOOPER_ITEMS = ("sleep_quality", "fatigue", "soreness", "stress")
 SIDED_GROUPS: tuple[str, ...] = tuple(dict.fromkeys(r.group for r in REGIONS if r.side is not None))
 """The region groups with a left and a right region, in the vocabulary's order."""
 _LEFT = np.array([REGION_NAMES.index(f"{g}_l") for g in SIDED_GROUPS])

@@ -12,7 +12,15 @@ from collections.abc import Callable
 import test_cohorts as cohorts
 from rich.console import Console
 from rich.progress import track
-from test_cohorts import COHORTS, event_cohort, large_cohort, load_spike_large, steady_cohort, with_change
+from test_cohorts import (
+    COHORTS,
+    event_cohort,
+    large_cohort,
+    large_cohort_by_reading,
+    load_spike_large,
+    steady_cohort,
+    with_change,
+)
 
 from ingest.virtual.training_history import LEGACY_NOISE
 from monitor.thresholds import Thresholds, load_thresholds
@@ -76,7 +84,7 @@ def recovery_trade_off_table(n: int, seed: int, steady_seeds: int = 10) -> list[
     def cells(th: Thresholds) -> list[str]:
         steady = [steady_cohort(n, seed + k, th=th) for k in range(steady_seeds)]
         drop = event_cohort("hrv_drop", n, seed + 1 + list(COHORTS).index("hrv_drop"), th)
-        large = [large_cohort("hrv_drop_large", n, seed + 20, th, readings=r) for r in (2, 3)]
+        large = large_cohort_by_reading("hrv_drop_large", n, seed + 20, th, (2, 3))
         large.append(large_cohort("hrv_drop_large_hrv_only", n, seed + 21, th))
         return [
             f"{sum(s.flagged_athletes['recovery'] for s in steady)}",

@@ -36,7 +36,8 @@ def history_inputs(history: TrainingHistory, first_day: dt.date | np.datetime64)
         load_known=np.isfinite(h.srpe_load) | np.isfinite(h.ln_rmssd) | np.isfinite(h.morning_hr_bpm),
         wellness=checkins,
     )
-    inputs.pod_muscle.extend([h.pod_muscle] * len(h.athlete_ids))
+    per_athlete = isinstance(h.pod_muscle, np.ndarray)  # one muscle for the squad, or one per athlete
+    inputs.pod_muscle.extend(list(h.pod_muscle) if per_athlete else [h.pod_muscle] * len(h.athlete_ids))
     return inputs
 
 

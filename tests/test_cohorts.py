@@ -81,15 +81,25 @@ def large_cohort(
 ) -> tuple[int, int]:
     """(athletes flagged by their ``readings``-th reading of the event's data after the onset, athletes with that
     many readings in the EVENT_DAYS − ONSET days after it)."""
+    return large_cohort_by_reading(name, n, seed, th, (readings,))[0]
+
+
+def large_cohort_by_reading(
+    name: str, n: int, seed: int, th: Thresholds | None, readings: tuple[int, ...]
+) -> list[tuple[int, int]]:
+    """``large_cohort`` for each number of readings, on one simulated and replayed cohort."""
     kwargs, wanted, data = LARGE_COHORTS[name]
     h = simulate_training_history(n, EVENT_DAYS, np.random.default_rng(seed), id_prefix=name[:3], **NOISE, **kwargs)
     ind, signals, _ = replay_engine(h, FIRST_DAY, th)
     hit = detected(signals, ind, wanted)[:, ONSET:]
     first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), hit.shape[1])
     seen = np.cumsum(np.isfinite(getattr(h, data)[:, ONSET:]), axis=1)
-    enough = seen[:, -1] >= readings
-    by_day = np.argmax(seen >= readings, axis=1)  # the day of the readings-th reading
-    return int((enough & (first <= by_day)).sum()), int(enough.sum())
+    counts = []
+    for k in readings:
+        enough = seen[:, -1] >= k
+        by_day = np.argmax(seen >= k, axis=1)  # the day of the k-th reading
+        counts.append((int((enough & (first <= by_day)).sum()), int(enough.sum())))
+    return counts
 
 
 # A training camp of LOAD_SPIKE_LARGE_FACTOR × the usual session every day: its daily load is ≥ 3× the chronic

@@ -18,11 +18,10 @@ from ingest.regions import REGION_NAMES
 from ingest.virtual.training_history import simulate_training_history, training_history_batches
 from ingest.virtual.wellness_history import (
     FITTED_WELLNESS,
-    HOOPER_ITEMS,
     correlated_items,
     load_ratio_terms,
 )
-from ingest.wellness import read_wellness
+from ingest.wellness import HOOPER_ITEMS, read_wellness
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))  # wellness_fit imports its neighbour noise_fit

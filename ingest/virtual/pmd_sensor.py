@@ -29,7 +29,6 @@ from ingest.ble.errors import DecodeError
 from ingest.ble.heart_rate import (
     HEART_RATE_MEASUREMENT_UUID,
     HEART_RATE_SERVICE_UUID,
-    RR_TICKS_PER_SECOND,
     encode_heart_rate_notifications,
 )
 from ingest.ble.polar_pmd import (
@@ -143,7 +142,6 @@ class VirtualPmdSensor(VirtualPeripheral):
         self.commands: list[bytes] = []
         self.statuses: list[int] = []
         """The status of every control point command, in order."""
-        self.hr_delivered_rr_ms: list[float] = []
         self.control_point: gatt.Characteristic[bytes] = gatt.Characteristic(
             bumble_uuid(PMD_CONTROL_POINT_UUID),
             gatt.Characteristic.Properties.READ
@@ -198,10 +196,6 @@ class VirtualPmdSensor(VirtualPeripheral):
         """The started ACC sample rate (the default rate while ACC is stopped)."""
         return self.active.get(TYPE_ACC, {}).get(SETTING_SAMPLE_RATE, DEFAULT_ACC_RATE_HZ)
 
-    @property
-    def heart_rate_subscribed(self) -> bool:
-        return bool(subscribed_bearers(self._device, self.heart_rate_measurement, 0x01))
-
     async def start(self) -> None:
         await super().start()
         if not self._watching:
@@ -237,11 +231,9 @@ class VirtualPmdSensor(VirtualPeripheral):
             return 0
         ticks = [quantise_rr_ms(value) for value in rr_ms]
         limit = min(bearer.att_mtu for bearer in bearers) - 3
-        delivered = offset = 0
+        delivered = 0
         for payload, count in encode_heart_rate_notifications(bpm, ticks, None, True, max_payload=limit):
-            chunk, offset = ticks[offset : offset + count], offset + count
             await self.device.notify_subscribers(self.heart_rate_measurement, payload)
-            self.hr_delivered_rr_ms.extend(value * 1000 / RR_TICKS_PER_SECOND for value in chunk)
             delivered += count
         return delivered
 

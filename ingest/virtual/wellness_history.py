@@ -47,8 +47,8 @@ from scipy.stats import norm
 
 from ingest.regions import REGION_NAMES, REGIONS, muscle_group
 from ingest.store.base import PointBatch
+from ingest.wellness import HOOPER_ITEMS
 
-HOOPER_ITEMS = ("sleep_quality", "fatigue", "soreness", "stress")
 Quantiles = tuple[float, float, float, float, float]
 """(min, 25th percentile, median, 75th percentile, max) of a per-person statistic across real people."""
 Items = tuple[float, float, float, float]
@@ -145,11 +145,6 @@ class WellnessHistory:
     @property
     def checked_in(self) -> np.ndarray:
         return np.isfinite(self.items["fatigue"])
-
-    @property
-    def hooper_index(self) -> np.ndarray:
-        """Sum of the four items, 4–28 (NaN without a check-in)."""
-        return sum(self.items[k] for k in HOOPER_ITEMS)  # type: ignore[return-value]
 
     def rating(self, region: str) -> np.ndarray:
         """(A, D) ratings of one region, NaN without a check-in."""
