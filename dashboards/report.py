@@ -13,7 +13,15 @@ from html import escape
 import numpy as np
 
 from dashboards.flag_source import FlagPoint, active_flags, episodes, flag_runs
-from dashboards.report_data import ReportData, data_span, load_report_data, report_window, running_aftercare
+from dashboards.report_data import (
+    ReportData,
+    data_span,
+    float_column,
+    load_report_data,
+    on_last_day,
+    report_window,
+    running_aftercare,
+)
 from dashboards.report_visits import CSS as VISITS_CSS
 from dashboards.report_visits import utc_minute, visits_section
 from dashboards.report_wellness import candidate_line, wellness_section
@@ -42,16 +50,9 @@ p.idn b{color:#d44a3a}
 """
 
 
-def _col(frame: Frame, name: str) -> np.ndarray:
-    column = frame.columns.get(name)
-    if column is None or column.dtype == object:
-        return np.full(len(frame), np.nan)
-    return column.astype(float)
-
-
 def _daily_sums(frame: Frame, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Per-day sums of a session field (days without a value are left out)."""
-    values = _col(frame, name)
+    values = float_column(frame, name)
     ok = np.isfinite(values)
     if not ok.any():
         return np.empty(0), np.empty(0)
@@ -81,7 +82,7 @@ def charts(data: ReportData) -> list[str]:
         [
             Series("TRIMP", trimp_x, trimp, "bars"),
             Series("sRPE load", srpe_x, srpe, "bars"),
-            Series("ACWR", d.time_ms, _col(d, "acwr"), "line", "#a352cc", "right"),
+            Series("ACWR", d.time_ms, float_column(d, "acwr"), "line", "#a352cc", "right"),
         ],
         *span,
         bands=(
@@ -93,14 +94,18 @@ def charts(data: ReportData) -> list[str]:
     pmc = chart(
         "Fitness, fatigue and form (CTL / ATL / TSB)",
         [
-            Series("CTL", d.time_ms, _col(d, "ctl")),
-            Series("ATL", d.time_ms, _col(d, "atl")),
-            Series("TSB", d.time_ms, _col(d, "tsb")),
+            Series("CTL", d.time_ms, float_column(d, "ctl")),
+            Series("ATL", d.time_ms, float_column(d, "atl")),
+            Series("TSB", d.time_ms, float_column(d, "tsb")),
         ],
         *span,
         regions=regions,
     )
-    low, mean, sd = _col(d, "ln_rmssd_lower_bound"), _col(d, "ln_rmssd_baseline_mean"), _col(d, "ln_rmssd_baseline_sd")
+    low, mean, sd = (
+        float_column(d, "ln_rmssd_lower_bound"),
+        float_column(d, "ln_rmssd_baseline_mean"),
+        float_column(d, "ln_rmssd_baseline_sd"),
+    )
     high = mean + 0.5 * sd
     band_ok = np.isfinite(low) & np.isfinite(high)
     normal: tuple[Band, ...]
@@ -114,8 +119,8 @@ def charts(data: ReportData) -> list[str]:
     hrv = chart(
         "ln rMSSD: mornings, 7-day mean and normal range",
         [
-            Series("morning", r.time_ms, _col(r, "ln_rmssd"), "points", "#3274d9"),
-            Series("7-day mean", d.time_ms, _col(d, "ln_rmssd_7d"), "line", "#1f2328"),
+            Series("morning", r.time_ms, float_column(r, "ln_rmssd"), "points", "#3274d9"),
+            Series("7-day mean", d.time_ms, float_column(d, "ln_rmssd_7d"), "line", "#1f2328"),
         ],
         *span,
         bands=normal,
@@ -124,8 +129,8 @@ def charts(data: ReportData) -> list[str]:
     rhr = chart(
         "Resting heart rate",
         [
-            Series("morning HR", r.time_ms, _col(r, "mean_hr_bpm"), "points", "#e0752d"),
-            Series("resting HR 7-day", d.time_ms, _col(d, "rhr_7d"), "line", "#d44a3a"),
+            Series("morning HR", r.time_ms, float_column(r, "mean_hr_bpm"), "points", "#e0752d"),
+            Series("resting HR 7-day", d.time_ms, float_column(d, "rhr_7d"), "line", "#d44a3a"),
         ],
         *span,
         unit="bpm",
@@ -134,10 +139,10 @@ def charts(data: ReportData) -> list[str]:
     symmetry = chart(
         "Symmetry index (positive: left larger)",
         [
-            Series("ground contact", s.time_ms, _col(s, "gct_symmetry_index_pct"), "points"),
-            Series("muscle load", s.time_ms, _col(s, "muscle_symmetry_index_pct"), "points"),
-            Series("pedal power", s.time_ms, _col(s, "pedal_symmetry_index_pct"), "points"),
-            Series("ground contact (daily)", d.time_ms, _col(d, "gct_symmetry_index_pct"), "line"),
+            Series("ground contact", s.time_ms, float_column(s, "gct_symmetry_index_pct"), "points"),
+            Series("muscle load", s.time_ms, float_column(s, "muscle_symmetry_index_pct"), "points"),
+            Series("pedal power", s.time_ms, float_column(s, "pedal_symmetry_index_pct"), "points"),
+            Series("ground contact (daily)", d.time_ms, float_column(d, "gct_symmetry_index_pct"), "line"),
         ],
         *span,
         unit="%",
@@ -152,18 +157,8 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "—" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
 
 
-def _on_last_day(data: ReportData, name: str) -> object:
-    """The last day's `daily` value of a field (None when that day has no point or no value)."""
-    on_day = np.flatnonzero(data.daily.time_ms // DAY_MS == data.last_day_ms // DAY_MS)
-    column = data.daily.columns.get(name)
-    if column is None or not on_day.size:
-        return None
-    value = column[on_day[-1]]
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-
-
 def _recommended(data: ReportData) -> bool | None:
-    value = _on_last_day(data, "recommend_idn_visit")
+    value = on_last_day(data, "recommend_idn_visit")
     return None if value is None else bool(value)
 
 
@@ -171,9 +166,9 @@ def _cards(data: ReportData) -> str:
     active = active_flags(data.flags, data.last_day_ms)
     recommended = _recommended(data)
     items = [
-        ("Readiness", str(_on_last_day(data, "status") or "—")),
-        ("ln rMSSD 7-day", _num(_on_last_day(data, "ln_rmssd_7d"))),  # type: ignore[arg-type]
-        ("ACWR", _num(_on_last_day(data, "acwr"))),  # type: ignore[arg-type]
+        ("Readiness", str(on_last_day(data, "status") or "—")),
+        ("ln rMSSD 7-day", _num(on_last_day(data, "ln_rmssd_7d"))),  # type: ignore[arg-type]
+        ("ACWR", _num(on_last_day(data, "acwr"))),  # type: ignore[arg-type]
         ("Active flags", str(len(active)) if active else "none"),
         ("IDN visit", "—" if recommended is None else "recommended" if recommended else "no"),
     ]
@@ -300,10 +295,10 @@ def _sessions_table(data: ReportData) -> str:
     s = data.sessions
     if not len(s):
         return "<p>No sessions in this period.</p>"
-    columns = [("minutes", _col(s, "duration_s") / 60, 0), ("avg HR", _col(s, "avg_hr_bpm"), 0)]
-    columns += [("max HR", _col(s, "max_hr_bpm"), 0), ("RPE", _col(s, "rpe"), 1)]
-    columns += [("sRPE load", _col(s, "srpe_load"), 0), ("TRIMP", _col(s, "trimp"), 0)]
-    columns += [("GCT SI %", _col(s, "gct_symmetry_index_pct"), 1)]
+    columns = [("minutes", float_column(s, "duration_s") / 60, 0), ("avg HR", float_column(s, "avg_hr_bpm"), 0)]
+    columns += [("max HR", float_column(s, "max_hr_bpm"), 0), ("RPE", float_column(s, "rpe"), 1)]
+    columns += [("sRPE load", float_column(s, "srpe_load"), 0), ("TRIMP", float_column(s, "trimp"), 0)]
+    columns += [("GCT SI %", float_column(s, "gct_symmetry_index_pct"), 1)]
     head = "<tr><th>start (UTC)</th>" + "".join(f"<th>{escape(name)}</th>" for name, _, _ in columns) + "</tr>"
     rows = []
     for i in np.argsort(-s.time_ms):

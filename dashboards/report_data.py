@@ -79,6 +79,24 @@ class ReportData:
         return [ms_day(d * DAY_MS) for d in range(first // DAY_MS, self.end_ms // DAY_MS) if d not in present]
 
 
+def float_column(frame: Frame, name: str) -> np.ndarray:
+    """A numeric column as floats (NaN throughout when the frame has no such column or it holds text)."""
+    column = frame.columns.get(name)
+    if column is None or column.dtype == object:
+        return np.full(len(frame), np.nan)
+    return column.astype(float)
+
+
+def on_last_day(data: ReportData, name: str) -> object:
+    """The last day's `daily` value of a field (None when that day has no point or no value)."""
+    on_day = np.flatnonzero(data.daily.time_ms // DAY_MS == data.last_day_ms // DAY_MS)
+    column = data.daily.columns.get(name)
+    if column is None or not on_day.size:
+        return None
+    value = column[on_day[-1]]
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
+
+
 def data_span(store: Store, athlete: str, end: dt.date) -> tuple[dt.date, dt.date] | None:
     """The first and last day on or before ``end`` with a session, a morning reading or a `daily` point."""
     end_ms = day_start_ms(end) + DAY_MS

@@ -8,7 +8,7 @@ from html import escape
 import numpy as np
 
 from dashboards.bodymap import body_map
-from dashboards.report_data import ReportData
+from dashboards.report_data import ReportData, float_column, on_last_day
 from dashboards.svg import Series, chart
 from ingest.regions import REGION_NAMES, region
 from ingest.timeline import DAY_MS, ms_day
@@ -17,13 +17,6 @@ from ingest.wellness import HOOPER_ITEMS
 BODY_MAP_DAYS = 14
 """The body map shows each region's highest rating in the last 14 days of the period."""
 ITEM_COLOURS = {"sleep_quality": "#3274d9", "fatigue": "#e0752d", "soreness": "#d44a3a", "stress": "#a352cc"}
-
-
-def _column(data: ReportData, name: str) -> np.ndarray:
-    column = data.daily.columns.get(name)
-    if column is None or column.dtype == object:
-        return np.full(len(data.daily), np.nan)
-    return column.astype(float)
 
 
 def wellness_charts(data: ReportData) -> list[str]:
@@ -48,8 +41,10 @@ def wellness_charts(data: ReportData) -> list[str]:
         "Hooper index: mornings, 7-day mean and normal range (higher = worse)",
         [
             Series("morning", times, np.array([c.hooper_index for c in data.checkins], float), "points", "#3274d9"),
-            Series("7-day mean", data.daily.time_ms, _column(data, "hooper_index_7d"), "line", "#1f2328"),
-            Series("normal high", data.daily.time_ms, _column(data, "hooper_upper_bound"), "line", "#56a64b"),
+            Series("7-day mean", data.daily.time_ms, float_column(data.daily, "hooper_index_7d"), "line", "#1f2328"),
+            Series(
+                "normal high", data.daily.time_ms, float_column(data.daily, "hooper_upper_bound"), "line", "#56a64b"
+            ),
         ],
         *span,
     )
@@ -69,11 +64,7 @@ def recent_soreness(data: ReportData, days: int = BODY_MAP_DAYS) -> dict[str, in
 
 def last_day_candidates(data: ReportData) -> list[str]:
     """The candidate regions stored with the last day's IDN recommendation (`daily.idn_regions`)."""
-    on_day = np.flatnonzero(data.daily.time_ms // DAY_MS == data.last_day_ms // DAY_MS)
-    column = data.daily.columns.get("idn_regions")
-    if column is None or not on_day.size:
-        return []
-    value = column[on_day[-1]]
+    value = on_last_day(data, "idn_regions")
     return [name for name in str(value).split(",") if name in REGION_NAMES] if isinstance(value, str) else []
 
 
