@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from ingest.model import READINESS, SESSION
 from ingest.store.base import PointBatch
 from ingest.timeline import DAY_MS
+from ingest.virtual.noise import draw_quantiles, stationary_ar1
 from ingest.virtual.wellness_history import WellnessHistory, WellnessModel, simulate_wellness, wellness_batches
 
 SESSION_HOUR_MS = 17 * 3_600_000  # sessions start at 17:00 UTC
@@ -112,8 +112,7 @@ class NoiseModel:
 
     def draw(self, name: str, rng: np.random.Generator, n: int, rank: np.ndarray | None = None) -> np.ndarray:
         """``n`` per-athlete values of the quantile field ``name`` (at the quantile ranks ``rank`` if given)."""
-        u = rng.random(n) if rank is None else rank
-        return np.interp(u, (0.0, 0.25, 0.5, 0.75, 1.0), getattr(self, name))
+        return draw_quantiles(getattr(self, name), rng, n, rank)
 
 
 FITTED_NOISE = NoiseModel()
@@ -142,10 +141,7 @@ resting HR (1.5 bpm), independent, 15 % missed mornings."""
 
 def ar1(rng: np.random.Generator, shape: tuple[int, int], phi: float) -> np.ndarray:
     """Stationary AR(1) series with unit variance along the last axis (``x_t = φ x_{t−1} + √(1 − φ²) e_t``)."""
-    e = rng.standard_normal(shape)
-    first = e[..., :1]  # drawn from the stationary distribution
-    rest, _ = lfilter([np.sqrt(1.0 - phi * phi)], [1.0, -phi], e[..., 1:], axis=-1, zi=phi * first)
-    return np.concatenate([first, rest], axis=-1)
+    return stationary_ar1(rng.standard_normal(shape), phi)
 
 
 def correlated_mornings(

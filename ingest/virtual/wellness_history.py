@@ -42,11 +42,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.signal import lfilter
 from scipy.stats import norm
 
 from ingest.regions import REGION_NAMES, REGIONS, muscle_group
 from ingest.store.base import PointBatch
+from ingest.virtual.noise import draw_quantiles, stationary_ar1
 from ingest.wellness import HOOPER_ITEMS
 
 Quantiles = tuple[float, float, float, float, float]
@@ -125,7 +125,7 @@ class WellnessModel:
     ) -> np.ndarray:
         """``n`` per-athlete values from across-people quantiles (piecewise linear inverse CDF), at the quantile
         ranks ``rank`` if given."""
-        return np.interp(rng.random(n) if rank is None else rank, (0.0, 0.25, 0.5, 0.75, 1.0), quantiles)
+        return draw_quantiles(quantiles, rng, n, rank)
 
 
 FITTED_WELLNESS = WellnessModel()
@@ -162,9 +162,7 @@ def correlated_items(
     e = np.einsum("ij,jad->iad", np.linalg.cholesky(np.asarray(correlation, float)), rng.standard_normal((k, *shape)))
     out = np.empty_like(e)
     for i, phi in enumerate(lag1):
-        first = e[i, :, :1]
-        rest, _ = lfilter([np.sqrt(1.0 - phi * phi)], [1.0, -phi], e[i, :, 1:], axis=-1, zi=phi * first)
-        out[i] = np.concatenate([first, rest], axis=-1)
+        out[i] = stationary_ar1(e[i], phi)
     return out
 
 
