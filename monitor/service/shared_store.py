@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+from starlette.concurrency import run_in_threadpool
 
 from ingest.store import RetryBudget, open_store
 from ingest.store.base import Store
+from ingest.store.errors import StoreError
+
+T = TypeVar("T")
 
 
 class SharedStore:
@@ -36,6 +42,19 @@ class SharedStore:
             if self._store is None:
                 self._store = open_store(self.url, retry=self.retry)
             yield self._store
+
+    async def run(self, work: Callable[[Store], T], unavailable: Callable[[StoreError], Exception]) -> T:
+        """``work(store)`` in a worker thread with the store to itself; a StoreError becomes ``unavailable(error)``
+        (each service's own 503)."""
+
+        def call() -> T:
+            try:
+                with self.use() as store:
+                    return work(store)
+            except StoreError as exc:
+                raise unavailable(exc) from None
+
+        return await run_in_threadpool(call)
 
     def close(self) -> None:
         with self._lock:

@@ -16,13 +16,11 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ingest.ids import PSEUDONYM_RULE, is_pseudonymous_id
 from ingest.store.base import Store
-from ingest.store.errors import StoreError
 from ingest.timeline import iso_utc, parse_iso_ms
 from ingest.visits import (
     MAX_AHEAD_API_MS,
@@ -119,15 +117,9 @@ class VisitRoutes:
 
     async def in_store(self, work: Callable[[Store], T]) -> T:
         """`work(store)` in a worker thread with the store to itself; StoreError → 503."""
-
-        def call() -> T:
-            try:
-                with self.stores.use() as store:
-                    return work(store)
-            except StoreError as exc:
-                raise ApiError(503, "store_unavailable", f"the store is unavailable: {exc}") from None
-
-        return await run_in_threadpool(call)
+        return await self.stores.run(
+            work, lambda exc: ApiError(503, "store_unavailable", f"the store is unavailable: {exc}")
+        )
 
     # -- endpoints --------------------------------------------------------------------------------------------
 

@@ -16,14 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ingest.ids import is_pseudonymous_id
 from ingest.links import Link, looks_like_token, token_sha256
 from ingest.store.base import Store
-from ingest.store.errors import StoreError
 from ingest.wellness import WellnessError
 from monitor.service.api.auth import REALM, TOKEN_ENV, BearerAuth
 from monitor.service.api.body import read_capped
@@ -44,6 +42,7 @@ from monitor.service.checkin.upload import file_bytes, import_uploads, read_uplo
 from monitor.service.shared_store import SharedStore
 
 T = TypeVar("T")
+STORE_UNAVAILABLE = "The store is not reachable right now: nothing was stored. Try again soon."
 DONE = {"morning": "Thank you: your morning check-in is stored.", "session": "Thank you: your session RPE is stored."}
 
 
@@ -65,16 +64,7 @@ class CheckinRoutes:
 
     async def in_store(self, work: Callable[[Store], T]) -> T:
         """`work(store)` in a worker thread with the store to itself; StoreError → 503."""
-
-        def call() -> T:
-            try:
-                with self.stores.use() as store:
-                    return work(store)
-            except StoreError:
-                message = "The store is not reachable right now: nothing was stored. Try again soon."
-                raise AccessError(503, message) from None
-
-        return await run_in_threadpool(call)
+        return await self.stores.run(work, lambda _: AccessError(503, STORE_UNAVAILABLE))
 
     # -- the athlete's link ------------------------------------------------------------------------------------
 
