@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from dashboards.grafana_api import GrafanaApi, GrafanaError
 from ingest.store import RetryBudget, open_store, resolve_store_url
-from ingest.store.base import Store
+from ingest.store.base import PointBatch, Store
 from ingest.store.errors import StoreError
 from ingest.timeline import day_start_ms
 from ingest.visits import Visit
@@ -269,10 +269,7 @@ class Monitor:
         self.state.record(record)  # acknowledged: durable before anything else can fail
         report.episodes_closed.append(record.episode_id)
         log.info("%s closed (%s) announced (HTTP %d)", record.episode_id, record.closed_reason, delivery.status)
-        try:
-            store.write([alert_batch(record)])
-        except StoreError as exc:
-            log.warning("end of %s recorded in the state file only (store: %s)", record.episode_id, exc)
+        _store_copy(store, alert_batch(record), f"end of {record.episode_id}")
 
     def _alert(self, store: Store, rec: Recommendation, start: dt.date, report: CycleReport) -> None:
         assert self.sender is not None
@@ -286,10 +283,7 @@ class Monitor:
         self.state.record(record)  # acknowledged: durable before anything else can fail
         report.alerts_sent.append(key)
         log.info("alert %s delivered (HTTP %d, attempt %d)", key, delivery.status, delivery.attempts)
-        try:
-            store.write([alert_batch(record)])
-        except StoreError as exc:
-            log.warning("alert %s recorded in the state file only (store: %s)", key, exc)
+        _store_copy(store, alert_batch(record), f"alert {key}")
 
     # -- after-care ------------------------------------------------------------------------------------------
 
@@ -327,10 +321,7 @@ class Monitor:
         self.state.record_aftercare(record)  # acknowledged: durable before anything else can fail
         report.aftercare_sent.append(visit.visit_id)
         log.info("after-care reminder for %s delivered (HTTP %d)", visit.visit_id, delivery.status)
-        try:
-            store.write([aftercare_batch(record)])
-        except StoreError as exc:
-            log.warning("after-care reminder %s recorded in the state file only (store: %s)", visit.visit_id, exc)
+        _store_copy(store, aftercare_batch(record), f"after-care reminder {visit.visit_id}")
 
     # -- Grafana ----------------------------------------------------------------------------------------------
 
@@ -383,3 +374,12 @@ class Monitor:
             "grafana": self.grafana.url if self.grafana else None,
         }
         return (200 if status in ("ok", "degraded") else 503), body
+
+
+def _store_copy(store: Store, batch: PointBatch, what: str) -> None:
+    """The store's copy of what the state file already records (a lost state file is rebuilt from it); a store
+    failure leaves the state file's record as the only one, with a warning."""
+    try:
+        store.write([batch])
+    except StoreError as exc:
+        log.warning("%s recorded in the state file only (store: %s)", what, exc)
