@@ -201,9 +201,9 @@ def visit_batch(visit: Visit) -> PointBatch:
 
 def write_visits(store: Store, visits: Iterable[Visit]) -> int:
     """Write visits in one store call (SQLite: one transaction), then mark the analysis due; returns the visit points
-    written. Writing a visit that
-    exists replaces its regions and the optional fields given, and revives it when it was removed. Each athlete's
-    analysis is marked due from their earliest visit written (a visit mutes the flags of the day after it)."""
+    written. Writing a visit that exists replaces its regions and the optional fields given, and revives it when it
+    was removed. Each athlete's analysis is marked due from their earliest visit written (a visit mutes the flags of
+    the day after it)."""
     visits = list(visits)
     written = store.write([visit_batch(v) for v in visits])
     touched: dict[str, int] = {}
