@@ -175,3 +175,14 @@ def test_corrected_matches_neurokit2_kubios_method_on_every_file(rr_dir, capsys,
     lines.append(f"{len(paths)} files, largest rMSSD difference {100 * worst:.2f} %")
     show(lines)
     assert worst <= 0.02
+
+
+def test_a_reader_that_leaves_the_pipe_early_is_no_error(rr_dir: Path) -> None:
+    """`recovery-monitor hrv FILE --json | head -c 10`: the reader closes the pipe before the command writes. The
+    command stops quietly with the shell's code for it (141 = 128 + SIGPIPE), no error line and no traceback."""
+    command = [sys.executable, "-m", "monitor", "hrv", str(rr_dir / "hrvpublic__ot_m60_RRIntervals.csv"), "--json"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before the interpreter has even started: every write finds the pipe closed
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 141 and stderr == b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -12,6 +13,7 @@ from importlib import metadata
 from monitor.cli.common import CliError
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a command whose reader left (`… | head`)
 
 COMMAND_MODULES = (
     "demo", "scan", "ingest_cmd", "import_files", "athlete", "rpe", "rest", "visit", "analyze", "response", "hrv",
@@ -63,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.run(args)
+    except BrokenPipeError:  # the reader of a pipe has all it wanted: not an error, and nothing more to print
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
         if not isinstance(exc, user_errors()):
             raise
@@ -73,3 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("recovery-monitor: interrupted", file=sys.stderr)
         return 130
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor behind stdout (a test's capture): nothing to flush there
+        pass
